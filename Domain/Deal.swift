@@ -1,0 +1,135 @@
+public import Foundation
+
+/// A limited-stock sale of one product at one price during a time window.
+///
+/// A deal's *phase* is not stored: it follows from the clock and the remaining stock
+/// (see `phase(at:remaining:preQueueWindow:)`). Instants are kept at millisecond precision.
+public struct Deal: Hashable, Sendable {
+    public static var maximumTitleLength: Int { 200 }
+
+    public let id: DealID
+    public let productId: ProductID
+    public let title: String
+    public let price: Money
+    public let startsAt: Date
+    public let endsAt: Date
+    public let totalStock: Int
+    /// Most units one shopper may hold (reserved or confirmed) at once.
+    public let perCustomerLimit: Int
+
+    public init(
+        id: DealID, productId: ProductID, title: String, price: Money,
+        startsAt: Date, endsAt: Date, totalStock: Int, perCustomerLimit: Int
+    ) throws(DealValidationError) {
+        let title = title.trimmingWhitespace()
+        let startsAt = Timestamp.normalized(startsAt)
+        let endsAt = Timestamp.normalized(endsAt)
+        guard !title.isEmpty else { throw .emptyTitle }
+        guard title.count <= Self.maximumTitleLength else {
+            throw .titleTooLong(length: title.count, maximum: Self.maximumTitleLength)
+        }
+        guard price.amountMinor >= 0 else { throw .negativePrice(price.amountMinor) }
+        guard totalStock > 0 else { throw .nonPositiveStock(totalStock) }
+        guard perCustomerLimit >= 1 else { throw .perCustomerLimitBelowOne(perCustomerLimit) }
+        guard endsAt > startsAt else { throw .endsNotAfterStart(startsAt: startsAt, endsAt: endsAt) }
+        self.id = id
+        self.productId = productId
+        self.title = title
+        self.price = price
+        self.startsAt = startsAt
+        self.endsAt = endsAt
+        self.totalStock = totalStock
+        self.perCustomerLimit = perCustomerLimit
+    }
+
+    /// The phase at `now`. The pre-queue opens `preQueueWindow` before `startsAt`; the window
+    /// `[startsAt, endsAt)` is open or sold out depending on `remaining`; from `endsAt` on the
+    /// deal has ended whatever the stock.
+    public func phase(at now: Date, remaining: Int, preQueueWindow: Duration) -> DealPhase {
+        if now >= endsAt { return .ended }
+        if now >= startsAt { return remaining > 0 ? .open : .soldOut }
+        let lead = max(0, preQueueWindow.seconds)
+        if now >= startsAt.addingTimeInterval(-lead) { return .preQueue }
+        return .scheduled
+    }
+
+    /// Events announcing an observed phase change: `DealOpened` on entering `open`,
+    /// `DealSoldOut` on entering `soldOut`, nothing otherwise. The event id is derived from the
+    /// deal, the event type and `at` (millisecond), so re-publishing the same observation is a no-op.
+    public func phaseChangeEvents(from old: DealPhase, to new: DealPhase, at: Date) -> [DomainEvent] {
+        guard old != new else { return [] }
+        let discriminator = String(Timestamp.epochMilliseconds(at))
+        switch new {
+        case .open:
+            let id = EventID.derive(type: .dealOpened, subject: self.id.rawValue, discriminator: discriminator)
+            return [.dealOpened(DealOpened(eventId: id, occurredAt: at, dealId: self.id))]
+        case .soldOut:
+            let id = EventID.derive(type: .dealSoldOut, subject: self.id.rawValue, discriminator: discriminator)
+            return [.dealSoldOut(DealSoldOut(eventId: id, occurredAt: at, dealId: self.id))]
+        case .scheduled, .preQueue, .ended:
+            return []
+        }
+    }
+}
+
+extension Deal: Codable {
+    private enum CodingKeys: String, CodingKey {
+        case id, productId, title, price, startsAt, endsAt, totalStock, perCustomerLimit
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let id = try c.decode(DealID.self, forKey: .id)
+        let productId = try c.decode(ProductID.self, forKey: .productId)
+        let title = try c.decode(String.self, forKey: .title)
+        let price = try c.decode(Money.self, forKey: .price)
+        let startsAt = try c.decodeTimestamp(forKey: .startsAt)
+        let endsAt = try c.decodeTimestamp(forKey: .endsAt)
+        let totalStock = try c.decode(Int.self, forKey: .totalStock)
+        let perCustomerLimit = try c.decode(Int.self, forKey: .perCustomerLimit)
+        self = try c.decodeValidated(forKey: .id) {
+            try Deal(id: id, productId: productId, title: title, price: price, startsAt: startsAt,
+                     endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit)
+        }
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(productId, forKey: .productId)
+        try c.encode(title, forKey: .title)
+        try c.encode(price, forKey: .price)
+        try c.encodeTimestamp(startsAt, forKey: .startsAt)
+        try c.encodeTimestamp(endsAt, forKey: .endsAt)
+        try c.encode(totalStock, forKey: .totalStock)
+        try c.encode(perCustomerLimit, forKey: .perCustomerLimit)
+    }
+}
+
+public enum DealValidationError: DomainError {
+    case emptyTitle
+    case titleTooLong(length: Int, maximum: Int)
+    case negativePrice(Int64)
+    case nonPositiveStock(Int)
+    case perCustomerLimitBelowOne(Int)
+    case endsNotAfterStart(startsAt: Date, endsAt: Date)
+
+    public var description: String {
+        switch self {
+        case .emptyTitle: "deal title must not be blank"
+        case .titleTooLong(let length, let maximum): "deal title has \(length) characters; the maximum is \(maximum)"
+        case .negativePrice(let amount): "deal price must not be negative, got \(amount)"
+        case .nonPositiveStock(let stock): "deal stock must be at least 1, got \(stock)"
+        case .perCustomerLimitBelowOne(let limit): "per-customer limit must be at least 1, got \(limit)"
+        case .endsNotAfterStart(let startsAt, let endsAt):
+            "deal must end after it starts (startsAt \(Timestamp.format(startsAt)), endsAt \(Timestamp.format(endsAt)))"
+        }
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

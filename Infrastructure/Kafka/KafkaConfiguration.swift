@@ -1,0 +1,98 @@
+/// Settings of a Kafka producer. Everything not named here can be set in ``additional`` with
+/// librdkafka's own property names.
+public struct KafkaProducerConfiguration: Sendable, Equatable {
+    /// Bootstrap servers, `host:port[,host:port]`. Env: `FLASHDEAL_KAFKA_BROKERS`.
+    public var brokers: String
+    /// How long the producer tries to get an acknowledgement before failing the send with
+    /// ``KafkaError/Code/messageTimedOut``. Env: `FLASHDEAL_KAFKA_DELIVERY_TIMEOUT_MS`. Default 5 s.
+    public var deliveryTimeout: Duration
+    /// How long messages wait to form a batch. Env: `FLASHDEAL_KAFKA_LINGER_MS`. Default 5 ms.
+    public var linger: Duration
+    /// Messages the local queue holds before `send` fails with ``KafkaError/Code/queueFull``. Default 100,000.
+    public var maxQueuedMessages: Int
+    /// `none`, `lz4`, `zstd`, `snappy` or `gzip`. Env: `FLASHDEAL_KAFKA_COMPRESSION`. Default `none`.
+    public var compression: String
+    public var clientID: String
+    /// Further librdkafka properties; they win over the fields above.
+    public var additional: [String: String]
+
+    public init(brokers: String, deliveryTimeout: Duration = .seconds(5), linger: Duration = .milliseconds(5),
+                maxQueuedMessages: Int = 100_000, compression: String = "none", clientID: String = "flashdeal",
+                additional: [String: String] = [:]) {
+        self.brokers = brokers
+        self.deliveryTimeout = deliveryTimeout
+        self.linger = linger
+        self.maxQueuedMessages = maxQueuedMessages
+        self.compression = compression
+        self.clientID = clientID
+        self.additional = additional
+    }
+
+    var properties: [String: String] {
+        var p = [
+            "bootstrap.servers": brokers,
+            "client.id": clientID,
+            "enable.idempotence": "true",
+            "acks": "all",
+            "linger.ms": String(deliveryMilliseconds(linger)),
+            "message.timeout.ms": String(max(1, deliveryMilliseconds(deliveryTimeout))),
+            "queue.buffering.max.messages": String(maxQueuedMessages),
+            "compression.type": compression,
+            "log_level": "3",
+        ]
+        p.merge(additional) { _, new in new }
+        return p
+    }
+}
+
+/// Settings of a Kafka consumer in a group. Offsets are stored by the application after it has
+/// processed a message (``KafkaConsumer/storeOffsets(_:)``) and committed from the stored offsets.
+public struct KafkaConsumerConfiguration: Sendable, Equatable {
+    public var brokers: String
+    public var groupID: String
+    /// Group session timeout. The local broker admits a member after about half of it, so it is
+    /// kept short. Default 6 s.
+    public var sessionTimeout: Duration
+    /// Where a group without committed offsets starts: `earliest` or `latest`. Default `earliest`.
+    public var autoOffsetReset: String
+    /// How often stored offsets are committed in the background. Default 1 s.
+    public var autoCommitInterval: Duration
+    public var clientID: String
+    public var additional: [String: String]
+
+    public init(brokers: String, groupID: String, sessionTimeout: Duration = .seconds(6),
+                autoOffsetReset: String = "earliest", autoCommitInterval: Duration = .seconds(1),
+                clientID: String = "flashdeal", additional: [String: String] = [:]) {
+        self.brokers = brokers
+        self.groupID = groupID
+        self.sessionTimeout = sessionTimeout
+        self.autoOffsetReset = autoOffsetReset
+        self.autoCommitInterval = autoCommitInterval
+        self.clientID = clientID
+        self.additional = additional
+    }
+
+    var properties: [String: String] {
+        var p = [
+            "bootstrap.servers": brokers,
+            "group.id": groupID,
+            "client.id": clientID,
+            "session.timeout.ms": String(deliveryMilliseconds(sessionTimeout)),
+            "heartbeat.interval.ms": String(max(100, deliveryMilliseconds(sessionTimeout) / 3)),
+            "enable.auto.commit": "true",
+            "auto.commit.interval.ms": String(deliveryMilliseconds(autoCommitInterval)),
+            "enable.auto.offset.store": "false",
+            "auto.offset.reset": autoOffsetReset,
+            "enable.partition.eof": "false",
+            "fetch.wait.max.ms": "50",
+            "log_level": "3",
+        ]
+        p.merge(additional) { _, new in new }
+        return p
+    }
+}
+
+func deliveryMilliseconds(_ duration: Duration) -> Int {
+    let (seconds, attoseconds) = duration.components
+    return Int(seconds) * 1_000 + Int(attoseconds / 1_000_000_000_000_000)
+}

@@ -1,0 +1,180 @@
+internal import CRdKafka
+import Foundation
+public import Logging
+import Synchronization
+
+/// An idempotent producer (`enable.idempotence=true`, `acks=all`) whose ``send(topic:key:value:headers:)``
+/// returns only when the broker has acknowledged the message, or throws a typed error.
+///
+/// A background thread serves delivery reports. Call ``close(flushTimeout:)`` before dropping it.
+public final class KafkaProducer: Sendable {
+    public let configuration: KafkaProducerConfiguration
+    private let handle: ProducerHandle
+    private let logger: Logger
+
+    public init(configuration: KafkaProducerConfiguration,
+                logger: Logger = Logger(label: "flashdeal.kafka.producer")) throws(KafkaError) {
+        try RDKafka.checkVersion()
+        self.configuration = configuration
+        self.logger = logger
+        let conf = try RDKafka.makeConf(configuration.properties)
+        rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
+        self.handle = ProducerHandle(try RDKafka.makeClient(RD_KAFKA_PRODUCER, conf: conf))
+        handle.startPolling()
+    }
+
+    deinit { handle.stop(flushTimeoutMilliseconds: 0) }
+
+    /// Produces one message and waits for the broker's acknowledgement.
+    ///
+    /// - Throws: ``KafkaError`` — ``KafkaError/Code/queueFull`` at once when the local queue is full,
+    ///   ``KafkaError/Code/messageTimedOut`` when no acknowledgement came within the delivery timeout
+    ///   (the outcome is then unknown), ``KafkaError/Code/deliveryFailed`` when the broker refused it.
+    @discardableResult
+    public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [])
+        async throws(KafkaError) -> KafkaDeliveryReport
+    {
+        let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
+            let box = DeliveryBox(topic: topic) { continuation.resume(returning: $0) }
+            let opaque = Unmanaged.passRetained(box).toOpaque()
+            if let error = handle.produce(topic: topic, key: key, value: value, headers: headers, opaque: opaque) {
+                Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
+                continuation.resume(returning: .failure(error))
+            }
+        }
+        return try result.get()
+    }
+
+    /// Produces a message with string key and value.
+    @discardableResult
+    public func send(topic: String, key: String?, value: String, headers: [KafkaHeader] = [])
+        async throws(KafkaError) -> KafkaDeliveryReport
+    {
+        try await send(topic: topic, key: key.map { Array($0.utf8) }, value: Array(value.utf8), headers: headers)
+    }
+
+    /// Messages waiting in the local queue or in flight to the broker.
+    public var queueLength: Int { handle.queueLength }
+
+    /// Waits until every queued message has been acknowledged or failed (bounded), then frees the client.
+    /// Idempotent.
+    public func close(flushTimeout: Duration = .seconds(5)) async {
+        let handle = self.handle
+        await BlockingExecutor(label: "flashdeal.kafka.close").run {
+            handle.stop(flushTimeoutMilliseconds: Int32(deliveryMilliseconds(flushTimeout)))
+        }
+    }
+}
+
+/// Carries one send's continuation through librdkafka as the message's opaque pointer.
+private final class DeliveryBox: Sendable {
+    let topic: String
+    let complete: @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void
+    init(topic: String, complete: @escaping @Sendable (Result<KafkaDeliveryReport, KafkaError>) -> Void) {
+        self.topic = topic
+        self.complete = complete
+    }
+}
+
+private let deliveryReportCallback: @convention(c) (
+    OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
+) -> Void = { _, message, _ in
+    guard let message, let opaque = message.pointee._private else { return }
+    let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+    let m = message.pointee
+    if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+        box.complete(.success(KafkaDeliveryReport(topic: box.topic, partition: m.partition, offset: m.offset)))
+    } else {
+        box.complete(.failure(RDKafka.error(m.err, context: "delivery to \(box.topic)")))
+    }
+}
+
+/// Owns the producer's `rd_kafka_t` and its polling thread.
+///
+/// `@unchecked Sendable`: librdkafka producer handles are thread-safe for produce, poll and flush;
+/// the pointer is freed exactly once, under the `stopped` flag, after the polling thread has ended.
+private final class ProducerHandle: @unchecked Sendable {
+    private let rk: OpaquePointer
+    private let stopped = Atomic<Bool>(false)
+    private let pollerDone = DispatchSemaphore(value: 0)
+    private let destroyed = Mutex(false)
+
+    init(_ rk: OpaquePointer) { self.rk = rk }
+
+    func startPolling() {
+        let thread = Thread { [self] in
+            while !stopped.load(ordering: .acquiring) { rd_kafka_poll(rk, 50) }
+            pollerDone.signal()
+        }
+        thread.name = "flashdeal.kafka.producer.poll"
+        thread.start()
+    }
+
+    var queueLength: Int { destroyed.withLock { $0 ? 0 : Int(rd_kafka_outq_len(rk)) } }
+
+    func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
+                 opaque: UnsafeMutableRawPointer) -> KafkaError? {
+        if stopped.load(ordering: .acquiring) { return KafkaError(.closed, "producer is closed") }
+        // Header names (NUL-terminated) and values packed into one buffer; librdkafka copies everything
+        // during the call (RD_KAFKA_MSG_F_COPY), so the pointers only need to live until it returns.
+        var packed: [UInt8] = []
+        for header in headers {
+            packed.append(contentsOf: header.name.utf8); packed.append(0)
+            packed.append(contentsOf: header.value)
+        }
+        let code: rd_kafka_resp_err_t = topic.withCString { topicName in
+            value.withUnsafeBytes { valueBytes in
+                (key ?? []).withUnsafeBytes { keyBytes in
+                    packed.withUnsafeBytes { headerBytes in
+                        var vus = [rd_kafka_vu_t](repeating: rd_kafka_vu_t(), count: 5 + headers.count)
+                        vus[0].vtype = RD_KAFKA_VTYPE_TOPIC
+                        vus[0].u.cstr = topicName
+                        vus[1].vtype = RD_KAFKA_VTYPE_VALUE
+                        vus[1].u.mem.ptr = UnsafeMutableRawPointer(mutating: valueBytes.baseAddress)
+                        vus[1].u.mem.size = valueBytes.count
+                        vus[2].vtype = RD_KAFKA_VTYPE_MSGFLAGS
+                        vus[2].u.i = RD_KAFKA_MSG_F_COPY
+                        vus[3].vtype = RD_KAFKA_VTYPE_OPAQUE
+                        vus[3].u.ptr = opaque
+                        var count = 4
+                        if key != nil {
+                            vus[count].vtype = RD_KAFKA_VTYPE_KEY
+                            vus[count].u.mem.ptr = UnsafeMutableRawPointer(mutating: keyBytes.baseAddress)
+                            vus[count].u.mem.size = keyBytes.count
+                            count += 1
+                        }
+                        var offset = 0
+                        let base = headerBytes.baseAddress
+                        for header in headers {
+                            let nameLength = header.name.utf8.count
+                            vus[count].vtype = RD_KAFKA_VTYPE_HEADER
+                            vus[count].u.header.name = base.map { ($0 + offset).assumingMemoryBound(to: CChar.self) }
+                            offset += nameLength + 1
+                            vus[count].u.header.val = base.map { UnsafeRawPointer($0 + offset) }
+                            vus[count].u.header.size = header.value.count
+                            offset += header.value.count
+                            count += 1
+                        }
+                        guard let error = rd_kafka_produceva(rk, vus, count) else { return RD_KAFKA_RESP_ERR_NO_ERROR }
+                        defer { rd_kafka_error_destroy(error) }
+                        return rd_kafka_error_code(error)
+                    }
+                }
+            }
+        }
+        return code == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : RDKafka.error(code, context: "produce to \(topic)")
+    }
+
+    /// Flushes (bounded), stops the polling thread and destroys the handle. Idempotent.
+    func stop(flushTimeoutMilliseconds: Int32) {
+        guard !stopped.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        pollerDone.wait()
+        // Outstanding delivery reports are served by flush; purge what is left so every waiting send
+        // completes (with a purge error) before the handle goes away.
+        if flushTimeoutMilliseconds > 0 { rd_kafka_flush(rk, flushTimeoutMilliseconds) }
+        rd_kafka_purge(rk, Int32(RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT))
+        rd_kafka_poll(rk, 0)
+        destroyed.withLock { $0 = true }
+        rd_kafka_destroy(rk)
+    }
+}

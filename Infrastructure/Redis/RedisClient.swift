@@ -1,0 +1,100 @@
+public import Logging
+import Synchronization
+
+/// A Redis 7 library of functions (`#!lua name=…`), loaded with `FUNCTION LOAD REPLACE`.
+public struct RedisFunctionLibrary: Sendable, Hashable {
+    public let name: String
+    public let source: String
+
+    public init(name: String, source: String) {
+        self.name = name
+        self.source = source
+    }
+}
+
+/// A pooled, automatically pipelining Redis client over hiredis.
+///
+/// - Concurrent calls spread over ``RedisConfiguration/connections`` connections round-robin; on each
+///   connection everything queued goes out in one write and comes back in one read.
+/// - Each call has a budget (``RedisConfiguration/commandTimeout``); past it the call fails with
+///   ``RedisError/Code/timeout`` (retryable).
+/// - A broken connection is dropped and re-opened by the next call, so a restarted server is used
+///   again without restarting the process.
+/// - Function libraries registered with ``load(_:)`` are re-loaded when a call finds them missing
+///   (a server that restarted empty), then the call is retried once.
+public final class RedisClient: Sendable {
+    public let configuration: RedisConfiguration
+    public let statistics = RedisStatistics()
+    private let connections: [RedisConnection]
+    private let next = Atomic<Int>(0)
+    private let libraries = Mutex<[String: RedisFunctionLibrary]>([:])
+    private let logger: Logger
+
+    public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "flashdeal.redis")) {
+        self.configuration = configuration
+        self.logger = logger
+        let statistics = self.statistics
+        self.connections = (0..<configuration.connections).map {
+            RedisConnection(configuration: configuration, index: $0, statistics: statistics)
+        }
+    }
+
+    deinit { shutdown() }
+
+    /// Sends one command, e.g. `try await redis.send(["SET", key, value])`.
+    public func send(_ arguments: [String]) async throws(RedisError) -> RedisValue {
+        precondition(!arguments.isEmpty, "a Redis command needs a name")
+        let connection = connections[next.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count]
+        let deadline = ContinuousClock.now + configuration.commandTimeout
+        let result: Result<RedisValue, RedisError> = await withCheckedContinuation { continuation in
+            connection.submit(.init(arguments: arguments, deadline: deadline) { continuation.resume(returning: $0) })
+        }
+        return try result.get()
+    }
+
+    /// Sends one command: `try await redis.send("GET", key)`.
+    public func send(_ command: String, _ arguments: String...) async throws(RedisError) -> RedisValue {
+        try await send([command] + arguments)
+    }
+
+    /// Calls a Redis function (`FCALL name numkeys keys… args…`).
+    ///
+    /// When the server no longer knows the function (it restarted without its data), the registered
+    /// libraries are loaded again and the call is retried once.
+    public func fcall(_ function: String, keys: [String], arguments: [String] = []) async throws(RedisError)
+        -> RedisValue
+    {
+        let command = ["FCALL", function, String(keys.count)] + keys + arguments
+        do {
+            return try await send(command)
+        } catch where error.code == .server && error.message.contains("Function not found") {
+            logger.warning("redis function missing; reloading libraries", metadata: ["function": "\(function)"])
+            try await reloadLibraries()
+            return try await send(command)
+        }
+    }
+
+    /// Loads (or replaces) a function library now and remembers it for automatic re-loading.
+    public func load(_ library: RedisFunctionLibrary) async throws(RedisError) {
+        let reply = try await send("FUNCTION", "LOAD", "REPLACE", library.source)
+        guard reply.stringValue == library.name else {
+            throw RedisError(.invalidReply, "FUNCTION LOAD returned \(reply), expected \(library.name)")
+        }
+        libraries.withLock { $0[library.name] = library }
+    }
+
+    private func reloadLibraries() async throws(RedisError) {
+        for library in libraries.withLock({ Array($0.values) }) { try await load(library) }
+    }
+
+    /// `PING` → `PONG`, or the error that stopped it.
+    public func ping() async throws(RedisError) {
+        let reply = try await send("PING")
+        guard reply.stringValue == "PONG" else { throw RedisError(.invalidReply, "PING returned \(reply)") }
+    }
+
+    /// Fails queued calls with ``RedisError/Code/closed`` and closes every connection. Idempotent.
+    public func shutdown() {
+        for connection in connections { connection.close() }
+    }
+}

@@ -1,0 +1,118 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+// librdkafka is linked from the copy that `scripts/setup` extracts into `.deps/rdkafka/lib`
+// (Debian's 2.0.2 cannot talk to the local broker). The module map links it under the distinct name
+// `rdkafka_wheel`, so a skipped setup fails at link time instead of silently using the old library.
+let rdkafkaLibDir = Context.packageDirectory + "/.deps/rdkafka/lib"
+
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+]
+
+let package = Package(
+    name: "FlashDeal",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "flashdeal", targets: ["FlashDealCLI"]),
+        .executable(name: "flashdeal-gateway", targets: ["GatewayServer"]),
+        .executable(name: "flashdeal-worker", targets: ["OrderWorkerServer"]),
+        .executable(name: "flashdeal-bench", targets: ["AdapterBench"]),
+        .library(name: "Domain", targets: ["Domain"]),
+        .library(name: "Infrastructure", targets: ["Infrastructure"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+    ],
+    targets: [
+        // MARK: C libraries (system libraries found through pkg-config)
+        .systemLibrary(name: "CHiredis", path: "CLibraries/CHiredis", pkgConfig: "hiredis",
+                       providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(name: "CRdKafka", path: "CLibraries/CRdKafka",
+                       providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(name: "CMongoc", path: "CLibraries/CMongoc", pkgConfig: "libmongoc-1.0",
+                       providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+
+        // MARK: Libraries
+        .target(
+            name: "Domain",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto")],
+            path: "Domain"
+        ),
+        .target(
+            name: "Infrastructure",
+            dependencies: [
+                "CHiredis", "CRdKafka", "CMongoc",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Infrastructure",
+            linkerSettings: [
+                .unsafeFlags(["-L", rdkafkaLibDir, "-Xlinker", "-rpath", "-Xlinker", rdkafkaLibDir])
+            ]
+        ),
+        .target(
+            name: "Gateway",
+            dependencies: [
+                "Domain", "Infrastructure",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Gateway/Sources"
+        ),
+        .target(
+            name: "OrderWorker",
+            dependencies: [
+                "Domain", "Infrastructure",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "OrderWorker/Sources"
+        ),
+
+        // MARK: Thin executables
+        .executableTarget(name: "GatewayServer", dependencies: ["Gateway"], path: "Gateway/Server"),
+        .executableTarget(name: "OrderWorkerServer", dependencies: ["OrderWorker"], path: "OrderWorker/Server"),
+        .executableTarget(
+            name: "FlashDealCLI",
+            dependencies: [
+                "Domain", "Infrastructure",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "CLI"
+        ),
+        .executableTarget(
+            name: "AdapterBench",
+            dependencies: [
+                "Infrastructure",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/AdapterBench"
+        ),
+
+        // MARK: Tests
+        .testTarget(
+            name: "DomainTests",
+            dependencies: [
+                "Domain",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/DomainTests"
+        ),
+        .testTarget(
+            name: "InfrastructureTests",
+            dependencies: ["Infrastructure"],
+            path: "Tests/InfrastructureTests"
+        ),
+    ]
+)
+
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + strictSettings
+}

