@@ -7,11 +7,11 @@ public struct Inventory: Hashable, Sendable {
     public let dealId: DealID
     public let totalStock: Int
     public let perCustomerLimit: Int
-    public private(set) var remaining: Int
-    public private(set) var isClosed: Bool
-    private var reservationsByOrder: [OrderID: Reservation]
-    private var rejections: [OrderID: RejectionReason]
-    private var heldByCustomer: [UserID: Int]
+    public internal(set) var remaining: Int
+    public internal(set) var isClosed: Bool
+    var reservationsByOrder: [OrderID: Reservation]
+    var rejections: [OrderID: RejectionReason]
+    var heldByCustomer: [UserID: Int]
 
     public init(deal: Deal) {
         self.init(uncheckedDealId: deal.id, totalStock: deal.totalStock, perCustomerLimit: deal.perCustomerLimit)
@@ -120,133 +120,5 @@ public struct Inventory: Hashable, Sendable {
         if let reservation = reservationsByOrder[order] { return reservation }
         if let reason = rejections[order] { throw .reservationRejected(order, reason) }
         throw .unknownReservation(order)
-    }
-}
-
-// MARK: - Snapshots and invariants
-
-/// Plain-data image of an `Inventory`, e.g. read back from Redis, to be checked or compared.
-public struct InventorySnapshot: Hashable, Sendable, Codable {
-    public var dealId: DealID
-    public var totalStock: Int
-    public var perCustomerLimit: Int
-    public var remaining: Int
-    public var isClosed: Bool
-    public var reservations: [Reservation]
-    public var rejections: [OrderID: RejectionReason]
-    public var heldByCustomer: [UserID: Int]
-
-    public init(
-        dealId: DealID, totalStock: Int, perCustomerLimit: Int, remaining: Int, isClosed: Bool,
-        reservations: [Reservation], rejections: [OrderID: RejectionReason], heldByCustomer: [UserID: Int]
-    ) {
-        self.dealId = dealId
-        self.totalStock = totalStock
-        self.perCustomerLimit = perCustomerLimit
-        self.remaining = remaining
-        self.isClosed = isClosed
-        self.reservations = reservations
-        self.rejections = rejections
-        self.heldByCustomer = heldByCustomer
-    }
-}
-
-extension Inventory {
-    public var snapshot: InventorySnapshot {
-        InventorySnapshot(
-            dealId: dealId, totalStock: totalStock, perCustomerLimit: perCustomerLimit, remaining: remaining,
-            isClosed: isClosed, reservations: reservations, rejections: rejections, heldByCustomer: heldByCustomer)
-    }
-
-    /// Rebuilds an inventory from stored data as-is. Nothing is validated here so that a corrupt
-    /// image can still be loaded and diagnosed with `checkInvariants()`.
-    public init(restoring snapshot: InventorySnapshot) {
-        dealId = snapshot.dealId
-        totalStock = snapshot.totalStock
-        perCustomerLimit = snapshot.perCustomerLimit
-        remaining = snapshot.remaining
-        isClosed = snapshot.isClosed
-        reservationsByOrder = Dictionary(snapshot.reservations.map { ($0.orderId, $0) }, uniquingKeysWith: { a, _ in a })
-        rejections = snapshot.rejections
-        heldByCustomer = snapshot.heldByCustomer.filter { $0.value != 0 }
-    }
-
-    /// Every broken rule, in a stable order; empty when the inventory is consistent.
-    public func checkInvariants() -> [InvariantViolation] {
-        var violations: [InvariantViolation] = []
-        if remaining < 0 { violations.append(.negativeRemaining(remaining)) }
-        if remaining > totalStock { violations.append(.remainingExceedsTotal(remaining: remaining, total: totalStock)) }
-        for reservation in reservations where reservation.quantity < 1 {
-            violations.append(.nonPositiveReservationQuantity(reservation.orderId, reservation.quantity))
-        }
-        let held = heldQuantity
-        if totalStock != remaining + held {
-            violations.append(.stockNotConserved(total: totalStock, remaining: remaining, held: held))
-        }
-        var actualByCustomer: [UserID: Int] = [:]
-        for reservation in reservationsByOrder.values where reservation.heldQuantity != 0 {
-            actualByCustomer[reservation.userId, default: 0] += reservation.heldQuantity
-        }
-        for user in Set(actualByCustomer.keys).union(heldByCustomer.keys).sorted() {
-            let recorded = heldByCustomer[user] ?? 0
-            let actual = actualByCustomer[user] ?? 0
-            if recorded != actual { violations.append(.customerCountMismatch(user, recorded: recorded, actual: actual)) }
-            if actual > perCustomerLimit {
-                violations.append(.customerLimitExceeded(user, held: actual, limit: perCustomerLimit))
-            }
-        }
-        for order in rejections.keys.sorted() where reservationsByOrder[order] != nil {
-            violations.append(.orderBothReservedAndRejected(order))
-        }
-        return violations
-    }
-}
-
-public enum InvariantViolation: Hashable, Sendable, CustomStringConvertible {
-    case negativeRemaining(Int)
-    case remainingExceedsTotal(remaining: Int, total: Int)
-    case stockNotConserved(total: Int, remaining: Int, held: Int)
-    case nonPositiveReservationQuantity(OrderID, Int)
-    case customerCountMismatch(UserID, recorded: Int, actual: Int)
-    case customerLimitExceeded(UserID, held: Int, limit: Int)
-    case orderBothReservedAndRejected(OrderID)
-
-    public var description: String {
-        switch self {
-        case .negativeRemaining(let remaining): "remaining stock is negative (\(remaining))"
-        case .remainingExceedsTotal(let remaining, let total): "remaining \(remaining) exceeds total stock \(total)"
-        case .stockNotConserved(let total, let remaining, let held):
-            "stock not conserved: total \(total) != remaining \(remaining) + held \(held)"
-        case .nonPositiveReservationQuantity(let order, let quantity):
-            "reservation \(order) has non-positive quantity \(quantity)"
-        case .customerCountMismatch(let user, let recorded, let actual):
-            "customer \(user) is recorded as holding \(recorded) but reservations add up to \(actual)"
-        case .customerLimitExceeded(let user, let held, let limit):
-            "customer \(user) holds \(held), above the per-customer limit \(limit)"
-        case .orderBothReservedAndRejected(let order): "order \(order) is both reserved and rejected"
-        }
-    }
-}
-
-public enum InventoryError: DomainError {
-    case invalidTotalStock(Int)
-    case invalidPerCustomerLimit(Int)
-    case invalidQuantity(Int)
-    /// No reservation attempt was ever recorded for this order.
-    case unknownReservation(OrderID)
-    /// The order was turned away, so there is no stock to confirm or release.
-    case reservationRejected(OrderID, RejectionReason)
-    /// Confirming after release would resurrect returned stock.
-    case reservationReleased(OrderID)
-
-    public var description: String {
-        switch self {
-        case .invalidTotalStock(let stock): "total stock must be at least 1, got \(stock)"
-        case .invalidPerCustomerLimit(let limit): "per-customer limit must be at least 1, got \(limit)"
-        case .invalidQuantity(let quantity): "quantity must be at least 1, got \(quantity)"
-        case .unknownReservation(let order): "no reservation exists for order \(order)"
-        case .reservationRejected(let order, let reason): "order \(order) was rejected (\(reason.rawValue)) and holds no stock"
-        case .reservationReleased(let order): "reservation for order \(order) was already released"
-        }
     }
 }

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 extension KeyedEncodingContainer {
     mutating func encodeTimestamp(_ date: Date, forKey key: Key) throws {

@@ -70,14 +70,31 @@ public final class KafkaConsumer: Sendable {
     public var assignment: Set<TopicPartition> { handle.state.assignment }
 
     /// Waits until the group has given this consumer at least one partition.
+    ///
+    /// The group is joined inside polls, so this polls; messages that arrive meanwhile are kept and
+    /// returned by the next ``poll(maxMessages:timeout:)``.
     public func waitForAssignment(timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while handle.state.assignment.isEmpty {
             guard ContinuousClock.now < deadline else {
                 throw KafkaError(.notAssigned, "no partitions assigned within \(timeout)")
             }
-            try await Task.sleep(for: .milliseconds(20))
+            try await pollKeeping(timeout: .milliseconds(100))
         }
+    }
+
+    /// Polls without handing messages out: they wait in the consumer for the next ``poll(maxMessages:timeout:)``.
+    private func pollKeeping(timeout: Duration) async throws(KafkaError) {
+        let handle = self.handle
+        let timeoutMs = Int32(deliveryMilliseconds(timeout))
+        let result: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
+            pollQueue.async {
+                continuation.resume(returning: Result { () throws(KafkaError) in
+                    handle.keep(try handle.poll(maxMessages: 1_000, timeoutMilliseconds: timeoutMs))
+                })
+            }
+        }
+        try result.get()
     }
 
     /// Stops fetching from every assigned partition (and from partitions assigned later) until
@@ -97,7 +114,7 @@ public final class KafkaConsumer: Sendable {
         if handle.state.assignment.isEmpty && !handle.isClosed {
             let deadline = ContinuousClock.now + joinTimeout
             while handle.state.assignment.isEmpty && ContinuousClock.now < deadline {
-                _ = try? await poll(maxMessages: 0, timeout: .milliseconds(100))
+                try? await pollKeeping(timeout: .milliseconds(100))
             }
         }
         let handle = self.handle
@@ -176,6 +193,10 @@ private final class ConsumerHandle: @unchecked Sendable {
     let rk: OpaquePointer
     let state: ConsumerState
     private let closed = Mutex(false)
+    /// Messages read while waiting for an assignment; touched on the poll queue only.
+    private var kept: [KafkaMessage] = []
+
+    func keep(_ messages: [KafkaMessage]) { kept += messages }
 
     init(rk: OpaquePointer, state: ConsumerState) {
         self.rk = rk
@@ -201,9 +222,10 @@ private final class ConsumerHandle: @unchecked Sendable {
 
     func poll(maxMessages: Int, timeoutMilliseconds: Int32) throws(KafkaError) -> [KafkaMessage] {
         if isClosed { throw KafkaError(.closed, "consumer is closed") }
-        var messages: [KafkaMessage] = []
-        var wait = timeoutMilliseconds
-        repeat {
+        var messages = Array(kept.prefix(maxMessages))
+        kept.removeFirst(messages.count)
+        var wait = messages.isEmpty ? timeoutMilliseconds : 0
+        while messages.count < maxMessages {
             guard let raw = rd_kafka_consumer_poll(rk, wait) else { break }
             defer { rd_kafka_message_destroy(raw) }
             wait = 0
@@ -218,7 +240,7 @@ private final class ConsumerHandle: @unchecked Sendable {
                 continue
             }
             messages.append(Self.convert(raw))
-        } while messages.count < maxMessages
+        }
         return messages
     }
 

@@ -7,9 +7,13 @@ import Synchronization
 /// returns only when the broker has acknowledged the message, or throws a typed error.
 ///
 /// A background thread serves delivery reports. Call ``close(flushTimeout:)`` before dropping it.
+///
+/// When librdkafka raises a fatal error (for example a broker that lost the producer's state, so
+/// idempotence can no longer be guaranteed), the failing send throws ``KafkaError/Code/fatal`` and
+/// the producer replaces its client with a fresh one: later sends work again without a restart.
 public final class KafkaProducer: Sendable {
     public let configuration: KafkaProducerConfiguration
-    private let handle: ProducerHandle
+    private let current: Mutex<ProducerHandle>
     private let logger: Logger
 
     public init(configuration: KafkaProducerConfiguration,
@@ -17,13 +21,32 @@ public final class KafkaProducer: Sendable {
         try RDKafka.checkVersion()
         self.configuration = configuration
         self.logger = logger
-        let conf = try RDKafka.makeConf(configuration.properties)
-        rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
-        self.handle = ProducerHandle(try RDKafka.makeClient(RD_KAFKA_PRODUCER, conf: conf))
-        handle.startPolling()
+        self.current = Mutex(try Self.makeHandle(configuration))
     }
 
-    deinit { handle.stop(flushTimeoutMilliseconds: 0) }
+    private static func makeHandle(_ configuration: KafkaProducerConfiguration) throws(KafkaError) -> ProducerHandle {
+        let conf = try RDKafka.makeConf(configuration.properties)
+        rd_kafka_conf_set_dr_msg_cb(conf, deliveryReportCallback)
+        let handle = ProducerHandle(try RDKafka.makeClient(RD_KAFKA_PRODUCER, conf: conf))
+        handle.startPolling()
+        return handle
+    }
+
+    deinit { current.withLock { $0.stop(flushTimeoutMilliseconds: 0) } }
+
+    private var handle: ProducerHandle { current.withLock { $0 } }
+
+    /// Replaces a client that raised a fatal error; the old one is stopped off the caller's path.
+    private func replace(_ failed: ProducerHandle, reason: String) {
+        let replaced: Bool = current.withLock { handle in
+            guard handle === failed, let fresh = try? Self.makeHandle(configuration) else { return false }
+            handle = fresh
+            return true
+        }
+        guard replaced else { return }
+        logger.error("kafka producer hit a fatal error; replaced its client", metadata: ["error": "\(reason)"])
+        Thread.detachNewThread { failed.stop(flushTimeoutMilliseconds: 0) }
+    }
 
     /// Produces one message and waits for the broker's acknowledgement.
     ///
@@ -34,6 +57,7 @@ public final class KafkaProducer: Sendable {
     public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [])
         async throws(KafkaError) -> KafkaDeliveryReport
     {
+        let handle = self.handle
         let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
             let box = DeliveryBox(topic: topic) { continuation.resume(returning: $0) }
             let opaque = Unmanaged.passRetained(box).toOpaque()
@@ -41,6 +65,11 @@ public final class KafkaProducer: Sendable {
                 Unmanaged<DeliveryBox>.fromOpaque(opaque).release()
                 continuation.resume(returning: .failure(error))
             }
+        }
+        if case .failure(let error) = result, let fatal = handle.fatalError() {
+            replace(handle, reason: fatal)
+            throw KafkaError(.fatal, "\(fatal) (after: \(error.message)); the client was replaced, retry the send",
+                             rdKafkaCode: error.rdKafkaCode, retryable: true)
         }
         return try result.get()
     }
@@ -111,6 +140,16 @@ private final class ProducerHandle: @unchecked Sendable {
     }
 
     var queueLength: Int { destroyed.withLock { $0 ? 0 : Int(rd_kafka_outq_len(rk)) } }
+
+    /// The fatal error librdkafka raised on this client, if any.
+    func fatalError() -> String? {
+        destroyed.withLock { isDestroyed -> String? in
+            guard !isDestroyed else { return nil }
+            var errstr = [CChar](repeating: 0, count: 512)
+            guard rd_kafka_fatal_error(rk, &errstr, errstr.count) != RD_KAFKA_RESP_ERR_NO_ERROR else { return nil }
+            return RDKafka.string(errstr)
+        }
+    }
 
     func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
                  opaque: UnsafeMutableRawPointer) -> KafkaError? {
