@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
     ],
     targets: [
         // MARK: C libraries (system libraries found through pkg-config)
@@ -58,9 +59,21 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Operations",
+            dependencies: [
+                "Infrastructure",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            path: "Operations"
+        ),
+        .target(
             name: "Gateway",
             dependencies: [
-                "Domain", "Infrastructure",
+                "Domain", "Infrastructure", "Operations",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -69,7 +82,8 @@ let package = Package(
         .target(
             name: "OrderWorker",
             dependencies: [
-                "Domain", "Infrastructure",
+                "Domain", "Infrastructure", "Operations",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -77,8 +91,16 @@ let package = Package(
         ),
 
         // MARK: Thin executables
-        .executableTarget(name: "GatewayServer", dependencies: ["Gateway"], path: "Gateway/Server"),
-        .executableTarget(name: "OrderWorkerServer", dependencies: ["OrderWorker"], path: "OrderWorker/Server"),
+        .executableTarget(
+            name: "GatewayServer",
+            dependencies: ["Gateway", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "Gateway/Server"
+        ),
+        .executableTarget(
+            name: "OrderWorkerServer",
+            dependencies: ["OrderWorker", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            path: "OrderWorker/Server"
+        ),
         .executableTarget(
             name: "FlashDealCLI",
             dependencies: [
@@ -109,6 +131,15 @@ let package = Package(
             name: "InfrastructureTests",
             dependencies: ["Infrastructure"],
             path: "Tests/InfrastructureTests"
+        ),
+        .testTarget(
+            name: "ServiceTests",
+            dependencies: [
+                "Gateway", "OrderWorker", "Operations", "Infrastructure",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/ServiceTests"
         ),
     ]
 )

@@ -1,1 +1,15 @@
-// placeholder
+import ArgumentParser
+
+/// `flashdeal`: the operator's and developer's command line.
+@main
+struct FlashDeal: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "flashdeal",
+        abstract: "Flash Deal: keep a flash sale standing when traffic explodes.",
+        version: FlashDealVersion.current,
+        subcommands: [Ping.self, Topics.self, OrderIDCommand.self, EventCommand.self])
+}
+
+enum FlashDealVersion {
+    static let current = "0.1.0"
+}

@@ -1,1 +1,11 @@
-// placeholder
+import Foundation
+import Logging
+import ServiceLifecycle
+import OrderWorker
+
+let environment = ProcessInfo.processInfo.environment
+var logger = Logger(label: "flashdeal.worker")
+logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+let configuration = try WorkerApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
+let partitions = environment["FLASHDEAL_TOPIC_PARTITIONS"].flatMap(Int.init) ?? 12
+try await WorkerApp.build(configuration, partitions: partitions, logger: logger).run()

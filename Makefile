@@ -1,0 +1,30 @@
+# Flash Deal — the commands a user runs. Each installs what it needs first (scripts/setup).
+.PHONY: setup build test test-asan demo bench stack-up stack-down stack-status clean
+
+setup:            ## install Debian packages, the project venv and librdkafka 2.16 (idempotent)
+	scripts/setup
+
+build: setup      ## debug build of every target
+	swift build
+
+test:             ## the test command: installs, starts the local stack, runs all tests, stops what it started
+	scripts/test
+
+test-asan:        ## the adapter integration tests under AddressSanitizer
+	scripts/test --sanitize=address
+
+demo:             ## the main job (a full flash sale comes with the gateway and worker); for now: stack + health
+	scripts/demo
+
+bench:            ## benchmarks with figures and ratios (release build, local stack)
+	scripts/bench
+
+stack-up:
+	scripts/stack up
+stack-down:
+	scripts/stack down
+stack-status:
+	scripts/stack status
+
+clean:
+	rm -rf .build .build-*

@@ -1,0 +1,124 @@
+public import Hummingbird
+public import Infrastructure
+public import Logging
+public import ServiceLifecycle
+import UnixSignals
+
+/// Settings every Flash Deal process shares: where it listens, how it drains, where the servers are.
+///
+/// | variable | meaning | default |
+/// |---|---|---|
+/// | `FLASHDEAL_HTTP_HOST` | listen address | `127.0.0.1` |
+/// | `FLASHDEAL_HTTP_PORT` | listen port (0 = any free port) | gateway 8080, worker 8081 |
+/// | `FLASHDEAL_DRAIN_MS` | time between "not ready" and stopping, on SIGTERM | 2,000 |
+/// | `FLASHDEAL_READINESS_TIMEOUT_MS` | budget of each `/readyz` dependency check | 1,000 |
+/// | `FLASHDEAL_REDIS_URL`, `FLASHDEAL_KAFKA_BROKERS`, `FLASHDEAL_MONGO_URI`, `FLASHDEAL_MONGO_DATABASE` | the servers ([`ServiceEndpoints`]) | `.stack/endpoints.env` |
+public struct ServiceHostConfiguration: Sendable {
+    public var name: String
+    public var host: String
+    public var port: Int
+    public var drainDelay: Duration
+    public var readinessTimeout: Duration
+    public var endpoints: ServiceEndpoints
+    public var redis: RedisConfiguration
+    public var mongo: MongoConfiguration
+
+    public init(name: String, host: String = "127.0.0.1", port: Int, drainDelay: Duration = .seconds(2),
+                readinessTimeout: Duration = .seconds(1), endpoints: ServiceEndpoints) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.drainDelay = drainDelay
+        self.readinessTimeout = readinessTimeout
+        self.endpoints = endpoints
+        self.redis = RedisConfiguration(host: endpoints.redisHost, port: endpoints.redisPort)
+        self.mongo = MongoConfiguration(endpoints: endpoints)
+    }
+
+    /// Defaults, then the endpoints file, then the environment.
+    public static func load(name: String, defaultPort: Int, environment: [String: String],
+                            endpointsFile: String?) throws -> ServiceHostConfiguration {
+        var c = ServiceHostConfiguration(
+            name: name, port: defaultPort,
+            endpoints: try ServiceEndpoints.load(environment: environment, defaultFile: endpointsFile))
+        if let host = environment["FLASHDEAL_HTTP_HOST"], !host.isEmpty { c.host = host }
+        if let port = environment["FLASHDEAL_HTTP_PORT"].flatMap(Int.init), (0...65_535).contains(port) { c.port = port }
+        if let ms = environment["FLASHDEAL_DRAIN_MS"].flatMap(Int.init), ms >= 0 { c.drainDelay = .milliseconds(ms) }
+        if let ms = environment["FLASHDEAL_READINESS_TIMEOUT_MS"].flatMap(Int.init), ms > 0 {
+            c.readinessTimeout = .milliseconds(ms)
+        }
+        c.redis = c.redis.applying(environment: environment)
+        c.mongo = c.mongo.applying(environment: environment)
+        return c
+    }
+}
+
+/// The clients a process holds to the three servers.
+public struct ServiceClients: Sendable {
+    public let redis: RedisClient
+    public let kafkaAdmin: KafkaAdmin
+    public let mongo: MongoClient
+
+    public init(configuration: ServiceHostConfiguration, logger: Logger) throws {
+        redis = RedisClient(configuration: configuration.redis, logger: logger)
+        kafkaAdmin = try KafkaAdmin(brokers: configuration.endpoints.kafkaBrokers)
+        mongo = try MongoClient(configuration: configuration.mongo)
+    }
+
+    public func readinessChecks(timeout: Duration) -> [ReadinessCheck] {
+        [.redis(redis), .kafka(kafkaAdmin, timeout: timeout), .mongo(mongo)]
+    }
+
+    public func close() {
+        redis.shutdown()
+        mongo.shutdown()
+    }
+}
+
+/// Assembles one process: its clients, `/livez` + `/readyz`, the caller's routes and services, and
+/// graceful shutdown on SIGTERM/SIGINT in dependency order — drain first (not ready, wait), then the
+/// HTTP server and the caller's services, the clients last.
+public struct ServiceHost: Sendable {
+    public let configuration: ServiceHostConfiguration
+    public let clients: ServiceClients
+    public let readiness: Readiness
+    public let logger: Logger
+
+    public init(configuration: ServiceHostConfiguration, logger: Logger, extraChecks: [ReadinessCheck] = []) throws {
+        self.configuration = configuration
+        self.logger = logger
+        self.clients = try ServiceClients(configuration: configuration, logger: logger)
+        self.readiness = Readiness(checks: clients.readinessChecks(timeout: configuration.readinessTimeout)
+                                       + extraChecks,
+                                   timeout: configuration.readinessTimeout)
+    }
+
+    /// - Parameters:
+    ///   - routes: adds the process's own routes.
+    ///   - services: long-running work of the process (consumers, reloaders), stopped before the clients.
+    ///   - onServerRunning: called with the bound port once the server listens.
+    public func serviceGroup(routes: (Router<BasicRequestContext>) -> Void = { _ in },
+                             services: [any Service] = [],
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
+        let router = Router()
+        router.addOperationsRoutes(readiness: readiness)
+        routes(router)
+        let logger = self.logger
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
+                                 serverName: configuration.name),
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("listening", metadata: ["port": "\(port)"])
+                await onServerRunning(port)
+            },
+            logger: logger)
+        let clients = self.clients
+        return ServiceGroup(configuration: .init(
+            services: [CloseOnShutdown { clients.close() }] + services
+                + [app, DrainOnShutdown(readiness: readiness, delay: configuration.drainDelay, logger: logger)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+    }
+}

@@ -1,0 +1,130 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Gateway
+import Infrastructure
+import Logging
+import Operations
+import OrderWorker
+import ServiceLifecycle
+import Synchronization
+import Testing
+
+/// Black-box tests of the two processes over HTTP on a free port, against the real local stack.
+@Suite("Gateway and worker processes over HTTP", .timeLimit(.minutes(2)))
+struct ServiceTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    func configuration(_ name: String, environment extra: [String: String] = [:]) throws -> ServiceHostConfiguration {
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLASHDEAL_HTTP_PORT"] = "0"
+        environment["FLASHDEAL_DRAIN_MS"] = "1000"
+        environment["FLASHDEAL_READINESS_TIMEOUT_MS"] = "500"
+        environment.merge(extra) { _, new in new }
+        return try ServiceHostConfiguration.load(name: name, defaultPort: 0, environment: environment,
+                                                 endpointsFile: Self.root + "/.stack/endpoints.env")
+    }
+
+    /// Runs the group, hands `body` the bound port, then shuts the group down gracefully.
+    func running(_ build: (@escaping @Sendable (Int) async -> Void) throws -> ServiceGroup,
+                 _ body: (Int, ServiceGroup) async throws -> Void) async throws {
+        let port = Mutex<Int?>(nil)
+        let group = try build { bound in port.withLock { $0 = bound } }
+        let task = Task { try await group.run() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while port.withLock({ $0 }) == nil {
+            try #require(ContinuousClock.now < deadline, "the server did not start listening")
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        do {
+            try await body(port.withLock { $0 }!, group)
+        } catch {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+
+    func get(_ port: Int, _ path: String) async throws -> (Int, Data) {
+        let url = URL(string: "http://127.0.0.1:\(port)\(path)")!
+        let (data, response) = try await URLSession.shared.data(from: url)
+        return ((response as? HTTPURLResponse)?.statusCode ?? -1, data)
+    }
+
+    @Test func gatewayIsLiveAndReadyWhenEveryServerAnswers() async throws {
+        let config = try configuration("gateway-test")
+        try await running({ try GatewayApp.build(config, logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+            let (liveStatus, liveBody) = try await get(port, "/livez")
+            #expect(liveStatus == 200)
+            #expect(String(decoding: liveBody, as: UTF8.self) == "ok\n")
+            let (status, body) = try await get(port, "/readyz")
+            let report = try JSONDecoder().decode(ReadinessReport.self, from: body)
+            #expect(status == 200, "\(report)")
+            #expect(report.ready)
+            #expect(Set(report.checks.map(\.name)) == ["redis", "kafka", "mongo"])
+            #expect(report.checks.allSatisfy { $0.ok })
+        }
+    }
+
+    @Test func readinessFailsWithinItsBudgetWhenAServerIsUnreachable() async throws {
+        // Nothing listens on port 1: Redis is "down" for this process only.
+        let config = try configuration("gateway-test", environment: ["FLASHDEAL_REDIS_URL": "redis://127.0.0.1:1"])
+        try await running({ try GatewayApp.build(config, logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+            let start = ContinuousClock.now
+            let (status, body) = try await get(port, "/readyz")
+            let elapsed = ContinuousClock.now - start
+            let report = try JSONDecoder().decode(ReadinessReport.self, from: body)
+            #expect(status == 503)
+            #expect(!report.ready)
+            let redis = try #require(report.checks.first { $0.name == "redis" })
+            #expect(!redis.ok)
+            #expect(redis.error?.contains("connection") == true, "\(redis)")
+            #expect(report.checks.filter { $0.name != "redis" }.allSatisfy { $0.ok })
+            #expect(elapsed < .milliseconds(500 + 1_000))
+            // Liveness does not depend on the servers: restarting the process would not help.
+            #expect(try await get(port, "/livez").0 == 200)
+        }
+    }
+
+    @Test func gracefulShutdownDrainsBeforeStopping() async throws {
+        let config = try configuration("gateway-test")
+        let port = Mutex<Int?>(nil)
+        let group = try GatewayApp.build(config, logger: Logger(label: "test")) { bound in port.withLock { $0 = bound } }
+        let task = Task { try await group.run() }
+        while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
+        let bound = port.withLock { $0 }!
+        #expect(try await get(bound, "/readyz").0 == 200)
+
+        let start = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        try await Task.sleep(for: .milliseconds(200))
+        // Still serving, but no longer ready: load balancers take it out first.
+        let (status, body) = try await get(bound, "/readyz")
+        #expect(status == 503)
+        #expect(try JSONDecoder().decode(ReadinessReport.self, from: body).draining)
+        try await task.value
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed >= .milliseconds(1_000), "stopped before the drain delay: \(elapsed)")
+        #expect(elapsed < .seconds(6), "took \(elapsed) to stop")
+    }
+
+    @Test func workerCreatesTheContractTopicsBeforeItIsReady() async throws {
+        let config = try configuration("worker-test")
+        try await running({
+            try WorkerApp.build(config, partitions: 12, logger: Logger(label: "test"), onServerRunning: $0)
+        }) { port, _ in
+            let (status, body) = try await get(port, "/readyz")
+            let report = try JSONDecoder().decode(ReadinessReport.self, from: body)
+            #expect(status == 200, "\(report)")
+            #expect(report.checks.contains { $0.name == "topics" && $0.ok })
+            let metadata = try await KafkaAdmin(brokers: config.endpoints.kafkaBrokers).metadata()
+            for topic in [FlashDealTopics.orderRequests, FlashDealTopics.orderEvents, FlashDealTopics.orderRequestsDLQ] {
+                #expect(metadata.partitionsByTopic[topic] != nil, "\(topic) missing")
+            }
+        }
+    }
+}
