@@ -30,6 +30,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
     ],
     targets: [
         // MARK: C libraries (system libraries found through pkg-config)
@@ -57,6 +58,17 @@ let package = Package(
             linkerSettings: [
                 .unsafeFlags(["-L", rdkafkaLibDir, "-Xlinker", "-rpath", "-Xlinker", rdkafkaLibDir])
             ]
+        ),
+        .target(
+            name: "RateLimiting",
+            dependencies: [
+                "Domain", "Infrastructure",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "RateLimiting"
         ),
         .target(
             name: "Operations",
@@ -104,7 +116,7 @@ let package = Package(
         .executableTarget(
             name: "FlashDealCLI",
             dependencies: [
-                "Domain", "Infrastructure",
+                "Domain", "Infrastructure", "RateLimiting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "CLI"
@@ -131,6 +143,14 @@ let package = Package(
             name: "InfrastructureTests",
             dependencies: ["Infrastructure"],
             path: "Tests/InfrastructureTests"
+        ),
+        .testTarget(
+            name: "RateLimitingTests",
+            dependencies: [
+                "RateLimiting", "Domain",
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
+            path: "Tests/RateLimitingTests"
         ),
         .testTarget(
             name: "ServiceTests",

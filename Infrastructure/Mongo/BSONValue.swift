@@ -100,7 +100,7 @@ extension BSONValue: CustomStringConvertible {
         case .int64(let v): "NumberLong(\(v))"
         case .double(let v): "\(v)"
         case .bool(let v): "\(v)"
-        case .date(let v): "ISODate(\(v.formatted(.iso8601)))"
+        case .date(let v): "ISODate(\(v.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true))))"
         case .null: "null"
         case .document(let v): v.description
         case .array(let v): "[" + v.map(\.description).joined(separator: ", ") + "]"

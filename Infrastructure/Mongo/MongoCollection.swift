@@ -4,6 +4,8 @@ internal import CMongoc
 /// connection for its duration and runs its blocking libmongoc work off the Swift cooperative pool.
 ///
 /// Every call throws ``MongoError``; ``MongoError/isRetryable`` says whether trying again may help.
+/// A call that has started runs to completion (libmongoc calls cannot be interrupted), bounded by
+/// the configured time-outs; task cancellation is not observed.
 public struct MongoCollection: Sendable {
     /// The collection's name.
     public let name: String

@@ -8,7 +8,9 @@ enum MongoOperationKind {
 extension MongoError {
     /// The one place where libmongoc's `bson_error_t` (error API version 2) becomes a ``MongoError``.
     ///
-    /// - `MONGOC_ERROR_STREAM`: network: a socket time-out → ``Code/timeout``, else ``Code/connectionFailed``.
+    /// - `MONGOC_ERROR_STREAM`: network → ``Code/connectionFailed``, or ``Code/timeout`` when the
+    ///   message says "timed out" (libmongoc 1.23 reports most socket time-outs and resets alike, as
+    ///   "socket error or timeout"; both are retryable).
     /// - `MONGOC_ERROR_SERVER_SELECTION`: no server in time → ``Code/serverSelection``.
     /// - `MONGOC_ERROR_SERVER`: the server's own code → ``Code/writeFailed`` / ``Code/commandFailed``
     ///   (`50` MaxTimeMSExpired → ``Code/timeout``).

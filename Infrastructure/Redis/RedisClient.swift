@@ -28,6 +28,7 @@ public final class RedisClient: Sendable {
     private let connections: [RedisConnection]
     private let next = Atomic<Int>(0)
     private let libraries = Mutex<[String: RedisFunctionLibrary]>([:])
+    private let deadlines = DeadlineWatcher()
     private let logger: Logger
 
     public init(configuration: RedisConfiguration, logger: Logger = Logger(label: "flashdeal.redis")) {
@@ -42,12 +43,23 @@ public final class RedisClient: Sendable {
     deinit { shutdown() }
 
     /// Sends one command, e.g. `try await redis.send(["SET", key, value])`.
-    public func send(_ arguments: [String]) async throws(RedisError) -> RedisValue {
+    ///
+    /// - Parameter budget: when set (shorter than the configured `commandTimeout`), the call fails
+    ///   with ``RedisError/Code/timeout`` once the budget is spent, without disturbing the
+    ///   connection; the command may still run on the server.
+    public func send(_ arguments: [String], budget: Duration? = nil) async throws(RedisError) -> RedisValue {
         precondition(!arguments.isEmpty, "a Redis command needs a name")
         let connection = connections[next.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count]
-        let deadline = ContinuousClock.now + configuration.commandTimeout
+        let now = ContinuousClock.now
+        let deadline = now + configuration.commandTimeout
         let result: Result<RedisValue, RedisError> = await withCheckedContinuation { continuation in
-            connection.submit(.init(arguments: arguments, deadline: deadline) { continuation.resume(returning: $0) })
+            if let budget, budget < configuration.commandTimeout {
+                let call = OneShotCompletion { continuation.resume(returning: $0) }
+                deadlines.watch(call, deadline: now + budget)
+                connection.submit(.init(arguments: arguments, deadline: now + budget) { call.complete($0) })
+            } else {
+                connection.submit(.init(arguments: arguments, deadline: deadline) { continuation.resume(returning: $0) })
+            }
         }
         return try result.get()
     }
@@ -61,16 +73,16 @@ public final class RedisClient: Sendable {
     ///
     /// When the server no longer knows the function (it restarted without its data), the registered
     /// libraries are loaded again and the call is retried once.
-    public func fcall(_ function: String, keys: [String], arguments: [String] = []) async throws(RedisError)
-        -> RedisValue
+    public func fcall(_ function: String, keys: [String], arguments: [String] = [], budget: Duration? = nil)
+        async throws(RedisError) -> RedisValue
     {
         let command = ["FCALL", function, String(keys.count)] + keys + arguments
         do {
-            return try await send(command)
+            return try await send(command, budget: budget)
         } catch where error.code == .server && error.message.contains("Function not found") {
             logger.warning("redis function missing; reloading libraries", metadata: ["function": "\(function)"])
             try await reloadLibraries()
-            return try await send(command)
+            return try await send(command, budget: budget)
         }
     }
 
@@ -96,5 +108,6 @@ public final class RedisClient: Sendable {
     /// Fails queued calls with ``RedisError/Code/closed`` and closes every connection. Idempotent.
     public func shutdown() {
         for connection in connections { connection.close() }
+        deadlines.stop()
     }
 }

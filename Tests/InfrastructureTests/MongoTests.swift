@@ -117,25 +117,13 @@ struct MongoConfigurationTests {
 extension StackTests {
     @Suite("Mongo adapter against the real server")
     struct MongoTests {
-        /// `scripts/stack start mongo`, retried for a while: the stopped server lingers as a zombie
-        /// until PID 1 reaps it, and until then nx-27017 refuses to start ("already running").
         static func startMongo(within budget: Duration) async throws {
-            let deadline = ContinuousClock.now + budget
-            while true {
-                do {
-                    return try TestStack.run("start", "mongo")
-                } catch where ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(500))
-                }
-            }
+            try TestStack.run("start", "mongo")
         }
 
-        /// The same for cleanup paths, which cannot await.
+        /// The same for cleanup paths, which cannot throw.
         static func startMongo() {
-            for _ in 0..<40 {
-                if (try? TestStack.run("start", "mongo")) != nil { return }
-                usleep(500_000)
-            }
+            try? TestStack.run("start", "mongo")
         }
 
         func client(_ adjust: (inout MongoConfiguration) -> Void = { _ in }) throws -> MongoClient {
@@ -422,7 +410,6 @@ extension StackTests {
                     try await orders.insert(["_id": .string("during-\(attempt)")])
                 }
                 let elapsed = clock.now - started
-                print("DEBUG attempt \(attempt): \(elapsed) \(String(describing: error))")
                 #expect(error?.isRetryable == true, "attempt \(attempt): \(String(describing: error))")
                 #expect([MongoError.Code.serverSelection, .connectionFailed, .timeout].contains(error?.code))
                 #expect(elapsed < selectionTimeout + .seconds(1), "attempt \(attempt) took \(elapsed)")

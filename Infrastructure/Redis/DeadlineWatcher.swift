@@ -1,0 +1,124 @@
+import Foundation
+import Synchronization
+
+/// Completes calls whose caller-chosen deadline passed before their reply arrived.
+///
+/// One thread per client sleeps until the earliest deadline. A call's completion fires once:
+/// whichever of the reply and the deadline comes first wins, and the connection is left alone (a
+/// late reply is read and dropped in order, so the pipeline stays in step). This is what lets the
+/// rate limiter give Redis a budget of a few milliseconds without tearing down connections.
+final class DeadlineWatcher: Sendable {
+    private struct Entry: Comparable {
+        let deadline: ContinuousClock.Instant
+        let sequence: UInt64
+        let call: OneShotCompletion
+        static func < (a: Entry, b: Entry) -> Bool { (a.deadline, a.sequence) < (b.deadline, b.sequence) }
+        static func == (a: Entry, b: Entry) -> Bool { a.sequence == b.sequence }
+    }
+
+    private struct State {
+        var heap: [Entry] = []
+        var sequence: UInt64 = 0
+        var started = false
+        var stopped = false
+    }
+
+    private let state = Mutex(State())
+    private let condition = NSCondition()
+
+    func watch(_ call: OneShotCompletion, deadline: ContinuousClock.Instant) {
+        let start: Bool = state.withLock { s in
+            s.sequence &+= 1
+            Self.push(&s.heap, Entry(deadline: deadline, sequence: s.sequence, call: call))
+            defer { s.started = true }
+            return !s.started
+        }
+        if start {
+            let thread = Thread { [self] in loop() }
+            thread.name = "flashdeal.redis.deadlines"
+            thread.start()
+        }
+        condition.lock()
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        state.withLock { $0.stopped = true }
+        condition.lock()
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        while true {
+            let now = ContinuousClock.now
+            var expired: [OneShotCompletion] = []
+            let (next, stopped): (ContinuousClock.Instant?, Bool) = state.withLock { s in
+                while let first = s.heap.first, first.deadline <= now || first.call.isDone {
+                    let entry = Self.pop(&s.heap)
+                    if !entry.call.isDone { expired.append(entry.call) }
+                }
+                return (s.heap.first?.deadline, s.stopped)
+            }
+            for call in expired { call.complete(.failure(RedisError(.timeout, "no reply within the call's budget"))) }
+            if stopped { return }
+            condition.lock()
+            if let next {
+                let wait = next - ContinuousClock.now
+                if wait > .zero {
+                    let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+                }
+            } else {
+                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
+            }
+            condition.unlock()
+        }
+    }
+
+    private static func push(_ heap: inout [Entry], _ entry: Entry) {
+        heap.append(entry)
+        var i = heap.count - 1
+        while i > 0 {
+            let parent = (i - 1) / 2
+            guard heap[i] < heap[parent] else { break }
+            heap.swapAt(i, parent)
+            i = parent
+        }
+    }
+
+    private static func pop(_ heap: inout [Entry]) -> Entry {
+        let top = heap[0]
+        let last = heap.removeLast()
+        if !heap.isEmpty {
+            heap[0] = last
+            var i = 0
+            while true {
+                let l = 2 * i + 1, r = l + 1
+                var m = i
+                if l < heap.count && heap[l] < heap[m] { m = l }
+                if r < heap.count && heap[r] < heap[m] { m = r }
+                if m == i { break }
+                heap.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}
+
+/// A completion that runs at most once, whoever calls it first.
+final class OneShotCompletion: Sendable {
+    private let done = Atomic<Bool>(false)
+    private let body: @Sendable (Result<RedisValue, RedisError>) -> Void
+
+    init(_ body: @escaping @Sendable (Result<RedisValue, RedisError>) -> Void) { self.body = body }
+
+    var isDone: Bool { done.load(ordering: .acquiring) }
+
+    func complete(_ result: Result<RedisValue, RedisError>) {
+        guard !done.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        body(result)
+    }
+}
