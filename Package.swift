@@ -139,15 +139,20 @@ let package = Package(
             ],
             path: "Tests/DomainTests"
         ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["Infrastructure"],
+            path: "Tests/TestSupport"
+        ),
         .testTarget(
             name: "InfrastructureTests",
-            dependencies: ["Infrastructure"],
+            dependencies: ["Infrastructure", "TestSupport"],
             path: "Tests/InfrastructureTests"
         ),
         .testTarget(
             name: "RateLimitingTests",
             dependencies: [
-                "RateLimiting", "Domain",
+                "RateLimiting", "Domain", "Infrastructure", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/RateLimitingTests"

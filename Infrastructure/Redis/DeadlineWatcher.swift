@@ -24,7 +24,7 @@ final class DeadlineWatcher: Sendable {
     }
 
     private let state = Mutex(State())
-    private let condition = NSCondition()
+    private let wakeup = Wakeup()
 
     func watch(_ call: OneShotCompletion, deadline: ContinuousClock.Instant) {
         let start: Bool = state.withLock { s in
@@ -38,16 +38,12 @@ final class DeadlineWatcher: Sendable {
             thread.name = "flashdeal.redis.deadlines"
             thread.start()
         }
-        condition.lock()
-        condition.signal()
-        condition.unlock()
+        wakeup.signal()
     }
 
     func stop() {
         state.withLock { $0.stopped = true }
-        condition.lock()
-        condition.signal()
-        condition.unlock()
+        wakeup.signal()
     }
 
     private func loop() {
@@ -63,17 +59,7 @@ final class DeadlineWatcher: Sendable {
             }
             for call in expired { call.complete(.failure(RedisError(.timeout, "no reply within the call's budget"))) }
             if stopped { return }
-            condition.lock()
-            if let next {
-                let wait = next - ContinuousClock.now
-                if wait > .zero {
-                    let seconds = Double(wait.components.seconds) + Double(wait.components.attoseconds) / 1e18
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
-                }
-            } else {
-                _ = condition.wait(until: Date(timeIntervalSinceNow: 1))
-            }
-            condition.unlock()
+            wakeup.wait(for: next.map { $0 - ContinuousClock.now } ?? .seconds(1))
         }
     }
 
@@ -105,6 +91,32 @@ final class DeadlineWatcher: Sendable {
             }
         }
         return top
+    }
+}
+
+/// A condition variable that remembers a signal sent while nobody was waiting, so a deadline added
+/// between the watcher's look at the heap and its sleep is never missed.
+///
+/// `@unchecked Sendable`: `signaled` is only read and written while holding `condition`'s lock.
+private final class Wakeup: @unchecked Sendable {
+    private let condition = NSCondition()
+    private var signaled = false
+
+    func signal() {
+        condition.lock()
+        signaled = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    func wait(for duration: Duration) {
+        condition.lock()
+        if !signaled && duration > .zero {
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            _ = condition.wait(until: Date(timeIntervalSinceNow: seconds))
+        }
+        signaled = false
+        condition.unlock()
     }
 }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Infrastructure
+import TestSupport
 import Testing
 
 /// A document with every ``BSONValue`` case, nested documents and arrays, in a deliberate field order.

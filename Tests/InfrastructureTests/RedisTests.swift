@@ -1,5 +1,6 @@
 import Foundation
 import Infrastructure
+import TestSupport
 import Testing
 
 extension StackTests {
@@ -135,13 +136,3 @@ extension StackTests {
     }
 }
 
-/// Retries `body` until it succeeds, for at most `timeout`.
-func eventually<T>(timeout: Duration = .seconds(15), _ body: () async throws -> T) async throws -> T {
-    let deadline = ContinuousClock.now + timeout
-    while true {
-        do { return try await body() } catch {
-            if ContinuousClock.now >= deadline { throw error }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-    }
-}

@@ -1,0 +1,209 @@
+public import Domain
+public import Infrastructure
+public import Logging
+
+/// Settings of the rate limiter.
+public struct RateLimiterConfiguration: Sendable, Equatable {
+    /// How long a decision waits for Redis before the fail modes apply.
+    /// Env: `FLASHDEAL_RATELIMIT_BUDGET_MS`. Default 5 ms.
+    public var redisBudget: Duration
+    /// Consecutive Redis failures that open the circuit breaker. Default 5.
+    public var breakerThreshold: Int
+    /// How long an open breaker skips Redis before probing again. Default 1 s.
+    public var breakerOpenDuration: Duration
+    /// Retry-After given with UNAVAILABLE under fail mode `closed`. Default 1 s.
+    public var failClosedRetryAfter: Duration
+    /// Answer known-empty buckets in-process until their next token is due. Default on.
+    public var overLimitCache: Bool
+
+    public init(redisBudget: Duration = .milliseconds(5), breakerThreshold: Int = 5,
+                breakerOpenDuration: Duration = .seconds(1), failClosedRetryAfter: Duration = .seconds(1),
+                overLimitCache: Bool = true) {
+        self.redisBudget = redisBudget
+        self.breakerThreshold = breakerThreshold
+        self.breakerOpenDuration = breakerOpenDuration
+        self.failClosedRetryAfter = failClosedRetryAfter
+        self.overLimitCache = overLimitCache
+    }
+
+    public func applying(environment: [String: String]) -> RateLimiterConfiguration {
+        var copy = self
+        if let ms = environment["FLASHDEAL_RATELIMIT_BUDGET_MS"].flatMap(Int.init), ms > 0 {
+            copy.redisBudget = .milliseconds(ms)
+        }
+        return copy
+    }
+}
+
+/// Decides requests against the active rate policies with token buckets in Redis.
+///
+/// - Every policy matching a request is charged in one atomic function call per Redis hash tag
+///   (policies keyed on the same client, user or deal share one), on Redis server time.
+/// - A bucket found empty is remembered in-process until its next token is due
+///   (``RateLimiterConfiguration/overLimitCache``), so a hot over-limit key stops reaching Redis.
+/// - Redis gets ``RateLimiterConfiguration/redisBudget`` per decision; past it, or while the circuit
+///   breaker is open, each policy's fail mode decides: `open` lets the request through, `closed`
+///   answers ``RateLimitDecision/Outcome/unavailable``.
+public final class RateLimiter: Sendable {
+    public let configuration: RateLimiterConfiguration
+    public let statistics = RateLimiterStatistics()
+    private let redis: RedisClient
+    private let store: PolicyStore
+    private let cache = OverLimitCache()
+    private let breaker: CircuitBreaker
+    private let logger: Logger
+
+    public init(redis: RedisClient, policies: PolicyStore, configuration: RateLimiterConfiguration = .init(),
+                logger: Logger = Logger(label: "flashdeal.ratelimit")) {
+        self.redis = redis
+        self.store = policies
+        self.configuration = configuration
+        self.breaker = CircuitBreaker(threshold: configuration.breakerThreshold,
+                                      openDuration: configuration.breakerOpenDuration)
+        self.logger = logger
+    }
+
+    /// Loads the token-bucket function into Redis (it is re-loaded by itself if Redis loses it).
+    public func prepare() async throws {
+        try await redis.load(TokenBucketFunction.library)
+    }
+
+    /// Forgets every cached empty bucket (after a policy change, buckets may have other sizes).
+    public func clearCache() { cache.clear() }
+
+    public var breakerIsOpen: Bool { breaker.isOpen }
+
+    public func decide(_ request: RateLimitRequest) async -> RateLimitDecision {
+        statistics.decided()
+        let charges: [Charge] = store.current.policies.compactMap { policy in
+            guard policy.applies(to: request), let identity = policy.identity(for: request) else { return nil }
+            return Charge(policy: policy, identity: identity, cost: policy.cost(of: request.operation))
+        }
+        guard !charges.isEmpty else { return .noPolicy }
+        let now = ContinuousClock.now
+
+        if configuration.overLimitCache, let cached = cachedRefusal(charges, now: now) {
+            statistics.cacheHit()
+            return cached
+        }
+        guard breaker.allowsCall(at: now) else {
+            return combine(charges.map { failVerdict($0) })
+        }
+
+        let groups = Dictionary(grouping: charges, by: \.hashTag).values.map(Array.init)
+        var verdicts: [RateLimitDecision.Verdict] = []
+        if groups.count == 1 {
+            verdicts = await decideGroup(groups[0])
+        } else {
+            verdicts = await withTaskGroup(of: [RateLimitDecision.Verdict].self) { tasks in
+                for group in groups { tasks.addTask { await self.decideGroup(group) } }
+                return await tasks.reduce(into: []) { $0 += $1 }
+            }
+        }
+        return combine(verdicts)
+    }
+
+    // MARK: Steps
+
+    struct Charge: Sendable {
+        let policy: RatePolicy
+        let identity: String
+        let cost: Int
+        var key: String { RateLimitKeys.bucket(policy: policy, identity: identity) }
+        var hashTag: String { RateLimitKeys.hashTag(policy: policy, identity: identity) }
+        var enforcing: Bool { policy.action != .shadow }
+    }
+
+    private func cachedRefusal(_ charges: [Charge], now: ContinuousClock.Instant) -> RateLimitDecision? {
+        var verdicts: [RateLimitDecision.Verdict] = []
+        for charge in charges where charge.enforcing {
+            guard let wait = cache.wait(for: charge.key, at: now) else { continue }
+            verdicts.append(verdict(charge, result: charge.policy.action == .queue ? .queued : .limited,
+                                    remaining: 0, retryAfter: wait, fromCache: true))
+        }
+        return verdicts.isEmpty ? nil : combine(verdicts)
+    }
+
+    private func decideGroup(_ group: [Charge]) async -> [RateLimitDecision.Verdict] {
+        var arguments: [String] = []
+        arguments.reserveCapacity(group.count * 4)
+        for charge in group {
+            arguments += [String(charge.policy.bucket.capacity), String(charge.policy.bucket.refillPerSecond),
+                           String(charge.cost), charge.enforcing ? "1" : "0"]
+        }
+        statistics.calledRedis(1)
+        let reply: RedisValue
+        do {
+            reply = try await redis.fcall(TokenBucketFunction.name, keys: group.map(\.key), arguments: arguments,
+                                          budget: configuration.redisBudget)
+        } catch {
+            if breaker.recordFailure(at: .now) {
+                statistics.breakerOpenedOnce()
+                logger.warning("rate limiter: Redis failing, circuit breaker open",
+                               metadata: ["error": "\(error)", "for": "\(configuration.breakerOpenDuration)"])
+            }
+            return group.map { failVerdict($0) }
+        }
+        breaker.recordSuccess()
+        guard let rows = reply.arrayValue, rows.count == group.count else {
+            logger.error("rate limiter: unexpected reply", metadata: ["reply": "\(reply)"])
+            return group.map { failVerdict($0) }
+        }
+        let now = ContinuousClock.now
+        return zip(group, rows).map { charge, row in
+            let fields = row.arrayValue ?? []
+            let flag = fields.first?.integerValue ?? -1
+            let milliTokens = fields.count > 1 ? fields[1].integerValue ?? 0 : 0
+            let waitMicros = fields.count > 2 ? fields[2].integerValue ?? 0 : 0
+            let wait: Duration? = waitMicros > 0 ? .microseconds(waitMicros) : nil
+            let remaining = Int(milliTokens / 1_000)
+            if configuration.overLimitCache, charge.enforcing, let wait {
+                // Empty now (or after this charge): nothing can pass before the next token is due.
+                cache.block(charge.key, until: now + wait, now: now)
+            }
+            let result: RateLimitDecision.Verdict.Result = switch (flag, charge.policy.action) {
+            case (1, _): .allowed
+            case (2, _): .notCharged
+            case (_, .shadow): .shadowLimited
+            case (_, .queue): .queued
+            default: .limited
+            }
+            return verdict(charge, result: result, remaining: remaining,
+                           retryAfter: result == .allowed || result == .notCharged ? nil : wait, fromCache: false)
+        }
+    }
+
+    private func failVerdict(_ charge: Charge) -> RateLimitDecision.Verdict {
+        let closed = charge.policy.failMode == .closed && charge.enforcing
+        return verdict(charge, result: closed ? .failedClosed : .failedOpen, remaining: 0,
+                       retryAfter: closed ? configuration.failClosedRetryAfter : nil, fromCache: false)
+    }
+
+    private func verdict(_ charge: Charge, result: RateLimitDecision.Verdict.Result, remaining: Int,
+                         retryAfter: Duration?, fromCache: Bool) -> RateLimitDecision.Verdict {
+        .init(policy: charge.policy.name, result: result, capacity: charge.policy.bucket.capacity,
+              refillPerSecond: charge.policy.bucket.refillPerSecond, remaining: remaining,
+              retryAfter: retryAfter, fromCache: fromCache)
+    }
+
+    private func combine(_ verdicts: [RateLimitDecision.Verdict]) -> RateLimitDecision {
+        let failedOpen = verdicts.count { $0.result == .failedOpen }
+        let failedClosed = verdicts.count { $0.result == .failedClosed }
+        statistics.failed(open: failedOpen, closed: failedClosed)
+        let outcome: RateLimitDecision.Outcome =
+            if failedClosed > 0 { .unavailable }
+            else if verdicts.contains(where: { $0.result == .limited }) { .limited }
+            else if verdicts.contains(where: { $0.result == .queued }) { .queued }
+            else { .allowed }
+        let refusing = verdicts.filter {
+            switch outcome {
+            case .unavailable: $0.result == .failedClosed
+            case .limited: $0.result == .limited
+            case .queued: $0.result == .queued
+            case .allowed: false
+            }
+        }
+        return RateLimitDecision(outcome: outcome, verdicts: verdicts,
+                                 retryAfter: refusing.compactMap(\.retryAfter).max())
+    }
+}

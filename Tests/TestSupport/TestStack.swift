@@ -1,0 +1,52 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+public import Infrastructure
+
+/// The local real stack as the integration tests see it: endpoints from `.stack/endpoints.env`
+/// (written by `scripts/stack up`) and a handle to stop and start single servers mid-test.
+///
+/// A test that needs a server and cannot find one fails loudly: `endpoints()` throws.
+public enum TestStack {
+    public static let root: String = {
+        // Tests/TestSupport/TestStack.swift → repository root
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+    }()
+
+    public static func endpoints() throws -> ServiceEndpoints {
+        try ServiceEndpoints.load(environment: ProcessInfo.processInfo.environment,
+                                  defaultFile: root + "/.stack/endpoints.env")
+    }
+
+    /// Runs `scripts/stack ARGS…` and fails the test if it does not exit 0.
+    ///
+    /// Uses `posix_spawn` + `waitpid` rather than Foundation's `Process`: a server that daemonizes
+    /// keeps the descriptors `Process` watches for the child's exit, and `waitUntilExit` never returns.
+    public static func run(_ arguments: String...) throws {
+        let argv = ([root + "/scripts/stack"] + arguments).map { strdup($0) } + [nil]
+        defer { for p in argv { free(p) } }
+        var pid: pid_t = 0
+        let spawned = posix_spawn(&pid, argv[0]!, nil, nil, argv, environ)
+        guard spawned == 0 else { throw StackCommandFailed(arguments: arguments, status: spawned) }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        let exitCode = (status >> 8) & 0xff
+        guard status & 0x7f == 0, exitCode == 0 else {
+            throw StackCommandFailed(arguments: arguments, status: exitCode)
+        }
+    }
+
+    public struct StackCommandFailed: Error, CustomStringConvertible {
+        let arguments: [String]
+        let status: Int32
+        public var description: String { "scripts/stack \(arguments.joined(separator: " ")) exited \(status)" }
+    }
+
+    /// A name no other test (or earlier run) uses: for topics, groups, collections and keys.
+    public static func uniqueName(_ prefix: String) -> String {
+        "\(prefix)-\(UInt32.random(in: 0...UInt32.max))-\(Int(Date().timeIntervalSince1970 * 1000) % 1_000_000)"
+    }
+}
+
