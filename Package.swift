@@ -67,6 +67,7 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "RateLimiting"
         ),
@@ -124,7 +125,7 @@ let package = Package(
         .executableTarget(
             name: "AdapterBench",
             dependencies: [
-                "Infrastructure",
+                "Infrastructure", "RateLimiting", "Domain",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Benchmarks/AdapterBench"

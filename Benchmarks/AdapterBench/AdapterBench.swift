@@ -9,7 +9,7 @@ struct AdapterBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flashdeal-bench",
         abstract: "Adapter benchmarks against the local stack (scripts/stack up first).",
-        subcommands: [Adapters.self],
+        subcommands: [Adapters.self, RateLimitBench.self],
         defaultSubcommand: Adapters.self)
 }
 
@@ -144,9 +144,7 @@ struct Adapters: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Double(count) / seconds
+        return Double(count) / secondsOf(ContinuousClock.now - start)
     }
 }
 
