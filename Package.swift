@@ -85,7 +85,7 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Domain", "Infrastructure", "Operations",
+                "Domain", "Infrastructure", "Operations", "RateLimiting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -106,7 +106,8 @@ let package = Package(
         // MARK: Thin executables
         .executableTarget(
             name: "GatewayServer",
-            dependencies: ["Gateway", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: ["Gateway", "RateLimiting",
+                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Gateway/Server"
         ),
         .executableTarget(
@@ -161,7 +162,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "Gateway", "OrderWorker", "Operations", "Infrastructure",
+                "Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

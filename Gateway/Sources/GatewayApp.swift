@@ -1,9 +1,14 @@
+import Foundation
 public import Logging
 public import Operations
+public import RateLimiting
+import Domain
 public import ServiceLifecycle
+import Hummingbird
 
-/// Builds the gateway process. Today it serves the operations endpoints over its dependencies;
-/// the GraphQL API, rate policies and waiting room are mounted here as they land.
+/// Builds the gateway process: the operations endpoints over its dependencies, and the rate
+/// limiter with its policy file watched for changes. The GraphQL API and the waiting room are
+/// mounted here as they land.
 public enum GatewayApp {
     public static let defaultPort = 8080
 
@@ -14,11 +19,52 @@ public enum GatewayApp {
                                           environment: environment, endpointsFile: endpointsFile)
     }
 
-    public static func build(_ configuration: ServiceHostConfiguration, logger: Logger,
+    /// - Parameters:
+    ///   - policyFile: the rate policies (`FLASHDEAL_POLICY_FILE`, default `policies/flash-sale.yaml`).
+    ///     A file that does not validate stops the start-up with its `file:line:column` errors.
+    public static func build(_ configuration: ServiceHostConfiguration, policyFile: String = "policies/flash-sale.yaml",
+                             rateLimiter limiterConfiguration: RateLimiterConfiguration = .init(), logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws
         -> ServiceGroup
     {
         let host = try ServiceHost(configuration: configuration, logger: logger)
-        return host.serviceGroup(onServerRunning: onServerRunning)
+        let initial = try PolicyLoader.load(path: policyFile)
+        let store = PolicyStore(ActivePolicies(version: initial.digest, policies: initial.policies))
+        let limiter = RateLimiter(redis: host.clients.redis, policies: store, configuration: limiterConfiguration,
+                                  logger: logger)
+        let reloader = PolicyReloader(path: policyFile, store: store, limiter: limiter, logger: logger) {
+            try PolicyLoader.load(path: $0)
+        }
+        reloader.reloadIfChanged()
+        logger.info("policies applied", metadata: ["file": "\(policyFile)", "version": "\(initial.digest)",
+                                                   "policies": "\(initial.policies.count)"])
+        return host.serviceGroup(
+            routes: { router in
+                router.get("policies") { _, _ -> Response in
+                    let active = store.current
+                    let body = try JSONSerialization.data(withJSONObject: [
+                        "version": active.version, "file": policyFile,
+                        "policies": active.policies.map { $0.name },
+                    ], options: [.sortedKeys])
+                    return Response(status: .ok, headers: [.contentType: "application/json"],
+                                    body: .init(byteBuffer: ByteBuffer(bytes: body)))
+                }
+            },
+            services: [PrepareRateLimiter(limiter: limiter, logger: logger), reloader],
+            onServerRunning: onServerRunning)
+    }
+}
+
+/// Loads the token-bucket function into Redis at start-up; a Redis that is down now is not fatal
+/// (the limiter's fail modes apply, and the function is loaded on first use once Redis is back).
+struct PrepareRateLimiter: Service {
+    let limiter: RateLimiter
+    let logger: Logger
+
+    func run() async throws {
+        do { try await limiter.prepare() } catch {
+            logger.warning("rate limiter: could not load its Redis function yet", metadata: ["error": "\(error)"])
+        }
+        try? await gracefulShutdown()
     }
 }

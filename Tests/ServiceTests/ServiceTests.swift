@@ -6,6 +6,7 @@ import Gateway
 import Infrastructure
 import Logging
 import Operations
+import RateLimiting
 import OrderWorker
 import ServiceLifecycle
 import Synchronization
@@ -57,7 +58,7 @@ struct ServiceTests {
 
     @Test func gatewayIsLiveAndReadyWhenEveryServerAnswers() async throws {
         let config = try configuration("gateway-test")
-        try await running({ try GatewayApp.build(config, logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        try await running({ try GatewayApp.build(config, policyFile: Self.root + "/policies/flash-sale.yaml", logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
             let (liveStatus, liveBody) = try await get(port, "/livez")
             #expect(liveStatus == 200)
             #expect(String(decoding: liveBody, as: UTF8.self) == "ok\n")
@@ -73,7 +74,7 @@ struct ServiceTests {
     @Test func readinessFailsWithinItsBudgetWhenAServerIsUnreachable() async throws {
         // Nothing listens on port 1: Redis is "down" for this process only.
         let config = try configuration("gateway-test", environment: ["FLASHDEAL_REDIS_URL": "redis://127.0.0.1:1"])
-        try await running({ try GatewayApp.build(config, logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        try await running({ try GatewayApp.build(config, policyFile: Self.root + "/policies/flash-sale.yaml", logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
             let start = ContinuousClock.now
             let (status, body) = try await get(port, "/readyz")
             let elapsed = ContinuousClock.now - start
@@ -93,7 +94,7 @@ struct ServiceTests {
     @Test func gracefulShutdownDrainsBeforeStopping() async throws {
         let config = try configuration("gateway-test")
         let port = Mutex<Int?>(nil)
-        let group = try GatewayApp.build(config, logger: Logger(label: "test")) { bound in port.withLock { $0 = bound } }
+        let group = try GatewayApp.build(config, policyFile: Self.root + "/policies/flash-sale.yaml", logger: Logger(label: "test")) { bound in port.withLock { $0 = bound } }
         let task = Task { try await group.run() }
         while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
         let bound = port.withLock { $0 }!
@@ -126,5 +127,28 @@ struct ServiceTests {
                 #expect(metadata.partitionsByTopic[topic] != nil, "\(topic) missing")
             }
         }
+    }
+
+    @Test func gatewayServesTheActivePolicyVersion() async throws {
+        let config = try configuration("gateway-test")
+        let file = Self.root + "/policies/flash-sale.yaml"
+        let expected = try PolicyLoader.load(path: file)
+        try await running({ try GatewayApp.build(config, policyFile: file, logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+            let (status, body) = try await get(port, "/policies")
+            #expect(status == 200)
+            let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
+            #expect(json["version"] as? String == expected.digest)
+            #expect(json["policies"] as? [String] == expected.policies.map(\.name))
+        }
+    }
+
+    @Test func gatewayRefusesToStartWithAnInvalidPolicyFile() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
+        try "version: 1\npolicies:\n  - name: x\n    key: nobody\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let config = try configuration("gateway-test")
+        let error = #expect(throws: PolicyFileError.self) {
+            _ = try GatewayApp.build(config, policyFile: file, logger: Logger(label: "test"))
+        }
+        #expect(error?.diagnostics.contains { $0.line == 4 } == true, "\(String(describing: error))")
     }
 }
