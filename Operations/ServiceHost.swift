@@ -75,18 +75,20 @@ public struct ServiceClients: Sendable {
     }
 }
 
-/// Assembles one process: its clients, `/livez` + `/readyz`, the caller's routes and services, and
+/// Assembles one process: its clients, `/livez` + `/readyz` + `/metrics`, the caller's routes and services, and
 /// graceful shutdown on SIGTERM/SIGINT in dependency order — drain first (not ready, wait), then the
 /// HTTP server and the caller's services, the clients last.
 public struct ServiceHost: Sendable {
     public let configuration: ServiceHostConfiguration
     public let clients: ServiceClients
     public let readiness: Readiness
+    public let metrics: ProcessMetrics
     public let logger: Logger
 
     public init(configuration: ServiceHostConfiguration, logger: Logger, extraChecks: [ReadinessCheck] = []) throws {
         self.configuration = configuration
         self.logger = logger
+        self.metrics = ProcessMetrics(service: configuration.name, version: FlashDealBuild.version)
         self.clients = try ServiceClients(configuration: configuration, logger: logger)
         self.readiness = Readiness(checks: clients.readinessChecks(timeout: configuration.readinessTimeout)
                                        + extraChecks,
@@ -102,6 +104,7 @@ public struct ServiceHost: Sendable {
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
         let router = Router()
         router.addOperationsRoutes(readiness: readiness)
+        metrics.addRoute(to: router)
         routes(router)
         let logger = self.logger
         let app = Application(

@@ -30,11 +30,12 @@ public enum GatewayApp {
         let host = try ServiceHost(configuration: configuration, logger: logger)
         let initial = try PolicyLoader.load(path: policyFile)
         let store = PolicyStore(ActivePolicies(version: initial.digest, policies: initial.policies))
+        let metrics = RateLimitMetrics(registry: host.metrics.registry)
+        metrics.activate(version: initial.digest)
         let limiter = RateLimiter(redis: host.clients.redis, policies: store, configuration: limiterConfiguration,
-                                  logger: logger)
-        let reloader = PolicyReloader(path: policyFile, store: store, limiter: limiter, logger: logger) {
-            try PolicyLoader.load(path: $0)
-        }
+                                  observer: metrics, logger: logger)
+        let reloader = PolicyReloader(path: policyFile, store: store, limiter: limiter, logger: logger,
+                                      onOutcome: { metrics.reloaded($0) }) { try PolicyLoader.load(path: $0) }
         reloader.reloadIfChanged()
         logger.info("policies applied", metadata: ["file": "\(policyFile)", "version": "\(initial.digest)",
                                                    "policies": "\(initial.policies.count)"])

@@ -34,8 +34,14 @@ final class CircuitBreaker: Sendable {
         }
     }
 
-    func recordSuccess() {
-        state.withLock { $0 = .closed(failures: 0) }
+    /// - Returns: `true` when this success closed an open (half-open) breaker.
+    @discardableResult
+    func recordSuccess() -> Bool {
+        state.withLock { s in
+            defer { s = .closed(failures: 0) }
+            if case .closed = s { return false }
+            return true
+        }
     }
 
     /// - Returns: `true` when this failure opened the breaker.

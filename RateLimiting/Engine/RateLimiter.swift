@@ -35,6 +35,12 @@ public struct RateLimiterConfiguration: Sendable, Equatable {
     }
 }
 
+/// Sees every decision and every breaker change, e.g. to export metrics. Called inline: keep it cheap.
+public protocol RateLimitObserver: Sendable {
+    func decided(_ decision: RateLimitDecision)
+    func breakerChanged(open: Bool)
+}
+
 /// Decides requests against the active rate policies with token buckets in Redis.
 ///
 /// - Every policy matching a request is charged in one atomic function call per Redis hash tag
@@ -51,12 +57,14 @@ public final class RateLimiter: Sendable {
     private let store: PolicyStore
     private let cache = OverLimitCache()
     private let breaker: CircuitBreaker
+    private let observer: (any RateLimitObserver)?
     private let logger: Logger
 
     public init(redis: RedisClient, policies: PolicyStore, configuration: RateLimiterConfiguration = .init(),
-                logger: Logger = Logger(label: "flashdeal.ratelimit")) {
+                observer: (any RateLimitObserver)? = nil, logger: Logger = Logger(label: "flashdeal.ratelimit")) {
         self.redis = redis
         self.store = policies
+        self.observer = observer
         self.configuration = configuration
         self.breaker = CircuitBreaker(threshold: configuration.breakerThreshold,
                                       openDuration: configuration.breakerOpenDuration)
@@ -74,6 +82,12 @@ public final class RateLimiter: Sendable {
     public var breakerIsOpen: Bool { breaker.isOpen }
 
     public func decide(_ request: RateLimitRequest) async -> RateLimitDecision {
+        let decision = await decideUnobserved(request)
+        observer?.decided(decision)
+        return decision
+    }
+
+    private func decideUnobserved(_ request: RateLimitRequest) async -> RateLimitDecision {
         statistics.decided()
         let charges: [Charge] = store.current.policies.compactMap { policy in
             guard policy.applies(to: request), let identity = policy.identity(for: request) else { return nil }
@@ -139,12 +153,13 @@ public final class RateLimiter: Sendable {
         } catch {
             if breaker.recordFailure(at: .now) {
                 statistics.breakerOpenedOnce()
+                observer?.breakerChanged(open: true)
                 logger.warning("rate limiter: Redis failing, circuit breaker open",
                                metadata: ["error": "\(error)", "for": "\(configuration.breakerOpenDuration)"])
             }
             return group.map { failVerdict($0) }
         }
-        breaker.recordSuccess()
+        if breaker.recordSuccess() { observer?.breakerChanged(open: false) }
         guard let rows = reply.arrayValue, rows.count == group.count else {
             logger.error("rate limiter: unexpected reply", metadata: ["reply": "\(reply)"])
             return group.map { failVerdict($0) }

@@ -28,14 +28,18 @@ public final class PolicyReloader: Service, Sendable {
     private let store: PolicyStore
     private let limiter: RateLimiter?
     private let load: @Sendable (String) throws -> PolicySet
+    private let onOutcome: @Sendable (Outcome) -> Void
     private let logger: Logger
     private let lastFingerprint = Mutex<FileFingerprint?>(nil)
 
     /// - Parameters:
     ///   - load: reads and validates a policy file (``PolicyLoader/load(path:)`` in production).
     ///   - limiter: its over-limit cache is cleared when the policies change.
+    ///   - onOutcome: told of every reload attempt (metrics).
     public init(path: String, store: PolicyStore, limiter: RateLimiter?, interval: Duration = .milliseconds(250),
-                logger: Logger, load: @escaping @Sendable (String) throws -> PolicySet) {
+                logger: Logger, onOutcome: @escaping @Sendable (Outcome) -> Void = { _ in },
+                load: @escaping @Sendable (String) throws -> PolicySet) {
+        self.onOutcome = onOutcome
         self.path = path
         self.store = store
         self.limiter = limiter
@@ -47,6 +51,12 @@ public final class PolicyReloader: Service, Sendable {
     /// Loads the file now (whether or not it changed) and applies it if it is valid.
     @discardableResult
     public func reload(reason: String) -> Outcome {
+        let outcome = attemptReload(reason: reason)
+        onOutcome(outcome)
+        return outcome
+    }
+
+    private func attemptReload(reason: String) -> Outcome {
         let fingerprint = FileFingerprint(path: path)
         lastFingerprint.withLock { $0 = fingerprint }
         let set: PolicySet

@@ -142,6 +142,20 @@ struct ServiceTests {
         }
     }
 
+    @Test func metricsNameTheBuildAndTheActivePolicyVersion() async throws {
+        let config = try configuration("gateway-test")
+        let file = Self.root + "/policies/flash-sale.yaml"
+        let digest = try PolicyLoader.load(path: file).digest
+        try await running({ try GatewayApp.build(config, policyFile: file, logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+            let (status, body) = try await get(port, "/metrics")
+            let text = String(decoding: body, as: UTF8.self)
+            #expect(status == 200)
+            #expect(text.contains("flashdeal_build_info{service=\"gateway-test\",version=\"0.1.0\"} 1"), "\(text)")
+            #expect(text.contains("flashdeal_ratelimit_policy_version_info{version=\"\(digest)\"} 1"), "\(text)")
+            #expect(text.contains("# HELP flashdeal_ratelimit_policy_version_info "))
+        }
+    }
+
     @Test func gatewayRefusesToStartWithAnInvalidPolicyFile() throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
         try "version: 1\npolicies:\n  - name: x\n    key: nobody\n".write(toFile: file, atomically: true, encoding: .utf8)

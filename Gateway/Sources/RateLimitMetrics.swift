@@ -1,0 +1,68 @@
+import Prometheus
+import RateLimiting
+import Synchronization
+
+/// Exports the rate limiter's decisions and the active policy version to Prometheus.
+final class RateLimitMetrics: RateLimitObserver {
+    private let registry: PrometheusCollectorRegistry
+    private let verdicts = Mutex<[String: Counter]>([:])
+    private let outcomes: [RateLimitDecision.Outcome: Counter]
+    private let cacheHits: Counter
+    private let breakerOpen: Gauge
+    private let reloads: [String: Counter]
+    private let activeVersion = Mutex<(String, Gauge)?>(nil)
+
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        outcomes = Dictionary(uniqueKeysWithValues: [RateLimitDecision.Outcome.allowed, .limited, .queued, .unavailable].map {
+            ($0, registry.makeCounter(name: "flashdeal_ratelimit_requests_total", labels: [("outcome", $0.rawValue)],
+                                      help: "Requests decided by the rate limiter, by overall outcome."))
+        })
+        cacheHits = registry.makeCounter(name: "flashdeal_ratelimit_cache_hits_total",
+                                         help: "Requests refused from the in-process over-limit cache without a Redis call.")
+        breakerOpen = registry.makeGauge(name: "flashdeal_ratelimit_breaker_open",
+                                         help: "1 while the rate limiter's Redis circuit breaker is open.")
+        reloads = Dictionary(uniqueKeysWithValues: ["applied", "unchanged", "rejected", "unreadable"].map {
+            ($0, registry.makeCounter(name: "flashdeal_ratelimit_policy_reloads_total", labels: [("result", $0)],
+                                      help: "Policy file reload attempts, by result."))
+        })
+    }
+
+    func decided(_ decision: RateLimitDecision) {
+        outcomes[decision.outcome]?.increment()
+        if decision.verdicts.contains(where: \.fromCache) { cacheHits.increment() }
+        for verdict in decision.verdicts { counter(policy: verdict.policy, result: verdict.result.rawValue).increment() }
+    }
+
+    func breakerChanged(open: Bool) { breakerOpen.set(to: open ? 1.0 : 0.0) }
+
+    /// Marks `version` as the active policy version (gauge 1; the previous version goes to 0).
+    func activate(version: String) {
+        let gauge = registry.makeGauge(name: "flashdeal_ratelimit_policy_version_info", labels: [("version", version)],
+                                       help: "1 for the policy file version in force (its digest), 0 for earlier ones.")
+        activeVersion.withLock { current in
+            if let (old, oldGauge) = current, old != version { oldGauge.set(to: 0.0) }
+            gauge.set(to: 1.0)
+            current = (version, gauge)
+        }
+    }
+
+    func reloaded(_ outcome: PolicyReloader.Outcome) {
+        switch outcome {
+        case .applied(let version): reloads["applied"]?.increment(); activate(version: version)
+        case .unchanged: reloads["unchanged"]?.increment()
+        case .rejected: reloads["rejected"]?.increment()
+        case .unreadable: reloads["unreadable"]?.increment()
+        }
+    }
+
+    private func counter(policy: String, result: String) -> Counter {
+        let key = policy + "\u{0}" + result
+        if let existing = verdicts.withLock({ $0[key] }) { return existing }
+        let made = registry.makeCounter(name: "flashdeal_ratelimit_decisions_total",
+                                        labels: [("policy", policy), ("result", result)],
+                                        help: "Rate-limit verdicts per policy and result.")
+        verdicts.withLock { $0[key] = made }
+        return made
+    }
+}

@@ -1,0 +1,31 @@
+public import Hummingbird
+public import Prometheus
+
+/// A process's Prometheus registry and its `GET /metrics` (text exposition format 0.0.4).
+///
+/// Each process owns one registry (no global bootstrap), so tests can build many processes in one
+/// test binary. Every metric is created with HELP text.
+public final class ProcessMetrics: Sendable {
+    public let registry = PrometheusCollectorRegistry()
+
+    public init(service: String, version: String) {
+        registry.makeGauge(name: "flashdeal_build_info", labels: [("service", service), ("version", version)],
+                           help: "Always 1; labels name the service and its version.").set(to: 1.0)
+    }
+
+    func addRoute(to router: Router<BasicRequestContext>) {
+        let registry = self.registry
+        router.get("metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            buffer.reserveCapacity(8_192)
+            registry.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+    }
+}
+
+/// Flash Deal's version, reported by `flashdeal_build_info` and `flashdeal --version`.
+public enum FlashDealBuild {
+    public static let version = "0.1.0"
+}
