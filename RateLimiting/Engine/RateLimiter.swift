@@ -105,16 +105,46 @@ public final class RateLimiter: Sendable {
         }
 
         let groups = Dictionary(grouping: charges, by: \.hashTag).values.map(Array.init)
+        if groups.count == 1 { return combine(await decideGroup(groups[0])) }
+        let results = await withTaskGroup(of: ([Charge], [RateLimitDecision.Verdict]).self) { tasks in
+            for group in groups { tasks.addTask { (group, await self.decideGroup(group)) } }
+            return await tasks.reduce(into: []) { $0.append($1) }
+        }
+        var decision = combine(results.flatMap(\.1))
+        if decision.outcome == .limited || decision.outcome == .queued {
+            decision.verdicts = await refundCharges(results)
+        }
+        return decision
+    }
+
+    /// A request spanning several hash tags was refused by one of them: give back what the others
+    /// charged, so it is charged to every enforcing policy or to none.
+    private func refundCharges(_ results: [([Charge], [RateLimitDecision.Verdict])]) async -> [RateLimitDecision.Verdict] {
         var verdicts: [RateLimitDecision.Verdict] = []
-        if groups.count == 1 {
-            verdicts = await decideGroup(groups[0])
-        } else {
-            verdicts = await withTaskGroup(of: [RateLimitDecision.Verdict].self) { tasks in
-                for group in groups { tasks.addTask { await self.decideGroup(group) } }
-                return await tasks.reduce(into: []) { $0 += $1 }
+        for (group, groupVerdicts) in results {
+            var refund: [Charge] = []
+            for (charge, verdict) in zip(group, groupVerdicts) {
+                if charge.enforcing && verdict.result == .allowed {
+                    refund.append(charge)
+                    var returned = verdict
+                    returned.result = .notCharged
+                    returned.remaining = min(charge.policy.bucket.capacity, verdict.remaining + charge.cost)
+                    verdicts.append(returned)
+                } else {
+                    verdicts.append(verdict)
+                }
+            }
+            guard !refund.isEmpty else { continue }
+            statistics.calledRedis(1)
+            do {
+                _ = try await redis.fcall(TokenBucketFunction.refund, keys: refund.map(\.key),
+                                          arguments: refund.flatMap { [String($0.policy.bucket.capacity), String($0.cost)] },
+                                          budget: configuration.redisBudget)
+            } catch {
+                logger.debug("rate limiter: refund failed", metadata: ["error": "\(error)"])
             }
         }
-        return combine(verdicts)
+        return verdicts
     }
 
     // MARK: Steps

@@ -13,8 +13,14 @@ public import Infrastructure
 /// Reply: one `[flag, milliTokens, waitMicros]` per key — flag 1 charged, 0 this bucket lacked
 /// tokens, 2 not charged because another enforcing bucket lacked tokens; `waitMicros` is the time
 /// until this bucket holds its cost again.
+///
+/// `FCALL flashdeal_rl_refund N key1..keyN  cap1 cost1 … capN costN` gives charged tokens back (up to
+/// the capacity). The limiter uses it when a request spans several hash tags and one of them
+/// refused it: the others' charges are returned, so a request is charged to every enforcing policy
+/// or to none.
 public enum TokenBucketFunction {
     public static let name = "flashdeal_rl_take"
+    public static let refund = "flashdeal_rl_refund"
 
     public static let library = RedisFunctionLibrary(name: "flashdeal_ratelimit", source: #"""
         #!lua name=flashdeal_ratelimit
@@ -67,6 +73,18 @@ public enum TokenBucketFunction {
             reply[i] = {flag, math.floor(tokens * 1000), wait}
           end
           return reply
+        end)
+
+        redis.register_function('flashdeal_rl_refund', function(keys, args)
+          for i = 1, #keys do
+            local cap = tonumber(args[(i - 1) * 2 + 1])
+            local cost = tonumber(args[(i - 1) * 2 + 2])
+            local tokens = tonumber(redis.call('HGET', keys[i], 't'))
+            if tokens ~= nil then
+              redis.call('HSET', keys[i], 't', string.format('%.6f', math.min(cap, tokens + cost)))
+            end
+          end
+          return #keys
         end)
         """#)
 }

@@ -195,3 +195,23 @@ struct RateLimiterStackTests {
         #expect(back.verdicts.first?.remaining ?? 0 > 0)
     }
 }
+
+extension RateLimiterStackTests {
+    @Test func aRequestRefusedInOneHashTagIsRefundedInTheOthers() async throws {
+        // Per-IP and per-user buckets live under different hash tags: two calls, one refund.
+        let perIP = try policy(capacity: 1, rate: 0.001)
+        let perUser = try policy(key: .user, capacity: 100, rate: 0.001)
+        let limiter = try await limiter([perIP, perUser], .init(redisBudget: .milliseconds(50), overLimitCache: false))
+        let ip = TestStack.uniqueName("refund"), user = TestStack.uniqueName("u")
+        #expect(await limiter.decide(try request(ip: ip, user: user)).outcome == .allowed)
+        for _ in 0..<3 {
+            let d = await limiter.decide(try request(ip: ip, user: user))
+            #expect(d.outcome == .limited)
+            #expect(d.verdicts.first { $0.policy == perUser.name }?.result == .notCharged)
+        }
+        // Another IP, same user: only the first request ever charged the per-user bucket.
+        let d = await limiter.decide(try request(ip: TestStack.uniqueName("other"), user: user))
+        #expect(d.outcome == .allowed)
+        #expect(d.verdicts.first { $0.policy == perUser.name }?.remaining == 98)
+    }
+}
