@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting",
+                "Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

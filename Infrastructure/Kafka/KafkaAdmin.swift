@@ -32,7 +32,7 @@ public final class KafkaAdmin: Sendable {
     public func createTopics(_ topics: [TopicSpecification], timeout: Duration = .seconds(10)) async throws {
         let handle = self.handle
         try await executor.run {
-            try handle.createTopics(topics, timeoutMilliseconds: Int32(deliveryMilliseconds(timeout)))
+            try handle.createTopics(topics, timeoutMilliseconds: Int32(wholeMilliseconds(timeout)))
         }
     }
 
@@ -40,7 +40,7 @@ public final class KafkaAdmin: Sendable {
     public func metadata(timeout: Duration = .seconds(5)) async throws -> ClusterMetadata {
         let handle = self.handle
         return try await executor.run {
-            try handle.metadata(timeoutMilliseconds: Int32(deliveryMilliseconds(timeout)))
+            try handle.metadata(timeoutMilliseconds: Int32(wholeMilliseconds(timeout)))
         }
     }
 }

@@ -34,8 +34,8 @@ public struct KafkaProducerConfiguration: Sendable, Equatable {
             "client.id": clientID,
             "enable.idempotence": "true",
             "acks": "all",
-            "linger.ms": String(deliveryMilliseconds(linger)),
-            "message.timeout.ms": String(max(1, deliveryMilliseconds(deliveryTimeout))),
+            "linger.ms": String(wholeMilliseconds(linger)),
+            "message.timeout.ms": String(max(1, wholeMilliseconds(deliveryTimeout))),
             "queue.buffering.max.messages": String(maxQueuedMessages),
             "compression.type": compression,
             "log_level": "3",
@@ -77,10 +77,10 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
             "bootstrap.servers": brokers,
             "group.id": groupID,
             "client.id": clientID,
-            "session.timeout.ms": String(deliveryMilliseconds(sessionTimeout)),
-            "heartbeat.interval.ms": String(max(100, deliveryMilliseconds(sessionTimeout) / 3)),
+            "session.timeout.ms": String(wholeMilliseconds(sessionTimeout)),
+            "heartbeat.interval.ms": String(max(100, wholeMilliseconds(sessionTimeout) / 3)),
             "enable.auto.commit": "true",
-            "auto.commit.interval.ms": String(deliveryMilliseconds(autoCommitInterval)),
+            "auto.commit.interval.ms": String(wholeMilliseconds(autoCommitInterval)),
             "enable.auto.offset.store": "false",
             "auto.offset.reset": autoOffsetReset,
             "enable.partition.eof": "false",
@@ -92,7 +92,7 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     }
 }
 
-func deliveryMilliseconds(_ duration: Duration) -> Int {
+func wholeMilliseconds(_ duration: Duration) -> Int {
     let (seconds, attoseconds) = duration.components
     return Int(seconds) * 1_000 + Int(attoseconds / 1_000_000_000_000_000)
 }

@@ -38,7 +38,7 @@ public final class KafkaConsumer: Sendable {
         -> [KafkaMessage]
     {
         let handle = self.handle
-        let timeoutMs = Int32(deliveryMilliseconds(timeout))
+        let timeoutMs = Int32(wholeMilliseconds(timeout))
         let result: Result<[KafkaMessage], KafkaError> = await withCheckedContinuation { continuation in
             pollQueue.async {
                 continuation.resume(returning: Result { () throws(KafkaError) in
@@ -86,7 +86,7 @@ public final class KafkaConsumer: Sendable {
     /// Polls without handing messages out: they wait in the consumer for the next ``poll(maxMessages:timeout:)``.
     private func pollKeeping(timeout: Duration) async throws(KafkaError) {
         let handle = self.handle
-        let timeoutMs = Int32(deliveryMilliseconds(timeout))
+        let timeoutMs = Int32(wholeMilliseconds(timeout))
         let result: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
             pollQueue.async {
                 continuation.resume(returning: Result { () throws(KafkaError) in

@@ -90,7 +90,7 @@ public final class KafkaProducer: Sendable {
     public func close(flushTimeout: Duration = .seconds(5)) async {
         let handle = self.handle
         await BlockingExecutor(label: "flashdeal.kafka.close").run {
-            handle.stop(flushTimeoutMilliseconds: Int32(deliveryMilliseconds(flushTimeout)))
+            handle.stop(flushTimeoutMilliseconds: Int32(wholeMilliseconds(flushTimeout)))
         }
     }
 }

@@ -10,13 +10,13 @@ import RateLimiting
 import OrderWorker
 import ServiceLifecycle
 import Synchronization
+import TestSupport
 import Testing
 
 /// Black-box tests of the two processes over HTTP on a free port, against the real local stack.
 @Suite("Gateway and worker processes over HTTP", .timeLimit(.minutes(2)))
 struct ServiceTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().path
+    static let root = TestStack.root
 
     func configuration(_ name: String, environment extra: [String: String] = [:]) throws -> ServiceHostConfiguration {
         var environment = ProcessInfo.processInfo.environment
