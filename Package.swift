@@ -165,7 +165,7 @@ let package = Package(
         .testTarget(
             name: "ServiceTests",
             dependencies: [
-                "Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting", "TestSupport",
+                "Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting", "TestSupport", "Domain",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

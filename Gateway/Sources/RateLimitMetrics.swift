@@ -1,3 +1,4 @@
+import Operations
 import Prometheus
 import RateLimiting
 import Synchronization
@@ -15,15 +16,15 @@ final class RateLimitMetrics: RateLimitObserver {
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
         outcomes = Dictionary(uniqueKeysWithValues: [RateLimitDecision.Outcome.allowed, .limited, .queued, .unavailable].map {
-            ($0, registry.makeCounter(name: "flashdeal_ratelimit_requests_total", labels: [("outcome", $0.rawValue)],
+            ($0, registry.counter("flashdeal_ratelimit_requests_total", labels: [("outcome", $0.rawValue)],
                                       help: "Requests decided by the rate limiter, by overall outcome."))
         })
-        cacheHits = registry.makeCounter(name: "flashdeal_ratelimit_cache_hits_total",
+        cacheHits = registry.counter("flashdeal_ratelimit_cache_hits_total",
                                          help: "Requests refused from the in-process over-limit cache without a Redis call.")
-        breakerOpen = registry.makeGauge(name: "flashdeal_ratelimit_breaker_open",
+        breakerOpen = registry.gauge("flashdeal_ratelimit_breaker_open",
                                          help: "1 while the rate limiter's Redis circuit breaker is open.")
         reloads = Dictionary(uniqueKeysWithValues: ["applied", "unchanged", "rejected", "unreadable"].map {
-            ($0, registry.makeCounter(name: "flashdeal_ratelimit_policy_reloads_total", labels: [("result", $0)],
+            ($0, registry.counter("flashdeal_ratelimit_policy_reloads_total", labels: [("result", $0)],
                                       help: "Policy file reload attempts, by result."))
         })
     }
@@ -38,7 +39,7 @@ final class RateLimitMetrics: RateLimitObserver {
 
     /// Marks `version` as the active policy version (gauge 1; the previous version goes to 0).
     func activate(version: String) {
-        let gauge = registry.makeGauge(name: "flashdeal_ratelimit_policy_version_info", labels: [("version", version)],
+        let gauge = registry.gauge("flashdeal_ratelimit_policy_version_info", labels: [("version", version)],
                                        help: "1 for the policy file version in force (its digest), 0 for earlier ones.")
         activeVersion.withLock { current in
             if let (old, oldGauge) = current, old != version { oldGauge.set(to: 0.0) }
@@ -59,7 +60,7 @@ final class RateLimitMetrics: RateLimitObserver {
     private func counter(policy: String, result: String) -> Counter {
         let key = policy + "\u{0}" + result
         if let existing = verdicts.withLock({ $0[key] }) { return existing }
-        let made = registry.makeCounter(name: "flashdeal_ratelimit_decisions_total",
+        let made = registry.counter("flashdeal_ratelimit_decisions_total",
                                         labels: [("policy", policy), ("result", result)],
                                         help: "Rate-limit verdicts per policy and result.")
         verdicts.withLock { $0[key] = made }

@@ -47,6 +47,7 @@ public final class RedisClient: Sendable {
     /// - Parameter budget: when set (shorter than the configured `commandTimeout`), the call fails
     ///   with ``RedisError/Code/timeout`` once the budget is spent, without disturbing the
     ///   connection; the command may still run on the server.
+    @discardableResult
     public func send(_ arguments: [String], budget: Duration? = nil) async throws(RedisError) -> RedisValue {
         precondition(!arguments.isEmpty, "a Redis command needs a name")
         let connection = connections[next.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count]
@@ -65,6 +66,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends one command: `try await redis.send("GET", key)`.
+    @discardableResult
     public func send(_ command: String, _ arguments: String...) async throws(RedisError) -> RedisValue {
         try await send([command] + arguments)
     }
@@ -73,6 +75,7 @@ public final class RedisClient: Sendable {
     ///
     /// When the server no longer knows the function (it restarted without its data), the registered
     /// libraries are loaded again and the call is retried once.
+    @discardableResult
     public func fcall(_ function: String, keys: [String], arguments: [String] = [], budget: Duration? = nil)
         async throws(RedisError) -> RedisValue
     {

@@ -1,4 +1,4 @@
-public import Infrastructure
+import Infrastructure
 public import Logging
 public import Operations
 public import ServiceLifecycle

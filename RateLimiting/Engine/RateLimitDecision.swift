@@ -1,4 +1,3 @@
-public import Domain
 
 /// What the rate limiter says about one request.
 public struct RateLimitDecision: Sendable, Equatable {
