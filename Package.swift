@@ -26,12 +26,13 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.6.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.6.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.5.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
+        .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
     ],
     targets: [
         // MARK: C libraries (system libraries found through pkg-config)
@@ -71,6 +72,15 @@ let package = Package(
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
             path: "RateLimiting"
+        ),
+        .target(
+            name: "Credentials",
+            dependencies: [
+                "Domain",
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            path: "Credentials"
         ),
         .target(
             name: "Operations",
@@ -121,7 +131,7 @@ let package = Package(
         .executableTarget(
             name: "FlashDealCLI",
             dependencies: [
-                "Domain", "Infrastructure", "RateLimiting",
+                "Domain", "Infrastructure", "RateLimiting", "Credentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "CLI"
@@ -161,6 +171,11 @@ let package = Package(
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             path: "Tests/RateLimitingTests"
+        ),
+        .testTarget(
+            name: "CredentialsTests",
+            dependencies: ["Credentials", "Domain"],
+            path: "Tests/CredentialsTests"
         ),
         .testTarget(
             name: "ServiceTests",
