@@ -119,9 +119,13 @@ struct ServiceTests {
         try await running({
             try WorkerApp.build(config, partitions: 12, logger: Logger(label: "test"), onServerRunning: $0)
         }) { port, _ in
-            let (status, body) = try await get(port, "/readyz")
-            let report = try JSONDecoder().decode(ReadinessReport.self, from: body)
-            #expect(status == 200, "\(report)")
+            // Creating 3 × 12 partitions on the durable broker can take a few seconds: ready once done.
+            let report = try await eventually(timeout: .seconds(30)) {
+                let (status, body) = try await get(port, "/readyz")
+                let report = try JSONDecoder().decode(ReadinessReport.self, from: body)
+                guard status == 200 else { throw NotReady(report: report) }
+                return report
+            }
             #expect(report.checks.contains { $0.name == "topics" && $0.ok })
             let metadata = try await KafkaAdmin(brokers: config.endpoints.kafkaBrokers).metadata()
             for topic in [FlashDealTopics.orderRequests, FlashDealTopics.orderEvents, FlashDealTopics.orderRequestsDLQ] {
@@ -166,4 +170,6 @@ struct ServiceTests {
         }
         #expect(error?.diagnostics.contains { $0.line == 4 } == true, "\(String(describing: error))")
     }
+
+    struct NotReady: Error { let report: ReadinessReport }
 }
