@@ -28,17 +28,23 @@ public enum GatewayApp {
         -> ServiceGroup
     {
         let host = try ServiceHost(configuration: configuration, logger: logger)
-        let initial = try PolicyLoader.load(path: policyFile)
-        let store = PolicyStore(ActivePolicies(version: initial.digest, policies: initial.policies))
+        // The start-up load goes through the reloader, so the file is read once and its fingerprint
+        // taken before reading: a change racing the start-up is seen by the first poll.
+        let store = PolicyStore(ActivePolicies(version: "none", policies: []))
         let metrics = RateLimitMetrics(registry: host.metrics.registry)
-        metrics.activate(version: initial.digest)
         let limiter = RateLimiter(redis: host.clients.redis, policies: store, configuration: limiterConfiguration,
                                   observer: metrics, logger: logger)
         let reloader = PolicyReloader(path: policyFile, store: store, limiter: limiter, logger: logger,
                                       onOutcome: { metrics.reloaded($0) }) { try PolicyLoader.load(path: $0) }
-        reloader.reloadIfChanged()
-        logger.info("policies applied", metadata: ["file": "\(policyFile)", "version": "\(initial.digest)",
-                                                   "policies": "\(initial.policies.count)"])
+        switch reloader.reload(reason: "start-up") {
+        case .applied, .unchanged: break
+        case .rejected(let error):
+            host.clients.close()
+            throw error
+        case .unreadable(let message):
+            host.clients.close()
+            throw PolicyFileError(diagnostics: [PolicyDiagnostic(file: policyFile, line: 1, column: 1, message: message)])
+        }
         return host.serviceGroup(
             routes: { router in
                 router.get("policies") { _, _ -> Response in
