@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import Infrastructure
 
@@ -62,6 +63,6 @@ struct Ping: AsyncParsableCommand {
 }
 
 func format(_ d: Duration) -> String {
-    let ms = Double(d.components.seconds) * 1_000 + Double(d.components.attoseconds) / 1e15
+    let ms = d.seconds * 1_000
     return String(format: "%.1f ms", ms)
 }

@@ -42,7 +42,7 @@ public struct PassKeyring: Sendable {
     /// A pass for `user` and `deal` valid from `issuedAt` for `lifetime`, stamped with the current key id.
     public func makePass(passId: PassID, user: UserID, deal: DealID, issuedAt: Date,
                          lifetime: Duration) throws(AdmissionPassError) -> AdmissionPass {
-        let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
+        let seconds = lifetime.seconds
         return try AdmissionPass(passId: passId, dealId: deal, userId: user, issuedAt: issuedAt,
                                  expiresAt: issuedAt.addingTimeInterval(seconds), keyId: currentKeyId)
     }

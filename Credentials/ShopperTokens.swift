@@ -58,18 +58,13 @@ enum ShopperKeys {
     }
 
     static func collection(signing key: ShopperSigningKey) async throws(CredentialError) -> JWTKeyCollection {
+        guard case .ed25519(let raw) = key else { return try await collection(verifying: key.verificationKey()) }
         let keys = JWTKeyCollection()
-        switch key {
-        case .hs256(let secret):
-            try checkSecret(secret)
-            await keys.add(hmac: HMACKey(from: secret), digestAlgorithm: .sha256)
-        case .ed25519(let raw):
-            do {
-                let privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
-                await keys.add(eddsa: EdDSA.PrivateKey(backing: privateKey))
-            } catch {
-                throw CredentialError(.invalidKey, "Ed25519 private key must be 32 raw bytes")
-            }
+        do {
+            let privateKey = try Curve25519.Signing.PrivateKey(rawRepresentation: raw)
+            await keys.add(eddsa: EdDSA.PrivateKey(backing: privateKey))
+        } catch {
+            throw CredentialError(.invalidKey, "Ed25519 private key must be 32 raw bytes")
         }
         return keys
     }
@@ -158,7 +153,7 @@ public struct ShopperTokenVerifier: Sendable {
         guard let sub = payload.sub?.value else { throw CredentialError(.badSubject, "token has no subject") }
         guard let exp = payload.exp?.value else { throw CredentialError(.malformedToken, "token has no exp claim") }
         guard let iat = payload.iat?.value else { throw CredentialError(.malformedToken, "token has no iat claim") }
-        let slack = Double(leeway.components.seconds) + Double(leeway.components.attoseconds) / 1e18
+        let slack = leeway.seconds
         guard now < exp.addingTimeInterval(slack) else {
             throw CredentialError(.expired, "token expired at \(Timestamp.format(exp)) (now \(Timestamp.format(now)))")
         }
@@ -198,7 +193,7 @@ public struct ShopperTokenIssuer: Sendable {
     /// A token for `user` issued at `now` (whole seconds), expiring `lifetime` later.
     public func issue(for user: UserID, at now: Date, notBefore: Date? = nil) async throws(CredentialError) -> String {
         let iat = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
-        let seconds = Double(lifetime.components.seconds) + Double(lifetime.components.attoseconds) / 1e18
+        let seconds = lifetime.seconds
         let claims = ShopperClaims(subject: user.rawValue, expiresAt: iat.addingTimeInterval(seconds.rounded(.up)),
                                    issuedAt: iat, notBefore: notBefore, issuer: issuer,
                                    audience: audience.map { [$0] })

@@ -1,5 +1,6 @@
 extension Duration {
-    var seconds: Double {
+    /// The duration in seconds, as a `Double`.
+    public var seconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Domain
 import Foundation
 import Infrastructure
 
@@ -144,7 +145,7 @@ struct Adapters: AsyncParsableCommand {
             }
             try await group.waitForAll()
         }
-        return Double(count) / secondsOf(ContinuousClock.now - start)
+        return Double(count) / (ContinuousClock.now - start).seconds
     }
 }
 

@@ -81,24 +81,24 @@ struct RateLimitBench: AsyncParsableCommand {
             }
             return try await group.reduce(0, +)
         }
-        return Double(count) / secondsOf(ContinuousClock.now - start)
+        return Double(count) / (ContinuousClock.now - start).seconds
     }
 
     /// Starts `rate` operations per second on schedule; each latency is measured from its scheduled start.
     func paced(rate: Int, duration: Duration, _ body: @escaping @Sendable (Int) async -> Void) async throws -> [Double] {
-        let total = Int(secondsOf(duration) * Double(rate))
+        let total = Int(duration.seconds * Double(rate))
         let start = ContinuousClock.now
         let interval = 1.0 / Double(rate)
         return await withTaskGroup(of: Double.self) { group in
             var launched = 0
             while launched < total {
-                let due = min(total, Int(secondsOf(ContinuousClock.now - start) / interval) + 1)
+                let due = min(total, Int((ContinuousClock.now - start).seconds / interval) + 1)
                 while launched < due {
                     let i = launched
                     let scheduled = start + .nanoseconds(Int64(Double(i) * interval * 1e9))
                     group.addTask {
                         await body(i)
-                        return secondsOf(ContinuousClock.now - scheduled)
+                        return (ContinuousClock.now - scheduled).seconds
                     }
                     launched += 1
                 }
@@ -109,7 +109,6 @@ struct RateLimitBench: AsyncParsableCommand {
     }
 }
 
-func secondsOf(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 func percentile(_ values: [Double], _ p: Double) -> Double {
     guard !values.isEmpty else { return .nan }
     let sorted = values.sorted()

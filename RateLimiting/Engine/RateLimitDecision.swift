@@ -1,3 +1,5 @@
+import Domain
+
 
 /// What the rate limiter says about one request.
 public struct RateLimitDecision: Sendable, Equatable {
@@ -63,7 +65,7 @@ public struct RateLimitDecision: Sendable, Equatable {
     }
 
     static func seconds(_ d: Duration) -> Int {
-        seconds(Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+        seconds(d.seconds)
     }
 
     static func seconds(_ value: Double) -> Int { max(0, Int(value.rounded(.up))) }

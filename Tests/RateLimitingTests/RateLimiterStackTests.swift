@@ -58,14 +58,13 @@ struct RateLimiterStackTests {
         return (counts.0, counts.1, ContinuousClock.now - start, counts.2)
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     @Test func hotKeyAdmitsCapacityPlusRateTimesElapsedWithinOnePercent() async throws {
         // Every decision goes to Redis (no local cache): this measures the function's exactness.
         let p = try policy(capacity: 200, rate: 1_000, failMode: .closed)
         let limiter = try await limiter([p], .init(redisBudget: .milliseconds(200), overLimitCache: false))
         let result = await hammer(limiter, try request(ip: TestStack.uniqueName("hot")), clients: 64, for: .seconds(10))
-        let elapsed = Self.seconds(result.elapsed)
+        let elapsed = result.elapsed.seconds
         let expected = 200 + 1_000 * elapsed
         let rate = Double(result.decided) / elapsed
         #expect(result.failures == 0)
@@ -82,7 +81,7 @@ struct RateLimiterStackTests {
         #expect(result.decided > 5_000)
         #expect(callsPerDecision < 0.1, "\(limiter.statistics.redisCalls) calls for \(result.decided) decisions")
         // The cache never admits more than the bucket allows.
-        #expect(Double(result.admitted) <= 10 + 50 * Self.seconds(result.elapsed) + 2)
+        #expect(Double(result.admitted) <= 10 + 50 * result.elapsed.seconds + 2)
         #expect(limiter.statistics.cacheHits > 0)
     }
 
