@@ -33,6 +33,9 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.0.0"),
         .package(url: "https://github.com/vapor/jwt-kit.git", from: "5.0.0"),
+        .package(url: "https://github.com/GraphQLSwift/GraphQL.git", from: "4.3.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.1.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.0.0"),
     ],
     targets: [
         // MARK: C libraries (system libraries found through pkg-config)
@@ -83,6 +86,16 @@ let package = Package(
             path: "Credentials"
         ),
         .target(
+            name: "Admission",
+            dependencies: [
+                "Domain", "Infrastructure", "Credentials",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Admission"
+        ),
+        .target(
             name: "Operations",
             dependencies: [
                 "Infrastructure",
@@ -97,7 +110,12 @@ let package = Package(
         .target(
             name: "Gateway",
             dependencies: [
-                "Domain", "Infrastructure", "Operations", "RateLimiting",
+                "Domain", "Infrastructure", "Operations", "RateLimiting", "Admission", "Credentials",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -131,7 +149,7 @@ let package = Package(
         .executableTarget(
             name: "FlashDealCLI",
             dependencies: [
-                "Domain", "Infrastructure", "RateLimiting", "Credentials",
+                "Domain", "Infrastructure", "RateLimiting", "Credentials", "Admission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "CLI"
@@ -176,6 +194,27 @@ let package = Package(
             name: "CredentialsTests",
             dependencies: ["Credentials", "Domain"],
             path: "Tests/CredentialsTests"
+        ),
+        .testTarget(
+            name: "AdmissionTests",
+            dependencies: ["Admission", "Domain", "Infrastructure", "Credentials", "TestSupport"],
+            path: "Tests/AdmissionTests"
+        ),
+        .testTarget(
+            name: "ContractTests",
+            dependencies: ["Domain", "TestSupport"],
+            path: "Tests/ContractTests"
+        ),
+        .testTarget(
+            name: "GatewayTests",
+            dependencies: [
+                "Gateway", "Admission", "Credentials", "Operations", "Infrastructure", "RateLimiting", "TestSupport",
+                "Domain",
+                .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/GatewayTests"
         ),
         .testTarget(
             name: "ServiceTests",

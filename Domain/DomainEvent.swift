@@ -11,6 +11,7 @@ public enum DomainEvent: Hashable, Sendable {
     case stockReleased(StockReleased)
     case dealOpened(DealOpened)
     case dealSoldOut(DealSoldOut)
+    case orderCancellationRequested(OrderCancellationRequested)
 
     public var payload: any DomainEventPayload {
         switch self {
@@ -22,6 +23,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .stockReleased(let e): e
         case .dealOpened(let e): e
         case .dealSoldOut(let e): e
+        case .orderCancellationRequested(let e): e
         }
     }
 
@@ -39,6 +41,7 @@ public enum DomainEvent: Hashable, Sendable {
         case .orderRejected(let e): e.orderId
         case .orderFailed(let e): e.orderId
         case .stockReleased(let e): e.orderId
+        case .orderCancellationRequested(let e): e.orderId
         case .dealOpened, .dealSoldOut: nil
         }
     }
@@ -68,6 +71,7 @@ extension DomainEvent: Codable {
         case .stockReleased: .stockReleased(try StockReleased(from: decoder))
         case .dealOpened: .dealOpened(try DealOpened(from: decoder))
         case .dealSoldOut: .dealSoldOut(try DealSoldOut(from: decoder))
+        case .orderCancellationRequested: .orderCancellationRequested(try OrderCancellationRequested(from: decoder))
         }
     }
 }

@@ -8,6 +8,7 @@ public enum DomainEventType: String, Hashable, Sendable, Codable, CaseIterable {
     case stockReleased = "StockReleased"
     case dealOpened = "DealOpened"
     case dealSoldOut = "DealSoldOut"
+    case orderCancellationRequested = "OrderCancellationRequested"
 
     /// Version written by this code.
     public static var currentSchemaVersion: Int { 1 }

@@ -5,7 +5,9 @@ extension Identifier where Kind == EventIDKind {
     /// A deterministic event id: `"evt_" + hex(SHA-256(lp(tag) ‖ lp(type) ‖ lp(subject) ‖ lp(discriminator))[0..<16])`.
     ///
     /// Events caused by an order use the order id as `subject` and an empty `discriminator`, so a
-    /// redelivered or re-published event keeps its id and consumers can drop the duplicate.
+    /// redelivered or re-published event keeps its id and consumers can drop the duplicate. That
+    /// includes `OrderCancellationRequested`: a shopper who asks twice to cancel one order sends
+    /// one event id twice.
     public static func derive(type: DomainEventType, subject: String, discriminator: String = "") -> EventID {
         let bytes = CanonicalEncoding.lengthPrefixed([derivationTag, type.rawValue, subject, discriminator])
         return EventID(trusted: prefix + CanonicalEncoding.truncatedSHA256Hex(bytes))

@@ -13,7 +13,7 @@ public final class ProcessMetrics: Sendable {
                        help: "Always 1; labels name the service and its version.").set(to: 1.0)
     }
 
-    func addRoute(to router: Router<BasicRequestContext>) {
+    func addRoute<Context: RequestContext>(to router: Router<Context>) {
         let registry = self.registry
         router.get("metrics") { _, _ -> Response in
             var buffer: [UInt8] = []

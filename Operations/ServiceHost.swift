@@ -102,7 +102,15 @@ public struct ServiceHost: Sendable {
     public func serviceGroup(routes: (Router<BasicRequestContext>) -> Void = { _ in },
                              services: [any Service] = [],
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
-        let router = Router()
+        serviceGroup(context: BasicRequestContext.self, routes: routes, services: services, onServerRunning: onServerRunning)
+    }
+
+    /// The same, for a process with its own request context type (e.g. one that keeps the peer address).
+    public func serviceGroup<Context: RequestContext>(
+        context: Context.Type, routes: (Router<Context>) -> Void = { _ in }, services: [any Service] = [],
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ServiceGroup where Context: InitializableFromSource<ApplicationRequestContextSource> {
+        let router = Router(context: Context.self)
         router.addOperationsRoutes(readiness: readiness)
         metrics.addRoute(to: router)
         routes(router)

@@ -1,13 +1,21 @@
 import Foundation
 import Gateway
-import RateLimiting
 import Logging
 import ServiceLifecycle
+
+// `flashdeal-gateway --print-schema` prints the served GraphQL schema (schema/flashdeal.graphql).
+if CommandLine.arguments.contains("--print-schema") {
+    print(try GatewayApp.printedSchema(), terminator: "")
+    exit(0)
+}
 
 let environment = ProcessInfo.processInfo.environment
 var logger = Logger(label: "flashdeal.gateway")
 logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
-let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
-let policyFile = environment["FLASHDEAL_POLICY_FILE"] ?? "policies/flash-sale.yaml"
-try await GatewayApp.build(configuration, policyFile: policyFile,
-                           rateLimiter: .init().applying(environment: environment), logger: logger).run()
+do {
+    let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
+    try await GatewayApp.build(configuration, logger: logger).run()
+} catch let error as any CustomStringConvertible {
+    FileHandle.standardError.write(Data("flashdeal-gateway: \(error.description)\n".utf8))
+    exit(1)
+}

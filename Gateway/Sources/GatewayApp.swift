@@ -1,77 +1,202 @@
+import Admission
+import Credentials
+import Domain
 import Foundation
+import GraphQL
+import Infrastructure
 public import Logging
 public import Operations
 public import RateLimiting
-import Domain
 public import ServiceLifecycle
 import Hummingbird
+import Synchronization
 
-/// Builds the gateway process: the operations endpoints over its dependencies, and the rate
-/// limiter with its policy file watched for changes. The GraphQL API and the waiting room are
-/// mounted here as they land.
+/// Builds the gateway process: GraphQL over HTTP in front of the rate limiter, the waiting room and
+/// the order producer, plus `/livez`, `/readyz`, `/metrics` and `/policies`.
 public enum GatewayApp {
     public static let defaultPort = 8080
 
-    public static func configuration(environment: [String: String], endpointsFile: String?) throws
-        -> ServiceHostConfiguration
-    {
-        try ServiceHostConfiguration.load(name: "flashdeal-gateway", defaultPort: defaultPort,
-                                          environment: environment, endpointsFile: endpointsFile)
+    public static func configuration(environment: [String: String], endpointsFile: String?) throws -> GatewayConfiguration {
+        try GatewayConfiguration.load(environment: environment, endpointsFile: endpointsFile)
     }
 
-    /// - Parameters:
-    ///   - policyFile: the rate policies (`FLASHDEAL_POLICY_FILE`, default `policies/flash-sale.yaml`).
-    ///     A file that does not validate stops the start-up with its `file:line:column` errors.
-    public static func build(_ configuration: ServiceHostConfiguration, policyFile: String = "policies/flash-sale.yaml",
-                             rateLimiter limiterConfiguration: RateLimiterConfiguration = .init(), logger: Logger,
-                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws
+    /// The printed schema (what `schema/flashdeal.graphql` must contain).
+    public static func printedSchema() throws -> String {
+        try printSchema(schema: GatewaySchema.make(api: nil)) + "\n"
+    }
+
+    /// - Throws: `PolicyFileError` for a policy file that does not validate, `ConfigurationError`
+    ///   for missing keys or bad settings; the clients opened so far are closed first.
+    public static func build(_ configuration: GatewayConfiguration, logger: Logger,
+                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
         -> ServiceGroup
     {
-        let host = try ServiceHost(configuration: configuration, logger: logger)
-        // The start-up load goes through the reloader, so the file is read once and its fingerprint
-        // taken before reading: a change racing the start-up is seen by the first poll.
-        let store = PolicyStore(ActivePolicies(version: "none", policies: []))
-        let metrics = RateLimitMetrics(registry: host.metrics.registry)
-        let limiter = RateLimiter(redis: host.clients.redis, policies: store, configuration: limiterConfiguration,
-                                  observer: metrics, logger: logger)
-        let reloader = PolicyReloader(path: policyFile, store: store, limiter: limiter, logger: logger,
-                                      onOutcome: { metrics.reloaded($0) }) { try PolicyLoader.load(path: $0) }
-        switch reloader.reload(reason: "start-up") {
-        case .applied, .unchanged: break
-        case .rejected(let error):
-            host.clients.close()
+        let verifier = try await makeVerifier(configuration.auth)
+        let keyring = try makeKeyring(configuration.passes)
+        let addresses = try ClientAddressResolver(trustedProxies: configuration.trustedProxies)
+
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
+            brokers: configuration.host.endpoints.kafkaBrokers, deliveryTimeout: configuration.orders.deliveryTimeout,
+            linger: configuration.orders.linger, maxQueuedMessages: max(configuration.orders.maxProducerQueue * 2, 1_000),
+            compression: configuration.orders.compression, clientID: "flashdeal-gateway"), logger: logger)
+        let host: ServiceHost
+        do { host = try ServiceHost(configuration: configuration.host, logger: logger) } catch {
+            await producer.close(flushTimeout: .zero)
             throw error
-        case .unreadable(let message):
+        }
+
+        // Rate policies: the start-up load goes through the reloader, so the file is read once.
+        let store = PolicyStore(ActivePolicies(version: "none", policies: []))
+        let rateMetrics = RateLimitMetrics(registry: host.metrics.registry)
+        let limiter = RateLimiter(redis: host.clients.redis, policies: store, configuration: configuration.rateLimiter,
+                                  observer: rateMetrics, logger: logger)
+        let policyFile = configuration.policyFile
+        let reloader = PolicyReloader(path: policyFile, store: store, limiter: limiter, logger: logger,
+                                      onOutcome: { rateMetrics.reloaded($0) }) { try PolicyLoader.load(path: $0) }
+        let startup = reloader.reload(reason: "start-up")
+        if case .rejected(let error) = startup {
             host.clients.close()
+            await producer.close(flushTimeout: .zero)
+            throw error
+        }
+        if case .unreadable(let message) = startup {
+            host.clients.close()
+            await producer.close(flushTimeout: .zero)
             throw PolicyFileError(diagnostics: [PolicyDiagnostic(file: policyFile, line: 1, column: 1, message: message)])
         }
+
+        let metrics = GatewayMetrics(registry: host.metrics.registry)
+        // Background work (pacing, deal-state refresh) has its own Redis connections, so it never
+        // sits in the request path's pipelines, and the request path's round trips can be counted.
+        let background = RedisClient(configuration: configuration.host.redis, logger: logger)
+        let dealStore = DealStateStore(redis: background)
+        let room = WaitingRoom(redis: host.clients.redis, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
+        let pacingRoom = WaitingRoom(redis: background, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
+        let lag = try? KafkaConsumerLag(brokers: configuration.host.endpoints.kafkaBrokers,
+                                        group: FlashDealTopics.workerGroup, topic: configuration.orders.topic)
+        let lagProbe = LagProbe(reader: lag, interval: .seconds(1))
+        let pacer = WaitingRoomPacer(room: pacingRoom, interval: .milliseconds(100), lag: { await lagProbe.current() },
+                                     logger: logger, onStep: { metrics.paced(deal: $0, $1) })
+        let dealCache = DealStateCache(store: dealStore, refresh: configuration.orders.dealStateRefresh, logger: logger,
+                                       onRefresh: { metrics.dealState($0) })
+        let publisher = OrderRequestPublisher(producer: producer, topic: configuration.orders.topic,
+                                              maxInFlight: configuration.orders.maxInFlight,
+                                              maxProducerQueue: configuration.orders.maxProducerQueue)
+        let api = ShopperAPI(limiter: limiter, deals: dealCache, catalog: DealCatalog(mongo: host.clients.mongo), room: room,
+                             pacer: pacer, keyring: keyring, publisher: publisher,
+                             orders: host.clients.mongo.collection("orders"), settings: configuration, metrics: metrics,
+                             logger: logger)
+        let engine = GraphQLEngine(schema: try GatewaySchema.make(api: api), limits: configuration.graphQL)
+        let http = GraphQLHTTP(engine: engine, authenticator: ShopperAuthenticator(verifier: verifier),
+                               addresses: addresses, metrics: metrics)
+
         return host.serviceGroup(
+            context: GatewayRequestContext.self,
             routes: { router in
+                http.register(on: router)
                 router.get("policies") { _, _ -> Response in
                     let active = store.current
                     let body = try JSONSerialization.data(withJSONObject: [
-                        "version": active.version, "file": policyFile,
-                        "policies": active.policies.map { $0.name },
+                        "version": active.version, "file": policyFile, "policies": active.policies.map { $0.name },
                     ], options: [.sortedKeys])
                     return Response(status: .ok, headers: [.contentType: "application/json"],
                                     body: .init(byteBuffer: ByteBuffer(bytes: body)))
                 }
             },
-            services: [PrepareRateLimiter(limiter: limiter, logger: logger), reloader],
+            services: [
+                CloseOnShutdown {
+                    await producer.close(flushTimeout: .seconds(5))
+                    background.shutdown()
+                },
+                Prepare(logger: logger) {
+                    try await limiter.prepare()
+                    try await dealStore.prepare()
+                },
+                reloader, dealCache, pacer, lagProbe,
+                GaugeSampler(interval: .milliseconds(100)) {
+                    metrics.setInFlight(publisher.inFlight, queued: publisher.queueLength)
+                    metrics.redis(client: "requests", host.clients.redis.statistics)
+                    metrics.redis(client: "background", background.statistics)
+                },
+            ],
             onServerRunning: onServerRunning)
+    }
+
+    static func makeVerifier(_ auth: GatewayConfiguration.AuthSettings) async throws -> ShopperTokenVerifier {
+        guard let key = auth.key else {
+            throw ConfigurationError("no shopper token key: set FLASHDEAL_JWT_SECRET (HS256) or FLASHDEAL_JWT_ED25519_PUBLIC_KEY")
+        }
+        do {
+            return try await ShopperTokenVerifier(key: key, expectedIssuer: auth.issuer, expectedAudience: auth.audience,
+                                                  leeway: auth.leeway)
+        } catch {
+            throw ConfigurationError("shopper token key: \(error.description)")
+        }
+    }
+
+    static func makeKeyring(_ passes: GatewayConfiguration.PassSettings) throws -> PassKeyring {
+        guard let current = passes.currentKey, !passes.keys.isEmpty else {
+            throw ConfigurationError("no admission-pass keys: set FLASHDEAL_PASS_KEYS=keyId:secret[,keyId:secret…]")
+        }
+        do { return try PassKeyring(keys: passes.keys, current: current, leeway: passes.leeway) } catch {
+            throw ConfigurationError("admission-pass keys: \(error.description)")
+        }
     }
 }
 
-/// Loads the token-bucket function into Redis at start-up; a Redis that is down now is not fatal
-/// (the limiter's fail modes apply, and the function is loaded on first use once Redis is back).
-struct PrepareRateLimiter: Service {
-    let limiter: RateLimiter
+/// Loads Redis functions at start-up; a Redis that is down now is not fatal (fail modes apply, and
+/// functions are loaded on first use once Redis is back).
+struct Prepare: Service {
     let logger: Logger
+    let work: @Sendable () async throws -> Void
 
     func run() async throws {
-        do { try await limiter.prepare() } catch {
-            logger.warning("rate limiter: could not load its Redis function yet", metadata: ["error": "\(error)"])
+        do { try await work() } catch {
+            logger.warning("could not load Redis functions yet", metadata: ["error": "\(error)"])
         }
         try? await gracefulShutdown()
+    }
+}
+
+/// Calls `sample` every `interval` until shutdown (gauges read from live objects).
+struct GaugeSampler: Service {
+    let interval: Duration
+    let sample: @Sendable () -> Void
+
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                sample()
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
+
+/// Measures the order worker's consumer lag once per `interval` for the waiting-room pacer.
+final class LagProbe: Service, Sendable {
+    private let reader: KafkaConsumerLag?
+    private let interval: Duration
+    private let latest = Mutex<Int?>(nil)
+
+    init(reader: KafkaConsumerLag?, interval: Duration) {
+        self.reader = reader
+        self.interval = interval
+    }
+
+    func current() async -> Int? { latest.withLock { $0 } }
+
+    func run() async throws {
+        guard let reader else {
+            try? await gracefulShutdown()
+            return
+        }
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                let lag = try? await reader.lag(timeout: .seconds(1))
+                self.latest.withLock { $0 = lag.map { Int($0.total) } }
+                try? await Task.sleep(for: self.interval)
+            }
+        }
     }
 }

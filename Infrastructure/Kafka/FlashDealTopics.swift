@@ -6,6 +6,8 @@ public enum FlashDealTopics {
     public static let orderEvents = "flashdeal.order-events"
     /// Messages the worker cannot parse or validate, with the reason in a header.
     public static let orderRequestsDLQ = "flashdeal.order-requests.dlq"
+    /// The order workers' consumer group (the gateway reads its lag to pace admission).
+    public static let workerGroup = "flashdeal-order-worker"
 
     /// The three topics with `partitions` each (default 12, the contract's default).
     public static func specifications(partitions: Int = 12) -> [TopicSpecification] {

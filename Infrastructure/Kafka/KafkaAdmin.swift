@@ -108,19 +108,6 @@ private final class AdminHandle: @unchecked Sendable {
     }
 
     func metadata(timeoutMilliseconds: Int32) throws(KafkaError) -> ClusterMetadata {
-        var pointer: UnsafePointer<rd_kafka_metadata>?
-        let code = rd_kafka_metadata(rk, 1, nil, &pointer, timeoutMilliseconds)
-        guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let pointer else {
-            throw KafkaError(.brokerUnavailable, "metadata: \(String(cString: rd_kafka_err2str(code)))",
-                             rdKafkaCode: code.rawValue)
-        }
-        defer { rd_kafka_metadata_destroy(pointer) }
-        let md = pointer.pointee
-        var partitions: [String: Int] = [:]
-        for i in 0..<Int(md.topic_cnt) {
-            let topic = md.topics[i]
-            partitions[String(cString: topic.topic)] = Int(topic.partition_cnt)
-        }
-        return ClusterMetadata(brokerCount: Int(md.broker_cnt), partitionsByTopic: partitions)
+        try RDKafka.metadata(rk, timeoutMilliseconds: timeoutMilliseconds)
     }
 }

@@ -1,7 +1,7 @@
 internal import CRdKafka
 
-/// Builds `rd_kafka_t` handles and translates librdkafka's error codes. Nothing outside this folder
-/// sees a librdkafka type.
+/// Builds `rd_kafka_t` handles, reads cluster metadata and translates librdkafka's error codes.
+/// Nothing outside this folder sees a librdkafka type.
 enum RDKafka {
     /// librdkafka older than this cannot talk to the local broker (ApiVersions tagged-field bug).
     static let minimumVersion: Int32 = 0x0203_00ff
@@ -36,6 +36,24 @@ enum RDKafka {
             throw KafkaError(.configuration, string(errstr))
         }
         return rk
+    }
+
+    /// Brokers and partition counts of every topic, as seen through any client handle.
+    static func metadata(_ rk: OpaquePointer, timeoutMilliseconds: Int32) throws(KafkaError) -> ClusterMetadata {
+        var pointer: UnsafePointer<rd_kafka_metadata>?
+        let code = rd_kafka_metadata(rk, 1, nil, &pointer, timeoutMilliseconds)
+        guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let pointer else {
+            throw KafkaError(.brokerUnavailable, "metadata: \(String(cString: rd_kafka_err2str(code)))",
+                             rdKafkaCode: code.rawValue)
+        }
+        defer { rd_kafka_metadata_destroy(pointer) }
+        let md = pointer.pointee
+        var partitions: [String: Int] = [:]
+        for i in 0..<Int(md.topic_cnt) {
+            let topic = md.topics[i]
+            partitions[String(cString: topic.topic)] = Int(topic.partition_cnt)
+        }
+        return ClusterMetadata(brokerCount: Int(md.broker_cnt), partitionsByTopic: partitions)
     }
 
     static func error(_ code: rd_kafka_resp_err_t, context: String) -> KafkaError {

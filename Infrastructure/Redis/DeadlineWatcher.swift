@@ -134,3 +134,44 @@ final class OneShotCompletion: Sendable {
         body(result)
     }
 }
+
+/// Gathers the replies of one pipeline and hands them over once, when the last reply arrives or
+/// when the budget runs out (then every call still open counts as timed out).
+final class PipelineCollector: Sendable {
+    private struct State {
+        var results: [Result<RedisValue, RedisError>?]
+        var open: Int
+        var finish: (@Sendable ([Result<RedisValue, RedisError>]) -> Void)?
+    }
+    private let state: Mutex<State>
+
+    init(count: Int) { state = Mutex(State(results: Array(repeating: nil, count: count), open: count)) }
+
+    func onComplete(_ finish: @escaping @Sendable ([Result<RedisValue, RedisError>]) -> Void) {
+        state.withLock { $0.finish = finish }
+    }
+
+    func complete(_ index: Int, _ result: Result<RedisValue, RedisError>) {
+        let done: (([Result<RedisValue, RedisError>]) -> Void, [Result<RedisValue, RedisError>])? = state.withLock { s in
+            guard s.results[index] == nil, s.finish != nil else { return nil }
+            s.results[index] = result
+            s.open -= 1
+            guard s.open == 0, let finish = s.finish else { return nil }
+            s.finish = nil
+            return (finish, s.results.map { $0! })
+        }
+        if let (finish, results) = done { finish(results) }
+    }
+
+    /// For the deadline watcher: times out every call still open.
+    var timeoutCompletion: OneShotCompletion {
+        OneShotCompletion { [self] _ in
+            let done: (([Result<RedisValue, RedisError>]) -> Void, [Result<RedisValue, RedisError>])? = state.withLock { s in
+                guard let finish = s.finish else { return nil }
+                s.finish = nil
+                return (finish, s.results.map { $0 ?? .failure(RedisError(.timeout, "no reply within the call's budget")) })
+            }
+            if let (finish, results) = done { finish(results) }
+        }
+    }
+}

@@ -65,6 +65,43 @@ public final class RedisClient: Sendable {
         return try result.get()
     }
 
+    /// Sends `commands` on one connection in one write, so they cost one round trip, and returns
+    /// each command's own result in order. With `budget`, calls still unanswered when it is spent
+    /// fail with ``RedisError/Code/timeout``.
+    public func pipeline(_ commands: [[String]], budget: Duration? = nil) async -> [Result<RedisValue, RedisError>] {
+        guard !commands.isEmpty else { return [] }
+        if commands.count == 1 {
+            do { return [.success(try await send(commands[0], budget: budget))] } catch { return [.failure(error)] }
+        }
+        let connection = connections[next.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count]
+        let now = ContinuousClock.now
+        let limit = budget.map { min($0, configuration.commandTimeout) } ?? configuration.commandTimeout
+        let collector = PipelineCollector(count: commands.count)
+        return await withCheckedContinuation { continuation in
+            collector.onComplete { continuation.resume(returning: $0) }
+            if budget != nil { deadlines.watch(collector.timeoutCompletion, deadline: now + limit) }
+            connection.submit(commands.enumerated().map { index, arguments in
+                .init(arguments: arguments, deadline: now + limit) { collector.complete(index, $0) }
+            })
+        }
+    }
+
+    /// Calls several Redis functions in one round trip (see ``pipeline(_:budget:)``). A function
+    /// the server no longer knows makes the registered libraries load again and the whole batch
+    /// is retried once.
+    public func fcallPipeline(_ calls: [(function: String, keys: [String], arguments: [String])],
+                              budget: Duration? = nil) async -> [Result<RedisValue, RedisError>] {
+        let commands = calls.map { ["FCALL", $0.function, String($0.keys.count)] + $0.keys + $0.arguments }
+        let results = await pipeline(commands, budget: budget)
+        let missing = results.contains {
+            if case .failure(let error) = $0 { error.code == .server && error.message.contains("Function not found") }
+            else { false }
+        }
+        guard missing else { return results }
+        do { try await reloadLibraries() } catch { return results }
+        return await pipeline(commands, budget: budget)
+    }
+
     /// Sends one command: `try await redis.send("GET", key)`.
     @discardableResult
     public func send(_ command: String, _ arguments: String...) async throws(RedisError) -> RedisValue {

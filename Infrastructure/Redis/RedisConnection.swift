@@ -41,16 +41,20 @@ final class RedisConnection: Sendable {
         self.statistics = statistics
     }
 
-    func submit(_ request: Request) {
+    func submit(_ request: Request) { submit([request]) }
+
+    /// Queues `requests` together, so they leave in the same write (one round trip) unless the
+    /// pipeline depth splits them.
+    func submit(_ requests: [Request]) {
         let action: (start: Bool, rejected: Bool) = state.withLock { state in
             if state.closed { return (false, true) }
-            state.pending.append(request)
+            state.pending.append(contentsOf: requests)
             if state.draining { return (false, false) }
             state.draining = true
             return (true, false)
         }
         if action.rejected {
-            request.completion(.failure(RedisError(.closed, "client is shut down")))
+            for request in requests { request.completion(.failure(RedisError(.closed, "client is shut down"))) }
         } else if action.start {
             queue.async { self.drain() }
         }

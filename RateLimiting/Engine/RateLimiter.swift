@@ -104,15 +104,14 @@ public final class RateLimiter: Sendable {
             return combine(charges.map { failVerdict($0) })
         }
 
+        // One bucket group per hash tag (Redis Cluster slot); all groups go out in one pipelined
+        // write, so a decision costs one round trip however many keys it touches.
         let groups = Dictionary(grouping: charges, by: \.hashTag).values.map(Array.init)
-        if groups.count == 1 { return combine(await decideGroup(groups[0])) }
-        let results = await withTaskGroup(of: ([Charge], [RateLimitDecision.Verdict]).self) { tasks in
-            for group in groups { tasks.addTask { (group, await self.decideGroup(group)) } }
-            return await tasks.reduce(into: []) { $0.append($1) }
-        }
-        var decision = combine(results.flatMap(\.1))
+        let verdicts = await decideGroups(groups)
+        if groups.count == 1 { return combine(verdicts[0]) }
+        var decision = combine(verdicts.flatMap { $0 })
         if decision.outcome == .limited || decision.outcome == .queued {
-            decision.verdicts = await refundCharges(results)
+            decision.verdicts = await refundCharges(Array(zip(groups, verdicts)))
         }
         return decision
     }
@@ -168,27 +167,37 @@ public final class RateLimiter: Sendable {
         return verdicts.isEmpty ? nil : combine(verdicts)
     }
 
-    private func decideGroup(_ group: [Charge]) async -> [RateLimitDecision.Verdict] {
-        var arguments: [String] = []
-        arguments.reserveCapacity(group.count * 4)
-        for charge in group {
-            arguments += [String(charge.policy.bucket.capacity), String(charge.policy.bucket.refillPerSecond),
-                           String(charge.cost), charge.enforcing ? "1" : "0"]
+    private func decideGroups(_ groups: [[Charge]]) async -> [[RateLimitDecision.Verdict]] {
+        let calls = groups.map { group -> (function: String, keys: [String], arguments: [String]) in
+            var arguments: [String] = []
+            arguments.reserveCapacity(group.count * 4)
+            for charge in group {
+                arguments += [String(charge.policy.bucket.capacity), String(charge.policy.bucket.refillPerSecond),
+                               String(charge.cost), charge.enforcing ? "1" : "0"]
+            }
+            return (TokenBucketFunction.name, group.map(\.key), arguments)
         }
         statistics.calledRedis(1)
-        let reply: RedisValue
-        do {
-            reply = try await redis.fcall(TokenBucketFunction.name, keys: group.map(\.key), arguments: arguments,
-                                          budget: configuration.redisBudget)
-        } catch {
-            if breaker.recordFailure(at: .now) {
-                statistics.breakerOpenedOnce()
-                observer?.breakerChanged(open: true)
-                logger.warning("rate limiter: Redis failing, circuit breaker open",
-                               metadata: ["error": "\(error)", "for": "\(configuration.breakerOpenDuration)"])
+        let replies = await redis.fcallPipeline(calls, budget: configuration.redisBudget)
+        return zip(groups, replies).map { group, reply in
+            switch reply {
+            case .success(let value): verdicts(group, reply: value)
+            case .failure(let error): failedGroup(group, error: error)
             }
-            return group.map { failVerdict($0) }
         }
+    }
+
+    private func failedGroup(_ group: [Charge], error: RedisError) -> [RateLimitDecision.Verdict] {
+        if breaker.recordFailure(at: .now) {
+            statistics.breakerOpenedOnce()
+            observer?.breakerChanged(open: true)
+            logger.warning("rate limiter: Redis failing, circuit breaker open",
+                           metadata: ["error": "\(error)", "for": "\(configuration.breakerOpenDuration)"])
+        }
+        return group.map { failVerdict($0) }
+    }
+
+    private func verdicts(_ group: [Charge], reply: RedisValue) -> [RateLimitDecision.Verdict] {
         if breaker.recordSuccess() { observer?.breakerChanged(open: false) }
         guard let rows = reply.arrayValue, rows.count == group.count else {
             logger.error("rate limiter: unexpected reply", metadata: ["reply": "\(reply)"])

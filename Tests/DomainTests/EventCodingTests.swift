@@ -21,6 +21,79 @@ struct EventCodingTests {
             + #""type":"OrderRejected","userId":"user-42"}"#)
     }
 
+    private func cancellationRequest() throws -> OrderCancellationRequested {
+        let order = try Order.request(dealId: deal("deal-7"), userId: user("user-42"), quantity: 2,
+                                      idempotencyKey: key("idem-2026-0001"), at: reference).order
+        return OrderCancellationRequested(orderId: order.id, dealId: order.dealId, userId: order.userId, at: t)
+    }
+
+    /// Event id computed with Python: sha256(lp("flashdeal:event-id:v1") + lp("OrderCancellationRequested") + lp(orderId) + lp("")).
+    @Test("golden JSON of OrderCancellationRequested")
+    func goldenCancellationJSON() throws {
+        let event = DomainEvent.orderCancellationRequested(try cancellationRequest())
+        #expect(event.jsonString() ==
+            #"{"dealId":"deal-7","eventId":"evt_f38c09db21c76cf14b3ac0e18bc7cdb7","occurredAt":"2026-11-25T10:00:00.123Z","#
+            + #""orderId":"ord_f5d1b74df7a1c97ee5374ec1797a9728","requestedAt":"2026-11-25T10:00:00.123Z","#
+            + #""schemaVersion":1,"type":"OrderCancellationRequested","userId":"user-42"}"#)
+        #expect(event.type.rawValue == "OrderCancellationRequested")
+        #expect(event.orderId?.rawValue == "ord_f5d1b74df7a1c97ee5374ec1797a9728")
+        #expect(event.dealId.rawValue == "deal-7")
+    }
+
+    @Test("OrderCancellationRequested survives a round trip, with requestedAt apart from occurredAt")
+    func cancellationRoundTrip() throws {
+        let order = try makeOrder()
+        let event = DomainEvent.orderCancellationRequested(OrderCancellationRequested(
+            eventId: .derive(type: .orderCancellationRequested, orderId: order.id), occurredAt: at(2.0004),
+            orderId: order.id, dealId: order.dealId, userId: order.userId, requestedAt: at(1.5)))
+        let decoded = try DomainEvent.decode(event.jsonData())
+        #expect(decoded == event)
+        #expect(decoded.jsonData() == event.jsonData())
+        guard case .orderCancellationRequested(let request) = decoded else {
+            Issue.record("decoded as \(decoded.type)")
+            return
+        }
+        #expect(Timestamp.format(request.requestedAt) == "2026-11-25T10:00:01.500Z")
+        #expect(Timestamp.format(request.occurredAt) == "2026-11-25T10:00:02.000Z")
+        #expect(request.userId == order.userId)
+    }
+
+    @Test("asking twice to cancel one order yields one event id; another order gets another")
+    func cancellationEventIdIsDerivedFromTheOrder() throws {
+        let order = try makeOrder(), other = try makeOrder(keyRaw: "idem-2")
+        let first = OrderCancellationRequested(orderId: order.id, dealId: order.dealId, userId: order.userId, at: at(1))
+        let again = OrderCancellationRequested(orderId: order.id, dealId: order.dealId, userId: order.userId, at: at(9))
+        let elsewhere = OrderCancellationRequested(orderId: other.id, dealId: other.dealId, userId: other.userId, at: at(1))
+        #expect(first.eventId == again.eventId)
+        #expect(first.eventId == EventID.derive(type: .orderCancellationRequested, orderId: order.id))
+        #expect(first.eventId != elsewhere.eventId)
+        // Not the id of any other event about the same order.
+        #expect(first.eventId != EventID.derive(type: .orderRequested, orderId: order.id))
+    }
+
+    @Test("a cancellation request missing a field, or with a bad one, is refused", arguments: [
+        (#""requestedAt":"2026-11-25T10:00:00.123Z","#, "", "requestedAt", false),
+        (#""userId":"user-42""#, #""userId":"user 42""#, "userId", true),
+        (#""requestedAt":"2026-11-25T10:00:00.123Z""#, #""requestedAt":"yesterday""#, "requestedAt", true),
+    ])
+    func cancellationInvalid(original: String, replacement: String, field: String, invalid: Bool) throws {
+        let json = DomainEvent.orderCancellationRequested(try cancellationRequest()).jsonString()
+        #expect(json.contains(original))
+        let broken = json.replacingOccurrences(of: original, with: replacement)
+        do {
+            _ = try DomainEvent.decode(broken)
+            Issue.record("decoded \(broken)")
+        } catch {
+            switch error {
+            case .invalidField(let type, let name, _) where invalid:
+                #expect(type == "OrderCancellationRequested" && name == field)
+            case .missingField(let type, let name) where !invalid:
+                #expect(type == "OrderCancellationRequested" && name == field)
+            default: Issue.record("got \(error)")
+            }
+        }
+    }
+
     @Test("every event type carries type, schemaVersion, eventId and occurredAt")
     func envelopeFields() throws {
         var order = try makeOrder()
@@ -31,7 +104,10 @@ struct EventCodingTests {
             + (try order.cancel(.shopper, at: at(2)))
             + deal.phaseChangeEvents(from: .preQueue, to: .open, at: reference)
             + deal.phaseChangeEvents(from: .open, to: .soldOut, at: at(3))
-        #expect(Set(events.map(\.type)) == [.orderRequested, .stockReserved, .orderConfirmed, .stockReleased, .dealOpened, .dealSoldOut])
+            + [.orderCancellationRequested(OrderCancellationRequested(
+                orderId: order.id, dealId: order.dealId, userId: order.userId, at: at(4)))]
+        #expect(Set(events.map(\.type)) == [.orderRequested, .stockReserved, .orderConfirmed, .stockReleased, .dealOpened,
+                                            .dealSoldOut, .orderCancellationRequested])
         for event in events {
             let object = try #require(try JSONSerialization.jsonObject(with: event.jsonData()) as? [String: Any])
             #expect(object["type"] as? String == event.type.rawValue)

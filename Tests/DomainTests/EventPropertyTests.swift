@@ -13,7 +13,7 @@ struct EventFields: Sendable {
 }
 
 let eventFields = zip(
-    Gen.int(in: 0...7), identifierString.array(of: 5), Gen.int(in: 1...10_000),
+    Gen.int(in: 0...8), identifierString.array(of: 5), Gen.int(in: 1...10_000),
     Gen.int64(in: -2_208_988_800_000...4_102_444_800_000).array(of: 2), Gen.int(in: 0...2),
     Gen.latin1.string(of: 0...40)
 ).map { (fields: (Int, [String], Int, [Int64], Int, String)) in
@@ -40,6 +40,8 @@ struct EventPropertyTests {
         case 5: return .stockReleased(StockReleased(eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
                                                     quantity: f.quantity, reason: StockReleaseReason.allCases[f.variant]))
         case 6: return .dealOpened(DealOpened(eventId: eventId, occurredAt: t, dealId: dealId))
+        case 7: return .orderCancellationRequested(OrderCancellationRequested(
+            eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId, userId: userId, requestedAt: t2))
         default: return .dealSoldOut(DealSoldOut(eventId: eventId, occurredAt: t, dealId: dealId))
         }
     }

@@ -20,20 +20,33 @@ struct ServiceTests {
     static let root = TestStack.root
 
     func configuration(_ name: String, environment extra: [String: String] = [:]) throws -> ServiceHostConfiguration {
+        try ServiceHostConfiguration.load(name: name, defaultPort: 0, environment: environment(extra),
+                                          endpointsFile: Self.root + "/.stack/endpoints.env")
+    }
+
+    func environment(_ extra: [String: String]) -> [String: String] {
         var environment = ProcessInfo.processInfo.environment
         environment["FLASHDEAL_HTTP_PORT"] = "0"
         environment["FLASHDEAL_DRAIN_MS"] = "1000"
         environment["FLASHDEAL_READINESS_TIMEOUT_MS"] = "500"
+        environment["FLASHDEAL_JWT_SECRET"] = "service-tests-secret-0123456789abcdefghij"
+        environment["FLASHDEAL_PASS_KEYS"] = "s1:service-tests-pass-key-0123456789abcdefgh"
         environment.merge(extra) { _, new in new }
-        return try ServiceHostConfiguration.load(name: name, defaultPort: 0, environment: environment,
-                                                 endpointsFile: Self.root + "/.stack/endpoints.env")
+        return environment
+    }
+
+    func gatewayConfiguration(policyFile: String = ServiceTests.root + "/policies/flash-sale.yaml",
+                              environment extra: [String: String] = [:]) throws -> GatewayConfiguration {
+        var env = environment(extra)
+        env["FLASHDEAL_POLICY_FILE"] = policyFile
+        return try GatewayApp.configuration(environment: env, endpointsFile: Self.root + "/.stack/endpoints.env")
     }
 
     /// Runs the group, hands `body` the bound port, then shuts the group down gracefully.
-    func running(_ build: (@escaping @Sendable (Int) async -> Void) throws -> ServiceGroup,
+    func running(_ build: (@escaping @Sendable (Int) async -> Void) async throws -> ServiceGroup,
                  _ body: (Int, ServiceGroup) async throws -> Void) async throws {
         let port = Mutex<Int?>(nil)
-        let group = try build { bound in port.withLock { $0 = bound } }
+        let group = try await build { bound in port.withLock { $0 = bound } }
         let task = Task { try await group.run() }
         let deadline = ContinuousClock.now + .seconds(10)
         while port.withLock({ $0 }) == nil {
@@ -58,8 +71,8 @@ struct ServiceTests {
     }
 
     @Test func gatewayIsLiveAndReadyWhenEveryServerAnswers() async throws {
-        let config = try configuration("gateway-test")
-        try await running({ try GatewayApp.build(config, policyFile: Self.root + "/policies/flash-sale.yaml", logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        let config = try gatewayConfiguration()
+        try await running({ try await GatewayApp.build(config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
             let (liveStatus, liveBody) = try await get(port, "/livez")
             #expect(liveStatus == 200)
             #expect(String(decoding: liveBody, as: UTF8.self) == "ok\n")
@@ -74,8 +87,8 @@ struct ServiceTests {
 
     @Test func readinessFailsWithinItsBudgetWhenAServerIsUnreachable() async throws {
         // Nothing listens on port 1: Redis is "down" for this process only.
-        let config = try configuration("gateway-test", environment: ["FLASHDEAL_REDIS_URL": "redis://127.0.0.1:1"])
-        try await running({ try GatewayApp.build(config, policyFile: Self.root + "/policies/flash-sale.yaml", logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        let config = try gatewayConfiguration(environment: ["FLASHDEAL_REDIS_URL": "redis://127.0.0.1:1"])
+        try await running({ try await GatewayApp.build(config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
             let start = ContinuousClock.now
             let (status, body) = try await get(port, "/readyz")
             let elapsed = ContinuousClock.now - start
@@ -93,9 +106,9 @@ struct ServiceTests {
     }
 
     @Test func gracefulShutdownDrainsBeforeStopping() async throws {
-        let config = try configuration("gateway-test")
+        let config = try gatewayConfiguration(environment: ["FLASHDEAL_DRAIN_MS": "1000"])
         let port = Mutex<Int?>(nil)
-        let group = try GatewayApp.build(config, policyFile: Self.root + "/policies/flash-sale.yaml", logger: Logger(label: "test")) { bound in port.withLock { $0 = bound } }
+        let group = try await GatewayApp.build(config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test")) { bound in port.withLock { $0 = bound } }
         let task = Task { try await group.run() }
         while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
         let bound = port.withLock { $0 }!
@@ -135,10 +148,10 @@ struct ServiceTests {
     }
 
     @Test func gatewayServesTheActivePolicyVersion() async throws {
-        let config = try configuration("gateway-test")
+        let config = try gatewayConfiguration()
         let file = Self.root + "/policies/flash-sale.yaml"
         let expected = try PolicyLoader.load(path: file)
-        try await running({ try GatewayApp.build(config, policyFile: file, logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        try await running({ try await GatewayApp.build(config.withPolicy(file), logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
             let (status, body) = try await get(port, "/policies")
             #expect(status == 200)
             let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
@@ -148,28 +161,36 @@ struct ServiceTests {
     }
 
     @Test func metricsNameTheBuildAndTheActivePolicyVersion() async throws {
-        let config = try configuration("gateway-test")
+        let config = try gatewayConfiguration()
         let file = Self.root + "/policies/flash-sale.yaml"
         let digest = try PolicyLoader.load(path: file).digest
-        try await running({ try GatewayApp.build(config, policyFile: file, logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        try await running({ try await GatewayApp.build(config.withPolicy(file), logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
             let (status, body) = try await get(port, "/metrics")
             let text = String(decoding: body, as: UTF8.self)
             #expect(status == 200)
-            #expect(text.contains("flashdeal_build_info{service=\"gateway-test\",version=\"0.1.0\"} 1"), "\(text)")
+            #expect(text.contains("flashdeal_build_info{service=\"flashdeal-gateway\",version=\"0.1.0\"} 1"), "\(text)")
             #expect(text.contains("flashdeal_ratelimit_policy_version_info{version=\"\(digest)\"} 1"), "\(text)")
             #expect(text.contains("# HELP flashdeal_ratelimit_policy_version_info "))
         }
     }
 
-    @Test func gatewayRefusesToStartWithAnInvalidPolicyFile() throws {
+    @Test func gatewayRefusesToStartWithAnInvalidPolicyFile() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
         try "version: 1\npolicies:\n  - name: x\n    key: nobody\n".write(toFile: file, atomically: true, encoding: .utf8)
-        let config = try configuration("gateway-test")
-        let error = #expect(throws: PolicyFileError.self) {
-            _ = try GatewayApp.build(config, policyFile: file, logger: Logger(label: "test"))
+        let config = try gatewayConfiguration()
+        let error = await #expect(throws: PolicyFileError.self) {
+            _ = try await GatewayApp.build(config.withPolicy(file), logger: Logger(label: "test"))
         }
         #expect(error?.diagnostics.contains { $0.line == 4 } == true, "\(String(describing: error))")
     }
 
     struct NotReady: Error { let report: ReadinessReport }
+}
+
+extension GatewayConfiguration {
+    func withPolicy(_ file: String) -> GatewayConfiguration {
+        var copy = self
+        copy.policyFile = file
+        return copy
+    }
 }

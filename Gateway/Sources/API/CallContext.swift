@@ -1,0 +1,80 @@
+public import Domain
+import Foundation
+public import RateLimiting
+import Synchronization
+
+/// What one HTTP request carries into the resolvers: who asks, from where, and what the rate
+/// limiter said along the way (its headers go on the response).
+public final class CallContext: Sendable {
+    public let userId: UserID?
+    public let clientIP: String
+    /// Request headers, names lower-cased.
+    public let headers: [String: String]
+    /// The W3C trace context to propagate (the caller's, or a fresh one).
+    public let traceparent: String
+    private let recorded = Mutex<Recorded>(Recorded())
+
+    struct Recorded {
+        var decisions: [RateLimitDecision] = []
+        var outcomes: [(operation: String, outcome: String)] = []
+    }
+
+    public init(userId: UserID?, clientIP: String, headers: [String: String], traceparent: String) {
+        self.userId = userId
+        self.clientIP = clientIP
+        self.headers = headers
+        self.traceparent = traceparent
+    }
+
+    func record(_ decision: RateLimitDecision) {
+        recorded.withLock { $0.decisions.append(decision) }
+    }
+
+    func record(operation: String, outcome: String) {
+        recorded.withLock { $0.outcomes.append((operation, outcome)) }
+    }
+
+    var decisions: [RateLimitDecision] { recorded.withLock { $0.decisions } }
+    var outcomes: [(operation: String, outcome: String)] { recorded.withLock { $0.outcomes } }
+
+    func requireUser() throws(APIError) -> UserID {
+        guard let userId else {
+            throw APIError(.unauthenticated, "this operation needs a shopper token: send `Authorization: Bearer <jwt>`")
+        }
+        return userId
+    }
+}
+
+/// W3C trace context (`traceparent`): the caller's if it is well-formed, else a new root.
+enum TraceContext {
+    static func traceparent(from header: String?) -> String {
+        if let header, isValid(header) { return childOf(header) }
+        return "00-\(randomHex(16))-\(randomHex(8))-01"
+    }
+
+    /// Same trace, new span id (this gateway's span).
+    static func childOf(_ parent: String) -> String {
+        let parts = parent.split(separator: "-")
+        return "00-\(parts[1])-\(randomHex(8))-\(parts[3])"
+    }
+
+    static func isValid(_ value: String) -> Bool {
+        let parts = value.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "00", parts[1].count == 32, parts[2].count == 16, parts[3].count == 2 else {
+            return false
+        }
+        let hex = parts.dropFirst().allSatisfy { $0.allSatisfy(\.isHexDigit) && $0 == $0.lowercased() }
+        return hex && parts[1] != String(repeating: "0", count: 32) && parts[2] != String(repeating: "0", count: 16)
+    }
+
+    static func randomHex(_ bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var out = ""
+        out.reserveCapacity(bytes * 2)
+        for _ in 0..<bytes {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            out += String(byte >> 4, radix: 16) + String(byte & 0x0f, radix: 16)
+        }
+        return out
+    }
+}

@@ -1,0 +1,346 @@
+public import Admission
+public import Credentials
+public import Domain
+public import Foundation
+public import Infrastructure
+public import Logging
+public import RateLimiting
+
+/// What the shopper-facing operations do, independent of GraphQL: each method checks the rate
+/// policies for its operation, then does its work, and fails only with ``APIError``.
+public final class ShopperAPI: Sendable {
+    public struct OrderReceipt: Sendable, Equatable {
+        public var orderId: OrderID
+        public var dealId: DealID
+        public var quantity: Int
+        /// True when this call repeated an accepted request (same idempotency key).
+        public var replayed: Bool
+    }
+
+    public struct OrderView: Sendable, Equatable {
+        public var orderId: String
+        public var dealId: String
+        public var userId: String
+        public var quantity: Int
+        public var status: String
+        public var reason: String?
+        public var createdAt: Date?
+        public var updatedAt: Date?
+    }
+
+    let limiter: RateLimiter
+    let deals: DealStateCache
+    let catalog: DealCatalog
+    let room: WaitingRoom
+    let pacer: WaitingRoomPacer
+    let keyring: PassKeyring
+    let publisher: OrderRequestPublisher
+    let orders: MongoCollection
+    let settings: GatewayConfiguration
+    let metrics: GatewayMetrics
+    let logger: Logger
+
+    init(limiter: RateLimiter, deals: DealStateCache, catalog: DealCatalog, room: WaitingRoom, pacer: WaitingRoomPacer,
+         keyring: PassKeyring, publisher: OrderRequestPublisher, orders: MongoCollection,
+         settings: GatewayConfiguration, metrics: GatewayMetrics, logger: Logger) {
+        self.limiter = limiter
+        self.deals = deals
+        self.catalog = catalog
+        self.room = room
+        self.pacer = pacer
+        self.keyring = keyring
+        self.publisher = publisher
+        self.orders = orders
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    // MARK: Rate policies
+
+    /// Asks the rate limiter about one operation; refusals become RATE_LIMITED / UNAVAILABLE.
+    /// Returns whether a `queue` policy sent the request to the waiting room.
+    @discardableResult
+    func checkRate(_ operation: String, deal: DealID?, _ context: CallContext) async throws(APIError) -> Bool {
+        let decision = await limiter.decide(RateLimitRequest(
+            operation: operation, dealId: deal, userId: context.userId, clientIP: context.clientIP,
+            headers: context.headers, labels: context.headers["x-api-key"] == nil ? [:] : ["tier": "partner"]))
+        context.record(decision)
+        switch decision.outcome {
+        case .allowed: return false
+        case .queued: return true
+        case .limited:
+            let policies = decision.verdicts.filter { $0.result == .limited }.map(\.policy)
+            throw APIError(.rateLimited, "rate limit reached (\(policies.joined(separator: ", "))); retry later",
+                           retryAfter: decision.retryAfter ?? .seconds(1),
+                           details: ["policy": policies.first ?? ""])
+        case .unavailable:
+            throw APIError(.unavailable, "rate limits cannot be checked right now; nothing was done, retry later",
+                           retryAfter: decision.retryAfter ?? .seconds(1))
+        }
+    }
+
+    // MARK: Reads
+
+    func dealList(limit: Int, _ context: CallContext) async throws(APIError) -> [Deal] {
+        try await checkRate("deals", deal: nil, context)
+        do { return try await catalog.deals(limit: max(1, min(limit, 100))) } catch {
+            throw Self.unavailable("the catalog", error)
+        }
+    }
+
+    func deal(_ raw: String, _ context: CallContext) async throws(APIError) -> Deal? {
+        let id = try Self.dealID(raw)
+        try await checkRate("deal", deal: id, context)
+        do { return try await catalog.deal(id) } catch { throw Self.unavailable("the catalog", error) }
+    }
+
+    func product(_ raw: String, _ context: CallContext) async throws(APIError) -> Product? {
+        let id: ProductID
+        do { id = try ProductID(raw) } catch { throw APIError(.badRequest, error.description) }
+        try await checkRate("product", deal: nil, context)
+        do { return try await catalog.product(id) } catch { throw Self.unavailable("the catalog", error) }
+    }
+
+    /// Live state for one deal (from the local copy, at most one refresh interval old).
+    func stock(_ raw: String, _ context: CallContext) async throws(APIError) -> DealState? {
+        let id = try Self.dealID(raw)
+        try await checkRate("stock", deal: id, context)
+        return try await dealState(id)
+    }
+
+    func dealState(_ id: DealID) async throws(APIError) -> DealState? {
+        do { return try await deals.state(of: id) } catch { throw Self.unavailable("deal state", error) }
+    }
+
+    func order(_ raw: String, _ context: CallContext) async throws(APIError) -> OrderView? {
+        let user = try context.requireUser()
+        let id: OrderID
+        do { id = try OrderID(raw) } catch { throw APIError(.badRequest, error.description) }
+        try await checkRate("order", deal: nil, context)
+        return try await loadOrder(id, user: user)
+    }
+
+    func loadOrder(_ id: OrderID, user: UserID) async throws(APIError) -> OrderView? {
+        let document: BSONDocument?
+        do { document = try await orders.findOne(id: .string(id.rawValue)) } catch {
+            throw Self.unavailable("the order store", error)
+        }
+        // Another shopper's order is reported as absent, not as forbidden: ids are not probed.
+        guard let document, document["userId"]?.stringValue == user.rawValue else { return nil }
+        return OrderView(orderId: id.rawValue, dealId: document["dealId"]?.stringValue ?? "",
+                         userId: user.rawValue, quantity: document["quantity"]?.intValue ?? 0,
+                         status: document["status"]?.stringValue ?? "PENDING",
+                         reason: document["reason"]?.stringValue,
+                         createdAt: document["createdAt"]?.dateValue, updatedAt: document["updatedAt"]?.dateValue)
+    }
+
+    func draw(_ raw: String, _ context: CallContext) async throws(APIError) -> DrawRecord? {
+        let id = try Self.dealID(raw)
+        try await checkRate("waitingRoom", deal: id, context)
+        do { return try await room.draw(deal: id) } catch { throw Self.unavailable("the waiting room", error) }
+    }
+
+    // MARK: Waiting room
+
+    func join(_ raw: String, _ context: CallContext) async throws(APIError) -> (WaitingTicket, AdmissionStatus, Bool) {
+        let user = try context.requireUser()
+        let id = try Self.dealID(raw)
+        // A `queue` policy over this operation means "more arrivals than we admit": joining the
+        // line is exactly the answer, so it is not an error here.
+        try await checkRate("joinWaitingRoom", deal: id, context)
+        return try await joinRoom(id, user: user)
+    }
+
+    func joinRoom(_ id: DealID, user: UserID) async throws(APIError) -> (WaitingTicket, AdmissionStatus, Bool) {
+        let outcome: JoinOutcome
+        do { outcome = try await room.join(deal: id, user: user) } catch { throw Self.unavailable("the waiting room", error) }
+        pacer.track(id)
+        switch outcome {
+        case .joined(let ticket), .alreadyJoined(let ticket):
+            let status: AdmissionStatus
+            do { status = try await room.status(ticket: ticket.ticketId, deal: id, user: user) } catch {
+                throw Self.unavailable("the waiting room", error)
+            }
+            if case .joined = outcome { metrics.joined(deal: id) }
+            if case .alreadyJoined = outcome { return (ticket, status, true) }
+            return (ticket, status, false)
+        case .notOpenYet(let opensAt):
+            throw APIError(.dealNotOpen, "the waiting room for \(id) opens at \(Timestamp.format(opensAt))",
+                           details: ["opensAt": Timestamp.format(opensAt)])
+        case .soldOut: throw APIError(.soldOut, "deal \(id) is sold out", details: ["dealId": id.rawValue])
+        case .ended: throw APIError(.dealEnded, "deal \(id) has ended", details: ["dealId": id.rawValue])
+        case .unknownDeal: throw APIError(.notFound, "no deal \(id)")
+        }
+    }
+
+    func admission(ticket rawTicket: String, deal rawDeal: String, _ context: CallContext) async throws(APIError)
+        -> AdmissionStatus
+    {
+        let user = try context.requireUser()
+        let deal = try Self.dealID(rawDeal)
+        let ticket: TicketID
+        do { ticket = try TicketID(rawTicket) } catch { throw APIError(.badRequest, error.description) }
+        try await checkRate("admission", deal: deal, context)
+        pacer.track(deal)
+        let status: AdmissionStatus
+        do { status = try await room.status(ticket: ticket, deal: deal, user: user) } catch {
+            throw Self.unavailable("the waiting room", error)
+        }
+        if case .unknownTicket = status { throw APIError(.notFound, "no ticket \(ticket) for this shopper in deal \(deal)") }
+        return status
+    }
+
+    // MARK: Orders
+
+    /// The createOrder path: rate policies → deal state (local) → pass (signature, then bound to the
+    /// order in one Redis call) → OrderRequested acknowledged by Kafka → PENDING receipt.
+    func createOrder(dealId rawDeal: String, quantity: Int, idempotencyKey rawKey: String, pass token: String?,
+                     _ context: CallContext) async throws(APIError) -> OrderReceipt {
+        let user = try context.requireUser()
+        let deal = try Self.dealID(rawDeal)
+        let key: IdempotencyKey
+        do { key = try IdempotencyKey(rawKey) } catch { throw APIError(.badRequest, error.description) }
+        guard (1...settings.orders.maxQuantity).contains(quantity) else {
+            throw APIError(.badRequest, "quantity must be between 1 and \(settings.orders.maxQuantity), got \(quantity)")
+        }
+
+        // Round trip 1: rate policies.
+        if try await checkRate("createOrder", deal: deal, context) {
+            let (ticket, _, _) = try await joinRoom(deal, user: user)
+            throw APIError(.queued, "too many orders right now: you have a place in the waiting room",
+                           details: ["ticket": ticket.ticketId.rawValue, "dealId": deal.rawValue])
+        }
+
+        // Local: the deal's window and stock.
+        guard let state = try await dealState(deal) else { throw APIError(.notFound, "no deal \(deal)") }
+        let now = Date()
+        switch state.phase(at: now, preQueueWindow: settings.waitingRoom.preQueueWindow) {
+        case .scheduled, .preQueue:
+            throw APIError(.dealNotOpen, "deal \(deal) opens at \(Timestamp.format(state.startsAt))",
+                           retryAfter: .seconds(max(1, state.startsAt.timeIntervalSince(now))),
+                           details: ["opensAt": Timestamp.format(state.startsAt)])
+        case .ended: throw APIError(.dealEnded, "deal \(deal) has ended")
+        case .soldOut: throw APIError(.soldOut, "deal \(deal) is sold out", details: ["dealId": deal.rawValue])
+        case .open: break
+        }
+        guard quantity <= state.perCustomerLimit else {
+            throw APIError(.limitExceeded, "at most \(state.perCustomerLimit) per shopper for deal \(deal)",
+                           numbers: ["limit": Double(state.perCustomerLimit)])
+        }
+
+        // Local: the pass's signature, user, deal and lifetime.
+        guard let token, !token.isEmpty else {
+            throw APIError(.passRequired, "an admission pass is required: join the waiting room for \(deal) first",
+                           details: ["dealId": deal.rawValue])
+        }
+        let pass: AdmissionPass
+        do { pass = try keyring.verify(token, user: user, deal: deal, at: now) } catch {
+            throw Self.passError(error)
+        }
+
+        // Shed before binding the pass, so a refused shopper keeps it.
+        if let refusal = publisher.overloaded() { throw Self.publishError(refusal) }
+
+        // Round trip 2: bind the pass to this order, atomically.
+        let orderId = OrderID.derive(userId: user, dealId: deal, idempotencyKey: key)
+        let consumption: PassConsumption
+        do {
+            consumption = try await room.consume(pass: pass, order: orderId, quantity: quantity,
+                                                 budget: settings.orders.redisBudget)
+        } catch {
+            throw Self.unavailable("the waiting room", error)
+        }
+        var replayed = false
+        switch consumption {
+        case .accepted: break
+        case .alreadyAccepted: replayed = true
+        case .used(let other):
+            throw APIError(.passUsed, "this pass was already used for order \(other)", details: ["orderId": other.rawValue])
+        case .conflictingRetry(let original):
+            throw APIError(.idempotencyConflict,
+                           "idempotency key \(key) was used for quantity \(original); use a new key for a different order",
+                           numbers: ["quantity": Double(original)])
+        case .unknown: throw APIError(.passInvalid, "this pass is not known to the waiting room", details: ["reason": "UNKNOWN"])
+        case .expired: throw APIError(.passExpired, "this pass has expired; join the waiting room again")
+        }
+
+        // Kafka, acknowledged.
+        let event = DomainEvent.orderRequested(OrderRequested(
+            eventId: EventID.derive(type: .orderRequested, orderId: orderId), occurredAt: now, orderId: orderId,
+            dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, requestedAt: now))
+        do { try await publisher.publish(event, traceparent: context.traceparent) } catch {
+            throw Self.publishError(error, orderId: orderId)
+        }
+        return OrderReceipt(orderId: orderId, dealId: deal, quantity: quantity, replayed: replayed)
+    }
+
+    func cancelOrder(_ raw: String, _ context: CallContext) async throws(APIError) -> OrderView {
+        let user = try context.requireUser()
+        let id: OrderID
+        do { id = try OrderID(raw) } catch { throw APIError(.badRequest, error.description) }
+        try await checkRate("cancelOrder", deal: nil, context)
+        guard let order = try await loadOrder(id, user: user) else {
+            throw APIError(.notFound, "no order \(raw) for this shopper (orders appear once the worker has recorded them)")
+        }
+        guard order.status == "CONFIRMED" || order.status == "PENDING" else {
+            throw APIError(.badRequest, "order \(raw) is \(order.status) and cannot be cancelled")
+        }
+        let orderId: OrderID
+        let deal: DealID
+        do {
+            orderId = try OrderID(order.orderId)
+            deal = try DealID(order.dealId)
+        } catch {
+            throw APIError(.internalError, "stored order has an invalid id")
+        }
+        let now = Date()
+        let event = DomainEvent.orderCancellationRequested(OrderCancellationRequested(
+            eventId: EventID.derive(type: .orderCancellationRequested, orderId: orderId), occurredAt: now,
+            orderId: orderId, dealId: deal, userId: user, requestedAt: now))
+        do { try await publisher.publish(event, traceparent: context.traceparent) } catch {
+            throw Self.publishError(error, orderId: orderId)
+        }
+        return order
+    }
+
+    // MARK: Error mapping
+
+    static func dealID(_ raw: String) throws(APIError) -> DealID {
+        do { return try DealID(raw) } catch { throw APIError(.badRequest, error.description) }
+    }
+
+    static func unavailable(_ what: String, _ error: any Error) -> APIError {
+        APIError(.unavailable, "\(what) is unavailable right now; retry later", retryAfter: .seconds(1),
+                 details: ["cause": "\(error)".prefix(200).description])
+    }
+
+    static func passError(_ error: CredentialError) -> APIError {
+        switch error.code {
+        case .expired: APIError(.passExpired, "this pass has expired; join the waiting room again")
+        case .notYetValid: APIError(.passInvalid, error.description, retryable: true, details: ["reason": "NOT_YET_VALID"])
+        case .wrongUser: APIError(.passInvalid, "this pass belongs to another shopper", details: ["reason": "WRONG_USER"])
+        case .wrongDeal: APIError(.passInvalid, "this pass is for another deal", details: ["reason": "WRONG_DEAL"])
+        case .unknownKey: APIError(.passInvalid, "this pass was signed with a key no longer accepted", details: ["reason": "UNKNOWN_KEY"])
+        case .badSignature: APIError(.passInvalid, "this pass's signature does not match", details: ["reason": "BAD_SIGNATURE"])
+        default: APIError(.passInvalid, "this pass is malformed", details: ["reason": "MALFORMED"])
+        }
+    }
+
+    static func publishError(_ refusal: OrderRequestPublisher.Refusal, orderId: OrderID? = nil) -> APIError {
+        switch refusal {
+        case .overloaded:
+            return APIError(.unavailable, "the gateway is at capacity; nothing was done, retry shortly",
+                            retryAfter: .seconds(1), details: ["outcome": "NOT_ACCEPTED"])
+        case .outcomeUnknown:
+            var details = ["outcome": "UNKNOWN"]
+            if let orderId { details["orderId"] = orderId.rawValue }
+            return APIError(.unavailable,
+                            "the order queue did not confirm in time: the order may or may not be placed; retrying with the same idempotency key is safe and never creates a second order",
+                            retryAfter: .seconds(1), details: details)
+        case .notSent:
+            return APIError(.unavailable, "the order queue refused the order; nothing was placed, retry later",
+                            retryAfter: .seconds(1), details: ["outcome": "NOT_ACCEPTED"])
+        }
+    }
+}

@@ -1,0 +1,234 @@
+import Crypto
+import Foundation
+import GraphQL
+import Synchronization
+
+/// Parses, validates and executes GraphQL documents against the gateway schema.
+///
+/// A document that parsed and validated is kept (bounded, keyed by its text), so the hot operations
+/// skip both steps; a persisted query is looked up by the SHA-256 of its text
+/// (`extensions.persistedQuery.sha256Hash`, the automatic-persisted-query form Apollo clients send).
+/// Depth and complexity are checked once per document, before it is cached.
+final class GraphQLEngine: Sendable {
+    struct Prepared: Sendable {
+        let document: Document
+        /// Operation name (nil for an anonymous one) → its type and root fields.
+        let operations: [String?: Operation]
+    }
+
+    struct Operation: Sendable {
+        let isMutation: Bool
+        let rootFields: [String]
+    }
+
+    let schema: GraphQLSchema
+    let limits: GatewayConfiguration.GraphQLLimits
+    private let documents: GenerationalCache<String, Prepared>
+    private let persisted: GenerationalCache<String, String>
+
+    init(schema: GraphQLSchema, limits: GatewayConfiguration.GraphQLLimits) {
+        self.schema = schema
+        self.limits = limits
+        self.documents = GenerationalCache(capacity: limits.documentCacheEntries)
+        self.persisted = GenerationalCache(capacity: limits.persistedQueryEntries)
+    }
+
+    var cachedDocuments: Int { documents.count }
+
+    /// Resolves the query text of a request, registering or looking up a persisted query.
+    func queryText(query: String?, extensions: Map?) throws(RequestFailure) -> String {
+        let persistedQuery = extensions?["persistedQuery"] ?? .undefined
+        if case .undefined = persistedQuery {
+            guard let query, !query.isEmpty else {
+                throw RequestFailure(status: 400, error: APIError(.badRequest, "the request has no `query`"))
+            }
+            return query
+        }
+        guard case .string(let hash) = persistedQuery["sha256Hash"], persistedQuery["version"].int == 1,
+              hash.count == 64
+        else {
+            throw RequestFailure(status: 400, error: APIError(
+                .badRequest, "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": \"<64 hex>\"}"))
+        }
+        let key = hash.lowercased()
+        if let query, !query.isEmpty {
+            let digest = SHA256.hash(data: Data(query.utf8)).map { String(format: "%02x", $0) }.joined()
+            guard digest == key else {
+                throw RequestFailure(status: 400, error: APIError(.badRequest, "provided sha256Hash does not match the query"))
+            }
+            persisted.insert(key, query)
+            return query
+        }
+        guard let text = persisted.value(for: key) else {
+            throw RequestFailure(status: 200, error: APIError(
+                .persistedQueryNotFound, "PersistedQueryNotFound: send the query text once with its hash"))
+        }
+        return text
+    }
+
+    /// Parses and validates `text` (or takes it from the cache) and checks the limits.
+    func prepare(_ text: String) throws(RequestFailure) -> Prepared {
+        if let cached = documents.value(for: text) { return cached }
+        let document: Document
+        do { document = try parse(source: Source(body: text, name: "request")) } catch {
+            throw RequestFailure(status: 400, errors: [APIError(.parseFailed, "\(Self.message(of: error))")])
+        }
+        let validation = validate(schema: schema, ast: document)
+        if !validation.isEmpty {
+            throw RequestFailure(status: 400, graphQLErrors: validation.map {
+                GraphQLError(message: $0.message, locations: $0.locations, path: $0.path,
+                             extensions: ["code": .string(APIError.Code.validationFailed.rawValue)])
+            })
+        }
+        let fragments = Dictionary(document.definitions.compactMap { $0 as? FragmentDefinition }.map { ($0.name.value, $0) },
+                                   uniquingKeysWith: { a, _ in a })
+        var operations: [String?: Operation] = [:]
+        for case let operation as OperationDefinition in document.definitions {
+            let measure = QueryMeasure(fragments: fragments, introspection: limits.introspection)
+            let (depth, complexity, introspects) = measure.measure(operation.selectionSet)
+            if introspects && !limits.introspection {
+                throw RequestFailure(status: 400, errors: [APIError(.validationFailed, "introspection is disabled")])
+            }
+            if depth > limits.maxDepth {
+                throw RequestFailure(status: 400, errors: [APIError(
+                    .queryTooDeep, "the operation is \(depth) levels deep; at most \(limits.maxDepth) are allowed",
+                    numbers: ["depth": Double(depth), "maxDepth": Double(limits.maxDepth)])])
+            }
+            if complexity > limits.maxComplexity {
+                throw RequestFailure(status: 400, errors: [APIError(
+                    .queryTooComplex, "the operation costs \(complexity); at most \(limits.maxComplexity) is allowed",
+                    numbers: ["complexity": Double(complexity), "maxComplexity": Double(limits.maxComplexity)])])
+            }
+            let roots = operation.selectionSet.selections.compactMap { ($0 as? Field)?.name.value }
+            operations[operation.name?.value] = Operation(isMutation: operation.operation == .mutation, rootFields: roots)
+        }
+        let prepared = Prepared(document: document, operations: operations)
+        documents.insert(text, prepared)
+        return prepared
+    }
+
+    static func message(of error: any Error) -> String {
+        (error as? GraphQLError)?.message ?? "\(error)"
+    }
+}
+
+/// A request refused before execution: the HTTP status and the errors to answer with.
+struct RequestFailure: Error, Sendable {
+    var status: Int
+    var errors: [GraphQLError]
+    var retryAfter: Duration?
+
+    init(status: Int, error: APIError) {
+        self.init(status: status, errors: [error])
+    }
+
+    init(status: Int, errors: [APIError]) {
+        self.status = status
+        self.errors = errors.map { $0.graphQLError() }
+        self.retryAfter = errors.compactMap(\.retryAfter).first
+    }
+
+    init(status: Int, graphQLErrors: [GraphQLError]) {
+        self.status = status
+        self.errors = graphQLErrors
+    }
+}
+
+/// Depth and cost of a selection set: every field costs 1, and the children of `deals` count as
+/// many times as it may return items (`first`, default 20). Introspection fields count like any
+/// other (an `ofType { ofType { … } }` chain is the classic deep query).
+struct QueryMeasure {
+    let fragments: [String: FragmentDefinition]
+    let introspection: Bool
+
+    func measure(_ set: SelectionSet) -> (depth: Int, complexity: Int, introspects: Bool) {
+        var visiting: Set<String> = []
+        return walk(set, &visiting)
+    }
+
+    private func walk(_ set: SelectionSet, _ visiting: inout Set<String>) -> (Int, Int, Bool) {
+        var depth = 0
+        var cost = 0
+        var introspects = false
+        for selection in set.selections {
+            switch selection {
+            case let field as Field:
+                if field.name.value == "__typename" { continue }
+                if field.name.value.hasPrefix("__") { introspects = true }
+                var childDepth = 0
+                var childCost = 0
+                if let children = field.selectionSet {
+                    let (d, c, i) = walk(children, &visiting)
+                    childDepth = d
+                    childCost = c
+                    introspects = introspects || i
+                }
+                depth = max(depth, 1 + childDepth)
+                cost += 1 + childCost * multiplier(field)
+            case let spread as FragmentSpread:
+                let name = spread.name.value
+                guard let fragment = fragments[name], !visiting.contains(name) else { continue }
+                visiting.insert(name)
+                let (d, c, i) = walk(fragment.selectionSet, &visiting)
+                visiting.remove(name)
+                depth = max(depth, d)
+                cost += c
+                introspects = introspects || i
+            case let inline as InlineFragment:
+                let (d, c, i) = walk(inline.selectionSet, &visiting)
+                depth = max(depth, d)
+                cost += c
+                introspects = introspects || i
+            default:
+                continue
+            }
+        }
+        return (depth, cost, introspects)
+    }
+
+    private func multiplier(_ field: Field) -> Int {
+        guard field.name.value == "deals" else { return 1 }
+        if let argument = field.arguments.first(where: { $0.name.value == "first" }),
+           let value = argument.value as? IntValue, let n = Int(value.value) {
+            return max(1, min(n, 100))
+        }
+        return field.arguments.contains { $0.name.value == "first" } ? 100 : 20
+    }
+}
+
+/// A bounded map with approximate least-recently-used eviction: two generations; when the young one
+/// fills, the old one is dropped. Hits in the old generation move to the young one.
+final class GenerationalCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
+    private struct State {
+        var young: [Key: Value] = [:]
+        var old: [Key: Value] = [:]
+    }
+    private let state = Mutex(State())
+    private let half: Int
+
+    init(capacity: Int) { half = max(0, capacity / 2) }
+
+    var count: Int { state.withLock { $0.young.count + $0.old.count } }
+
+    func value(for key: Key) -> Value? {
+        state.withLock { s in
+            if let v = s.young[key] { return v }
+            guard let v = s.old.removeValue(forKey: key) else { return nil }
+            Self.put(&s, key, v, half)
+            return v
+        }
+    }
+
+    func insert(_ key: Key, _ value: Value) {
+        guard half > 0 else { return }
+        state.withLock { Self.put(&$0, key, value, half) }
+    }
+
+    private static func put(_ s: inout State, _ key: Key, _ value: Value, _ half: Int) {
+        if s.young.count >= half {
+            s.old = s.young
+            s.young = [:]
+        }
+        s.young[key] = value
+    }
+}

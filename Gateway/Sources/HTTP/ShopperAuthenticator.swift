@@ -1,0 +1,50 @@
+import Credentials
+import Domain
+import Foundation
+
+/// Turns an `Authorization: Bearer <jwt>` header into the shopper's id.
+///
+/// No header: an anonymous request (operations that need a shopper refuse it). A header with a
+/// token that does not verify: the request is refused with 401, whatever it asks. Verified tokens
+/// are remembered (bounded) until their own expiry, so a shopper polling the waiting room costs one
+/// signature check, not one per poll.
+struct ShopperAuthenticator: Sendable {
+    let verifier: ShopperTokenVerifier?
+    private let verified = GenerationalCache<String, Verified>(capacity: 100_000)
+
+    struct Verified: Sendable {
+        let user: UserID
+        let expiresAt: Date
+    }
+
+    init(verifier: ShopperTokenVerifier?) {
+        self.verifier = verifier
+    }
+
+    func user(authorization: String?) async throws(RequestFailure) -> UserID? {
+        guard let authorization, !authorization.isEmpty else { return nil }
+        guard authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
+            throw RequestFailure(status: 401, error: APIError(.unauthenticated, "Authorization must be `Bearer <token>`"))
+        }
+        let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let now = Date()
+        if let hit = verified.value(for: token), now < hit.expiresAt { return hit.user }
+        guard let verifier else {
+            throw RequestFailure(status: 401, error: APIError(.unauthenticated, "this gateway has no token verification key configured"))
+        }
+        do {
+            let claims = try await verifier.verifyClaims(bearer: token, at: now)
+            guard let user = try? UserID(claims.subject) else {
+                throw RequestFailure(status: 401, error: APIError(.unauthenticated, "the token's subject is not a valid user id"))
+            }
+            verified.insert(token, Verified(user: user, expiresAt: claims.expiresAt))
+            return user
+        } catch let failure as RequestFailure {
+            throw failure
+        } catch let error as CredentialError {
+            throw RequestFailure(status: 401, error: APIError(.unauthenticated, "the bearer token is not valid: \(error.description)"))
+        } catch {
+            throw RequestFailure(status: 401, error: APIError(.unauthenticated, "the bearer token is not valid"))
+        }
+    }
+}

@@ -1,0 +1,63 @@
+public import Domain
+import Foundation
+public import Infrastructure
+import Synchronization
+
+/// Produces OrderRequested (and cancellation requests) to Kafka and waits for the broker's
+/// acknowledgement, with bounded work: past `maxInFlight` calls or `maxProducerQueue` queued
+/// messages it refuses at once (``Refusal/overloaded``) instead of queueing without limit.
+public final class OrderRequestPublisher: Sendable {
+    public enum Refusal: Error, Sendable, Equatable {
+        /// Not sent: too much work in flight. Safe to retry after a pause.
+        case overloaded(inFlight: Int, queued: Int)
+        /// Sent, but no acknowledgement in time or the client failed: it may or may not be in Kafka.
+        case outcomeUnknown(String)
+        /// The broker refused it or the client could not queue it: not in Kafka.
+        case notSent(String)
+    }
+
+    private let producer: KafkaProducer
+    private let topic: String
+    private let maxInFlight: Int
+    private let maxProducerQueue: Int
+    private let inFlightCount = Atomic<Int>(0)
+
+    public init(producer: KafkaProducer, topic: String, maxInFlight: Int, maxProducerQueue: Int) {
+        self.producer = producer
+        self.topic = topic
+        self.maxInFlight = maxInFlight
+        self.maxProducerQueue = maxProducerQueue
+    }
+
+    public var inFlight: Int { inFlightCount.load(ordering: .relaxed) }
+    public var queueLength: Int { producer.queueLength }
+
+    /// Whether a new order would be refused now; checked before the pass is bound, so a shed
+    /// request leaves the shopper's pass untouched.
+    public func overloaded() -> Refusal? {
+        let inFlight = self.inFlight
+        let queued = producer.queueLength
+        if inFlight >= maxInFlight || queued >= maxProducerQueue { return .overloaded(inFlight: inFlight, queued: queued) }
+        return nil
+    }
+
+    /// Produces `event` keyed by its order id with a W3C `traceparent` header.
+    public func publish(_ event: DomainEvent, traceparent: String?) async throws(Refusal) {
+        let admitted = inFlightCount.wrappingAdd(1, ordering: .relaxed).newValue
+        defer { inFlightCount.wrappingSubtract(1, ordering: .relaxed) }
+        if admitted > maxInFlight { throw .overloaded(inFlight: admitted - 1, queued: producer.queueLength) }
+        var headers = [KafkaHeader(name: "flashdeal-event-type", value: Array(event.type.rawValue.utf8)),
+                       KafkaHeader(name: "content-type", value: Array("application/json".utf8))]
+        if let traceparent { headers.append(KafkaHeader(name: "traceparent", value: Array(traceparent.utf8))) }
+        do {
+            try await producer.send(topic: topic, key: event.orderId.map { Array($0.rawValue.utf8) },
+                                    value: [UInt8](event.jsonData()), headers: headers)
+        } catch {
+            switch error.code {
+            case .queueFull: throw .overloaded(inFlight: admitted, queued: producer.queueLength)
+            case .messageTimedOut, .fatal: throw .outcomeUnknown(error.message)
+            default: throw error.isRetryable ? .outcomeUnknown(error.message) : .notSent(error.message)
+            }
+        }
+    }
+}

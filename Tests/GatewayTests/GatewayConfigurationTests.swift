@@ -1,0 +1,58 @@
+import Admission
+import Domain
+import Foundation
+import Operations
+import Gateway
+import TestSupport
+import Testing
+
+@Suite("Gateway configuration") struct GatewayConfigurationTests {
+    func load(_ environment: [String: String]) throws -> GatewayConfiguration {
+        try GatewayConfiguration.load(environment: environment, endpointsFile: TestStack.root + "/.stack/endpoints.env")
+    }
+
+    @Test func theExampleFileStatesTheDefaults() throws {
+        let defaults = try load([:])
+        let fromFile = try load(["FLASHDEAL_GATEWAY_CONFIG": TestStack.root + "/config/gateway.yaml"])
+        #expect(fromFile.graphQL == defaults.graphQL)
+        #expect(fromFile.orders == defaults.orders)
+        #expect(fromFile.waitingRoom == defaults.waitingRoom)
+        #expect(fromFile.rateLimiter == defaults.rateLimiter)
+        #expect(fromFile.policyFile == defaults.policyFile)
+        #expect(fromFile.host.port == defaults.host.port)
+        #expect(fromFile.host.drainDelay == defaults.host.drainDelay)
+    }
+
+    @Test func fileThenEnvironmentOverride() throws {
+        var configuration = try load([:])
+        try configuration.apply(yaml: "orders: {maxInFlight: 10, lingerMs: 5}\nwaitingRoom: {admissionRatePerSecond: 42}\n")
+        #expect(configuration.orders.maxInFlight == 10)
+        #expect(configuration.orders.linger == .milliseconds(5))
+        #expect(configuration.waitingRoom.admissionRatePerSecond == 42)
+        try configuration.apply(environment: ["FLASHDEAL_MAX_IN_FLIGHT": "7", "FLASHDEAL_PASS_KEYS": "a:0123456789abcdef0123456789abcdef,b:x"])
+        #expect(configuration.orders.maxInFlight == 7)
+        #expect(configuration.passes.currentKey?.rawValue == "a")
+        #expect(configuration.passes.keys.count == 2)
+    }
+
+    @Test func badSettingsNameTheirPath() throws {
+        var configuration = try load([:])
+        let cases: [(String, String)] = [
+            ("orders: {maxInFlite: 3}", "unknown setting orders.maxInFlite"),
+            ("orders: {maxInFlight: 0}", "orders.maxInFlight must be within"),
+            ("graphql: {introspection: maybe}", "graphql.introspection must be true or false"),
+            ("orders: {compression: brotli}", "orders.compression must be one of"),
+            ("waitingRoom: 3", "waitingRoom must be a mapping"),
+            ("[1, 2]", "the top level must be a mapping"),
+            ("orders: {", "not valid YAML"),
+        ]
+        for (yaml, message) in cases {
+            #expect {
+                try configuration.apply(yaml: yaml, file: "gateway.yaml")
+            } throws: { error in
+                "\(error)".contains(message) && "\(error)".contains("gateway.yaml")
+            }
+        }
+        #expect(throws: ConfigurationError.self) { try configuration.apply(environment: ["FLASHDEAL_PASS_KEYS": "no-colon"]) }
+    }
+}
