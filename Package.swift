@@ -157,8 +157,9 @@ let package = Package(
         .executableTarget(
             name: "AdapterBench",
             dependencies: [
-                "Infrastructure", "RateLimiting", "Domain",
+                "Infrastructure", "RateLimiting", "Domain", "Admission", "Credentials",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "Benchmarks/AdapterBench"
         ),

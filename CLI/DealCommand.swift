@@ -43,6 +43,7 @@ struct DealCommand: AsyncParsableCommand {
             }
             guard stock >= 1 else { throw ValidationError("--stock must be at least 1, got \(stock)") }
             guard limit >= 1 else { throw ValidationError("--limit must be at least 1, got \(limit)") }
+            _ = try model(now: Date())
         }
 
         /// The deal and product described by the options, at `now`.
@@ -59,11 +60,11 @@ struct DealCommand: AsyncParsableCommand {
                 let length = try DealInput.duration(duration, option: "--duration")
                 guard length > .zero else { throw ValidationError("--duration must be positive, got \(duration)") }
                 let productId = try ProductID(product)
-                let item = try Product(id: productId, name: productName ?? title, description: productDescription)
                 let deal = try Deal(id: try DealID(id), productId: productId, title: title,
                                     price: Money(amountMinor: amount, currency: currencyCode), startsAt: start,
                                     endsAt: start.addingTimeInterval(length.seconds), totalStock: stock,
                                     perCustomerLimit: limit)
+                let item = try Product(id: productId, name: productName ?? deal.title, description: productDescription)
                 return (deal, item)
             } catch let error as ValidationError {
                 throw error
@@ -130,7 +131,7 @@ struct DealCommand: AsyncParsableCommand {
             }
             let phase = state.phase(at: Date(), preQueueWindow: WaitingRoomSettings().preQueueWindow)
             print("phase        \(phase.rawValue)")
-            print("stock        \(state.remaining) of \(state.totalStock) remaining\(state.soldOutFlag ? ", sold-out flag set" : "")")
+            print("remaining    \(state.remaining) of \(state.totalStock)\(state.soldOutFlag ? ", sold-out flag set" : "")")
             if let deal, deal.startsAt != state.startsAt || deal.endsAt != state.endsAt
                 || deal.totalStock != state.totalStock || deal.perCustomerLimit != state.perCustomerLimit {
                 print("warning      Redis holds another window, stock or limit than the catalog: "

@@ -13,6 +13,23 @@ struct DealCatalogTests {
         defer { mongo.shutdown() }
         let catalog = DealCatalog(mongo: mongo)
         let name = TestStack.uniqueName("catalog")
+        // These deals start in 2100, ahead of every other deal in a listing: remove them afterwards.
+        do {
+            try await roundTrip(mongo, catalog, name)
+        } catch {
+            try await removeDocuments(mongo, name)
+            throw error
+        }
+        try await removeDocuments(mongo, name)
+    }
+
+    func removeDocuments(_ mongo: MongoClient, _ name: String) async throws {
+        try await mongo.collection("deals").deleteMany(["_id": .string("deal-\(name)")])
+        try await mongo.collection("products").deleteMany(["_id": ["$in": [.string("prod-\(name)"), .string("prod-bare-\(name)")]]])
+        try await mongo.collection("deals").deleteMany(["_id": .string("deal-text-\(name)")])
+    }
+
+    func roundTrip(_ mongo: MongoClient, _ catalog: DealCatalog, _ name: String) async throws {
 
         let product = try Product(id: try ProductID("prod-\(name)"), name: "Espresso machine", description: "15 bar")
         let bare = try Product(id: try ProductID("prod-bare-\(name)"), name: "Grinder")
@@ -53,9 +70,33 @@ struct DealCatalogTests {
         #expect(try await catalog.deal(deal.id) == changed)
         #expect(try await mongo.collection("deals").count(["_id": .string(deal.id.rawValue)]) == 1)
 
+        let storedAgain = try #require(try await mongo.collection("deals").findOne(id: .string(deal.id.rawValue)))
+        #expect(storedAgain["startsAt"] == .date(deal.startsAt), "an update keeps the dates as BSON dates")
+
+        // The window moves: the deal is replaced, its dates still BSON dates.
+        let moved = try Deal(id: deal.id, productId: product.id, title: changed.title, price: deal.price,
+                             startsAt: deal.startsAt.addingTimeInterval(60), endsAt: deal.endsAt.addingTimeInterval(120),
+                             totalStock: 1_000, perCustomerLimit: 1)
+        try await catalog.upsert(moved)
+        try await catalog.upsert(moved)
+        #expect(try await catalog.deal(deal.id) == moved)
+        let replaced = try #require(try await mongo.collection("deals").findOne(id: .string(deal.id.rawValue)))
+        #expect(replaced["startsAt"] == .date(moved.startsAt) && replaced["endsAt"] == .date(moved.endsAt))
+
         let listed = try await catalog.deals(limit: 100)
-        #expect(listed.contains(changed))
+        #expect(listed.contains(moved))
         #expect(listed.count <= 100)
         #expect(zip(listed, listed.dropFirst()).allSatisfy { $0.startsAt >= $1.startsAt }, "latest start first")
+
+        // A date some MongoDB-protocol servers store as text after a `$set` still reads back.
+        let text = try DealID("deal-text-\(name)")
+        #expect(try await mongo.collection("deals").insert([
+            "_id": .string(text.rawValue), "productId": .string(product.id.rawValue), "title": "Text dates",
+            "price": 100, "currency": "KRW", "totalStock": 5, "perCustomerLimit": 1,
+            "startsAt": "2030-01-01 09:34:06.123000", "endsAt": "2030-01-01 10:00:00",
+        ]) == .inserted)
+        let fromText = try #require(try await catalog.deal(text))
+        #expect(Timestamp.format(fromText.startsAt) == "2030-01-01T09:34:06.123Z")
+        #expect(Timestamp.format(fromText.endsAt) == "2030-01-01T10:00:00.000Z")
     }
 }

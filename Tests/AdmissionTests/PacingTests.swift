@@ -49,11 +49,12 @@ struct PacingTests {
 
     @Test func admissionFollowsTheRateFromSeveralReplicas() async throws {
         let h = try await AdmissionHarness()
-        let room = h.room(AdmissionHarness.settings(rate: 40, burst: 4))
+        // A burst of a quarter second's worth: slow steps on a busy machine lose nothing.
+        let room = h.room(AdmissionHarness.settings(rate: 40, burst: 10))
         let (deal, _) = try await crowd(h, room, 400)
         let run = try await pace(h, room, deal.id, for: .milliseconds(2_500))
         // The bucket starts full (burst) and refills at 40/s on Redis time.
-        let ceiling = 4 + 40 * run.seconds
+        let ceiling = 10 + 40 * run.seconds
         #expect(Double(run.admitted) <= ceiling + 1, "admitted \(run.admitted) in \(run.seconds) s")
         #expect(Double(run.admitted) >= ceiling * 0.93 - 2, "admitted \(run.admitted) in \(run.seconds) s")
         let recorded = try await h.redis.send(["HGET", AdmissionKeys(deal.id).room, "admitted"])
@@ -65,12 +66,13 @@ struct PacingTests {
         let room = h.room(AdmissionHarness.settings(rate: 20, burst: 5))
         let (deal, _) = try await crowd(h, room, 200)
         #expect(try await room.advance(deal: deal.id, lagFactor: 1).admitted == 5, "the bucket starts full")
-        #expect(try await room.advance(deal: deal.id, lagFactor: 1).admitted == 0, "and is empty right after")
+        let right = try await room.advance(deal: deal.id, lagFactor: 1).admitted
+        #expect(right <= 1, "and is empty right after (1 ms at 20/s)")
         try await Task.sleep(for: .milliseconds(1_500))  // 30 admissions' worth of time
         let step = try await room.advance(deal: deal.id, lagFactor: 1)
         #expect(step.admitted == 5, "\(step)")
-        #expect(step.waiting == 190)
-        #expect(step.activePasses == 10)
+        #expect(step.waiting == 190 - right)
+        #expect(step.activePasses == 10 + right)
     }
 
     @Test func neverMoreThanMaxActivePasses() async throws {
@@ -133,7 +135,7 @@ struct PacingTests {
 
     @Test func workerLagSlowsAdmission() async throws {
         // The burst covers a few steps' worth, so the step cadence never caps the pace.
-        let settings = AdmissionHarness.settings(rate: 40, burst: 4)
+        let settings = AdmissionHarness.settings(rate: 40, burst: 10)
         #expect(settings.lagFactor(lag: nil) == 1)
         #expect(settings.lagFactor(lag: 20_000) == 0.25)
         #expect(settings.lagFactor(lag: 1_000_000_000) == 0.1)
@@ -146,16 +148,17 @@ struct PacingTests {
         async let slowed = pace(h, room, slow.id, lagFactor: settings.lagFactor(lag: 20_000), callers: 1,
                                 every: .milliseconds(20), for: .seconds(2))
         let (a, b) = try await (full, slowed)
-        let fullRate = Double(a.admitted - 4) / a.seconds
-        let slowRate = Double(b.admitted - 4) / b.seconds
+        let fullRate = Double(a.admitted - 10) / a.seconds
+        let slowRate = Double(b.admitted - 10) / b.seconds
         #expect(abs(fullRate - 40) <= 6, "full pace \(fullRate)/s")
         #expect(abs(slowRate - 10) <= 3, "under lag \(slowRate)/s")
     }
 
     @Test func theMeasuredRateGivesTheWaitingTheirETA() async throws {
         let h = try await AdmissionHarness()
-        let room = h.room(AdmissionHarness.settings(rate: 20, burst: 1))
+        let room = h.room(AdmissionHarness.settings(rate: 20, burst: 5))
         let (deal, tickets) = try await crowd(h, room, 150)
+        let back = try #require(try await h.join(room, deal.id, [try UserID("at-the-back")]).first)
         guard case .waiting(_, let before, let noEta) = try await room.status(
             ticket: tickets[0].ticketId, deal: deal.id, user: tickets[0].userId) else {
             Issue.record("should be waiting"); return
@@ -170,13 +173,12 @@ struct PacingTests {
         }
         // An exponentially weighted average (5 s) from zero: after 3 s at 20/s it reads about 9/s.
         #expect(last.ratePerSecond > 5 && last.ratePerSecond < 20, "\(last)")
-        let back = try #require(tickets.last)
         guard case .waiting(let position, let rate, let eta) = try await room.status(
             ticket: back.ticketId, deal: deal.id, user: back.userId) else {
             Issue.record("the last shopper should still be waiting"); return
         }
         #expect(rate == last.ratePerSecond)
-        #expect(position >= 1 && position <= last.waiting)
+        #expect(position == last.waiting, "the last in line has everyone still waiting ahead")
         let seconds = try #require(eta).seconds
         #expect(abs(seconds - Double(position) / rate) < 0.001)
     }

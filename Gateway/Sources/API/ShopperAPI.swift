@@ -240,7 +240,12 @@ public final class ShopperAPI: Sendable {
         }
 
         // Shed before binding the pass, so a refused shopper keeps it.
-        if let refusal = publisher.overloaded() { throw Self.publishError(refusal) }
+        if let refusal = publisher.overloaded() {
+            if case .overloaded(let inFlight, _) = refusal {
+                metrics.shed(reason: inFlight >= settings.orders.maxInFlight ? "in_flight" : "producer_queue")
+            }
+            throw Self.publishError(refusal)
+        }
 
         // Round trip 2: bind the pass to this order, atomically.
         let orderId = OrderID.derive(userId: user, dealId: deal, idempotencyKey: key)
