@@ -212,6 +212,7 @@ let package = Package(
                 "Gateway", "Admission", "Credentials", "Operations", "Infrastructure", "RateLimiting", "TestSupport",
                 "Domain",
                 .product(name: "GraphQL", package: "GraphQL"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

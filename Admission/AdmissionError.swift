@@ -18,7 +18,7 @@ struct Reply {
     let function: String
     let values: [RedisValue]
 
-    init(_ value: RedisValue, from function: String) throws(AdmissionError) {
+    init(_ value: RedisValue, from function: String) throws {
         guard let values = value.arrayValue, !values.isEmpty else {
             throw AdmissionError("\(function) replied \(value), expected an array")
         }
@@ -28,21 +28,21 @@ struct Reply {
 
     var count: Int { values.count }
 
-    func string(_ index: Int) throws(AdmissionError) -> String {
+    func string(_ index: Int) throws -> String {
         guard index < values.count, let text = values[index].stringValue else {
             throw AdmissionError("\(function) reply field \(index) missing or not a string: \(values)")
         }
         return text
     }
 
-    func int(_ index: Int) throws(AdmissionError) -> Int {
+    func int(_ index: Int) throws -> Int {
         guard index < values.count, let number = values[index].integerValue else {
             throw AdmissionError("\(function) reply field \(index) missing or not an integer: \(values)")
         }
         return Int(number)
     }
 
-    func double(_ index: Int) throws(AdmissionError) -> Double {
+    func double(_ index: Int) throws -> Double {
         guard let number = Double(try string(index)) else {
             throw AdmissionError("\(function) reply field \(index) is not a number: \(values)")
         }

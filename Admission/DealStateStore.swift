@@ -78,12 +78,24 @@ public final class DealStateStore: Sendable {
     /// sold-out flag and the whole waiting room (line, tickets, passes, draw) start over, with a new seed.
     @discardableResult
     public func seed(_ deal: Deal, reset: Bool) async throws -> DealSeeding {
+        let arguments = Self.seedArguments(deal, reset: reset)
+        let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.seed, AdmissionKeys(deal.id), arguments)
+        return try Self.parseSeeding(raw)
+    }
+
+    // Argument building and reply parsing stay synchronous, outside the async functions: the
+    // release optimizer crashes on some async functions that do both inline.
+    static func seedArguments(_ deal: Deal, reset: Bool) -> [String] {
         let seed = PreQueueDraw.makeSeed()
-        let reply = try Reply(try await AdmissionFunctions.call(redis, AdmissionFunctions.seed, AdmissionKeys(deal.id), [
+        return [
             String(Timestamp.epochMilliseconds(deal.startsAt)), String(Timestamp.epochMilliseconds(deal.endsAt)),
             String(deal.totalStock), String(deal.perCustomerLimit), seed, PreQueueDraw.commitment(of: seed),
             reset ? "1" : "0",
-        ]), from: AdmissionFunctions.seed)
+        ]
+    }
+
+    static func parseSeeding(_ raw: RedisValue) throws -> DealSeeding {
+        let reply = try Reply(raw, from: AdmissionFunctions.seed)
         return DealSeeding(createdStock: try reply.int(0) == 1, remaining: try reply.int(1),
                            seedCommitment: try reply.string(2))
     }

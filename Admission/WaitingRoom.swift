@@ -41,10 +41,15 @@ public final class WaitingRoom: Sendable {
     /// pre-queue, decided by the draw; from `startsAt` on it is at the back of the line. A shopper
     /// whose place or pass expired, or who abandoned the place, gets a new place at the back.
     public func join(deal: DealID, user: UserID) async throws -> JoinOutcome {
-        let function = AdmissionFunctions.join
-        let reply = try Reply(try await AdmissionFunctions.call(redis, function, AdmissionKeys(deal), [
-            user.rawValue, PreQueueDraw.randomID("tkt_"), String(Self.milliseconds(settings.preQueueWindow)),
-        ]), from: function)
+        let arguments = [user.rawValue, PreQueueDraw.randomID("tkt_"), String(Self.milliseconds(settings.preQueueWindow))]
+        let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.join, AdmissionKeys(deal), arguments)
+        return try Self.parseJoin(raw, deal: deal, user: user)
+    }
+
+    // Replies are parsed in synchronous functions: the release optimizer crashes on async
+    // functions that call the typed-throwing initializers inline.
+    static func parseJoin(_ raw: RedisValue, deal: DealID, user: UserID) throws -> JoinOutcome {
+        let reply = try Reply(raw, from: AdmissionFunctions.join)
         switch try reply.string(0) {
         case "joined", "again":
             let ticket = WaitingTicket(ticketId: try TicketID(try reply.string(1)), dealId: deal, userId: user,
@@ -66,11 +71,14 @@ public final class WaitingRoom: Sendable {
     /// Redis with its expiry, atomically) and returned signed; polling again while it is valid
     /// returns the same pass and the same token.
     public func status(ticket: TicketID, deal: DealID, user: UserID) async throws -> AdmissionStatus {
-        let function = AdmissionFunctions.status
-        let reply = try Reply(try await AdmissionFunctions.call(redis, function, AdmissionKeys(deal), [
-            ticket.rawValue, user.rawValue, PreQueueDraw.randomID("pass_"), keyring.currentKeyId.rawValue,
-            String(Self.milliseconds(settings.passLifetime)),
-        ]), from: function)
+        let arguments = [ticket.rawValue, user.rawValue, PreQueueDraw.randomID("pass_"), keyring.currentKeyId.rawValue,
+                         String(Self.milliseconds(settings.passLifetime))]
+        let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.status, AdmissionKeys(deal), arguments)
+        return try parseStatus(raw, deal: deal, user: user)
+    }
+
+    func parseStatus(_ raw: RedisValue, deal: DealID, user: UserID) throws -> AdmissionStatus {
+        let reply = try Reply(raw, from: AdmissionFunctions.status)
         switch try reply.string(0) {
         case "waiting":
             let position = try reply.int(1)
@@ -101,10 +109,14 @@ public final class WaitingRoom: Sendable {
     public func consume(pass: AdmissionPass, order: OrderID, quantity: Int, budget: Duration?) async throws
         -> PassConsumption
     {
-        let function = AdmissionFunctions.consume
-        let reply = try Reply(try await AdmissionFunctions.call(redis, function, AdmissionKeys(pass.dealId), [
-            pass.passId.rawValue, pass.userId.rawValue, order.rawValue, String(quantity),
-        ], budget: budget), from: function)
+        let arguments = [pass.passId.rawValue, pass.userId.rawValue, order.rawValue, String(quantity)]
+        let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.consume, AdmissionKeys(pass.dealId),
+                                                    arguments, budget: budget)
+        return try Self.parseConsumption(raw)
+    }
+
+    static func parseConsumption(_ raw: RedisValue) throws -> PassConsumption {
+        let reply = try Reply(raw, from: AdmissionFunctions.consume)
         switch try reply.string(0) {
         case "accepted": return .accepted
         case "again": return .alreadyAccepted
@@ -135,19 +147,34 @@ public final class WaitingRoom: Sendable {
         case ok, unknown, notopen, drawing, soldout, ended
     }
 
-    func step(deal: DealID, lagFactor: Double) async throws -> (result: AdvanceResult, phase: StepPhase) {
-        let function = AdmissionFunctions.advance
+    struct Step {
+        let result: AdvanceResult
+        let phase: StepPhase
+    }
+
+    func step(deal: DealID, lagFactor: Double) async throws -> Step {
+        let arguments = stepArguments(lagFactor: lagFactor)
+        let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.advance, AdmissionKeys(deal), arguments)
+        return try Self.parseStep(raw)
+    }
+
+    // Kept synchronous and apart from `step`: the optimizer mishandles the async function otherwise.
+    func stepArguments(lagFactor: Double) -> [String] {
         let rate = settings.admissionRatePerSecond * max(0, lagFactor.isFinite ? lagFactor : 1)
-        let reply = try Reply(try await AdmissionFunctions.call(redis, function, AdmissionKeys(deal), [
+        return [
             String(rate), String(max(0, settings.admissionBurst)), String(max(0, settings.maxActivePasses)),
             String(Self.milliseconds(settings.passLifetime)), String(Self.milliseconds(settings.abandonAfter)),
             String(Self.maxReclaimPerStep), String(Self.maxSkipPerStep), String(Self.rateTimeConstant.seconds),
             String(Self.milliseconds(Self.retentionAfterEnd)),
-        ]), from: function)
+        ]
+    }
+
+    static func parseStep(_ raw: RedisValue) throws -> Step {
+        let reply = try Reply(raw, from: AdmissionFunctions.advance)
         guard let phase = StepPhase(rawValue: try reply.string(5)) else { throw reply.invalid("unknown phase") }
         let result = AdvanceResult(admitted: try reply.int(0), waiting: try reply.int(1), activePasses: try reply.int(2),
                                    reclaimedPasses: try reply.int(3), ratePerSecond: try reply.double(4))
-        return (result, phase)
+        return Step(result: result, phase: phase)
     }
 
     // MARK: Pre-queue draw
@@ -157,23 +184,30 @@ public final class WaitingRoom: Sendable {
     /// when the draw is complete (now or earlier), `false` when it is not due yet or the deal is
     /// unknown. Idempotent; concurrent callers share the work.
     public func drawIfDue(deal: DealID) async throws -> Bool {
-        let function = AdmissionFunctions.drawStep
         let keys = AdmissionKeys(deal)
+        let arguments = [String(max(1, settings.drawChunk))]
         while true {
-            let reply = try Reply(try await AdmissionFunctions.call(redis, function, keys, [
-                String(max(1, settings.drawChunk)),
-            ]), from: function)
-            if try reply.int(0) == 1 {
-                if try reply.int(2) == 0 {
-                    let entrants = try reply.int(1)
+            let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.drawStep, keys, arguments)
+            switch try Self.parseDrawStep(raw) {
+            case .done(let entrants, let justFinished):
+                if justFinished {
                     logger.info("pre-queue draw done", metadata: ["deal": "\(deal)", "entrants": "\(entrants)"])
                 }
                 return true
+            case .notDue: return false
+            case .running: try Task.checkCancellation()
             }
-            switch try reply.string(3) {
-            case "notdue", "unknown": return false
-            default: try Task.checkCancellation()
-            }
+        }
+    }
+
+    enum DrawStep { case done(entrants: Int, justFinished: Bool), notDue, running }
+
+    static func parseDrawStep(_ raw: RedisValue) throws -> DrawStep {
+        let reply = try Reply(raw, from: AdmissionFunctions.drawStep)
+        if try reply.int(0) == 1 { return .done(entrants: try reply.int(1), justFinished: try reply.int(2) == 0) }
+        switch try reply.string(3) {
+        case "notdue", "unknown": return .notDue
+        default: return .running
         }
     }
 

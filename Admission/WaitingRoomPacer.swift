@@ -64,11 +64,11 @@ public final class WaitingRoomPacer: Service, Sendable {
     private func pace(_ deal: DealID, lagFactor: Double) async {
         do {
             _ = try await room.drawIfDue(deal: deal)
-            let (result, phase) = try await room.step(deal: deal, lagFactor: lagFactor)
-            onStep(deal, result)
-            if phase == .ended || phase == .unknown {
+            let step = try await room.step(deal: deal, lagFactor: lagFactor)
+            onStep(deal, step.result)
+            if step.phase == .ended || step.phase == .unknown {
                 _ = deals.withLock { $0.remove(deal) }
-                logger.debug("stopped pacing", metadata: ["deal": "\(deal)", "phase": "\(phase.rawValue)"])
+                logger.debug("stopped pacing", metadata: ["deal": "\(deal)", "phase": "\(step.phase.rawValue)"])
             }
         } catch {
             // At ten steps a second, an outage would flood the log: warn at most every five seconds.

@@ -123,7 +123,11 @@ public struct ShopperTokenVerifier: Sendable {
     }
 
     static func extractToken(_ header: String) throws(CredentialError) -> String {
-        let trimmed = header.trimmingCharacters(in: .whitespaces)
+        // Hand-trimmed: Foundation's trimmingCharacters showed up in the gateway's CPU profile.
+        var slice = Substring(header)
+        while let first = slice.first, first == " " || first == "\t" { slice.removeFirst() }
+        while let last = slice.last, last == " " || last == "\t" { slice.removeLast() }
+        let trimmed = String(slice)
         guard !trimmed.isEmpty, trimmed.lowercased() != "bearer" else {
             throw CredentialError(.missingToken, "no bearer token presented")
         }

@@ -52,7 +52,7 @@ struct GatewayPrepare: AsyncParsableCommand {
         try await store.prepare()
         _ = try await store.seed(seeded, reset: true)
 
-        let settings = WaitingRoomSettings(admissionRatePerSecond: 10_000_000, admissionBurst: 10_000_000,
+        let settings = WaitingRoomSettings(admissionRatePerSecond: 1_000_000, admissionBurst: 5_000,
                                            maxActivePasses: 10_000_000, passLifetime: .seconds(passLifetime),
                                            abandonAfter: .seconds(7_200))
         let room = WaitingRoom(redis: redis, settings: settings, keyring: keyring, logger: Logger(label: "bench"))
@@ -66,9 +66,10 @@ struct GatewayPrepare: AsyncParsableCommand {
             case let other: throw ValidationError("join for \(user) answered \(other)")
             }
         }
-        var admitted = 0
-        while admitted < users {
-            admitted += try await room.advance(deal: dealId, lagFactor: 1).admitted
+        // The draw (empty here: everyone joined after the opening) must be done before admission.
+        while try await !room.drawIfDue(deal: dealId) { try await Task.sleep(for: .milliseconds(100)) }
+        // Until nobody waits (a running gateway's pacer may admit some of them too).
+        while try await room.advance(deal: dealId, lagFactor: 1).waiting > 0 {
             try await Task.sleep(for: .milliseconds(20))
         }
         let lines = try await parallel(Array(zip(userIds, tickets)), concurrency) { pair -> String in

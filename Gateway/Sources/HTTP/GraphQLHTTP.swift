@@ -118,10 +118,10 @@ struct GraphQLHTTP: Sendable {
             if let text = query["query"] { fields["query"] = .string(String(text)) }
             if let name = query["operationName"], !name.isEmpty { fields["operationName"] = .string(String(name)) }
             if let raw = query["variables"], !raw.isEmpty {
-                fields["variables"] = try Self.decode(Data(String(raw).utf8), what: "variables")
+                fields["variables"] = try Self.decode(Array(raw.utf8), what: "variables")
             }
             if let raw = query["extensions"], !raw.isEmpty {
-                fields["extensions"] = try Self.decode(Data(String(raw).utf8), what: "extensions")
+                fields["extensions"] = try Self.decode(Array(raw.utf8), what: "extensions")
             }
             return try Self.parameters(.dictionary(fields))
         }
@@ -138,7 +138,7 @@ struct GraphQLHTTP: Sendable {
                 .queryTooLarge, "the body is larger than \(engine.limits.maxBodyBytes) bytes",
                 numbers: ["maxBodyBytes": Double(engine.limits.maxBodyBytes)]))
         }
-        return try Self.parameters(try Self.decode(Data(body.readableBytesView), what: "the body"))
+        return try Self.parameters(try Self.decode(body.readableBytesView, what: "the body"))
     }
 
     static func parameters(_ body: Map) throws(RequestFailure) -> Parameters {
@@ -169,8 +169,8 @@ struct GraphQLHTTP: Sendable {
         return params
     }
 
-    static func decode(_ data: Data, what: String) throws(RequestFailure) -> Map {
-        do { return try JSONDecoder().decode(Map.self, from: data) } catch {
+    static func decode(_ bytes: some Collection<UInt8>, what: String) throws(RequestFailure) -> Map {
+        do { return try MapJSON.parse(bytes) } catch {
             throw RequestFailure(status: 400, error: APIError(.badRequest, "\(what) is not well-formed JSON"))
         }
     }
@@ -208,13 +208,7 @@ struct GraphQLHTTP: Sendable {
                   !legacy || only.httpStatus >= 429 {
             status = only.httpStatus
         }
-        var body = Data()
-        do {
-            body = try GraphQLJSONEncoder().encode(GraphQLResult(data: executed ? (result.data ?? .null) : nil, errors: errors))
-        } catch {
-            status = 500
-            body = Data(#"{"errors":[{"message":"could not encode the result","extensions":{"code":"INTERNAL"}}]}"#.utf8)
-        }
+        let body = MapJSON.response(data: executed ? (result.data ?? .null) : nil, errors: errors)
         var response = Response(status: .init(code: status), headers: [.contentType: mediaType],
                                 body: .init(byteBuffer: ByteBuffer(bytes: body)))
         let decisions = context.decisions
@@ -259,7 +253,7 @@ struct GraphQLHTTP: Sendable {
     }
 
     func finish(_ started: ContinuousClock.Instant, status: Int, mediaType: String, errors: [GraphQLError]) -> Response {
-        let body = (try? GraphQLJSONEncoder().encode(GraphQLResult(data: nil, errors: errors))) ?? Data()
+        let body = MapJSON.response(data: nil, errors: errors)
         metrics.request(status: status, duration: ContinuousClock.now - started)
         return Response(status: .init(code: status), headers: [.contentType: mediaType],
                         body: .init(byteBuffer: ByteBuffer(bytes: body)))

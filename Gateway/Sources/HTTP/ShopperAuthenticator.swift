@@ -26,7 +26,7 @@ struct ShopperAuthenticator: Sendable {
         guard authorization.count > 7, authorization.prefix(7).lowercased() == "bearer " else {
             throw RequestFailure(status: 401, error: APIError(.unauthenticated, "Authorization must be `Bearer <token>`"))
         }
-        let token = String(authorization.dropFirst(7)).trimmingCharacters(in: .whitespaces)
+        let token = String(authorization.dropFirst(7).drop { $0 == " " })
         let now = Date()
         if let hit = verified.value(for: token), now < hit.expiresAt { return hit.user }
         guard let verifier else {
