@@ -55,7 +55,7 @@ public struct GatewayConfiguration: Sendable {
         /// The answer bound: no broker acknowledgement within it → UNAVAILABLE, outcome unknown.
         public var deliveryTimeout: Duration = .seconds(3)
         public var linger: Duration = .milliseconds(1)
-        public var compression = "lz4"
+        public var compression = "none"
         /// createOrder calls between "accepted by the rate limiter" and "answered", at most.
         public var maxInFlight = 4_096
         /// Producer messages queued locally or in flight to the broker, at most, before shedding.

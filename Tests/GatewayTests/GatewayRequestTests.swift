@@ -321,3 +321,35 @@ extension GatewayTests.DependenciesDown {
         }
     }
 }
+
+extension GatewayTests.RateLimits {
+    /// X-Forwarded-For decides the client address only when the peer is a trusted proxy.
+    @Test func forwardedForCountsOnlyFromTrustedProxies() async throws {
+        // A policy name of this run's own, so no bucket left by an earlier run is reused.
+        let policies = """
+            version: 1
+            defaults: {failMode: closed, action: reject}
+            policies:
+              - name: \(TestStack.uniqueName("xff"))
+                key: clientIP
+                bucket: {capacity: 1, refillPerSecond: 0.01}
+            """
+        let query = "{ deals(first: 1) { id } }"
+        // Trusted (the test connects from 127.0.0.1): each forwarded address has its own bucket.
+        try await GatewayHarness.with(policies: policies, environment: ["FLASHDEAL_TRUSTED_PROXIES": "127.0.0.1/32"]) { gw in
+            let first = try await gw.post(query, headers: ["X-Forwarded-For": "203.0.113.7"])
+            let second = try await gw.post(query, headers: ["X-Forwarded-For": "203.0.113.8"])
+            let again = try await gw.post(query, headers: ["X-Forwarded-For": "203.0.113.7"])
+            #expect(first.status == 200, "\(first.text)")
+            #expect(second.status == 200, "a different forwarded client has its own bucket: \(second.text)")
+            #expect(again.status == 429, "the same forwarded client is limited: \(again.text)")
+        }
+        // Not trusted: the header is ignored, every request is the socket's address.
+        try await GatewayHarness.with(policies: policies) { gw in
+            let first = try await gw.post(query, headers: ["X-Forwarded-For": "198.51.100.1"])
+            let spoofed = try await gw.post(query, headers: ["X-Forwarded-For": "198.51.100.2"])
+            #expect(first.status == 200, "\(first.text)")
+            #expect(spoofed.status == 429, "a spoofed header must not buy a new bucket: \(spoofed.text)")
+        }
+    }
+}
