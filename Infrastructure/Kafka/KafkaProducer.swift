@@ -15,6 +15,14 @@ public final class KafkaProducer: Sendable {
     public let configuration: KafkaProducerConfiguration
     private let current: Mutex<ProducerHandle>
     private let logger: Logger
+    /// Sends that failed in a row (not counting a full local queue); reset by any success.
+    private let failuresInARow = Atomic<Int>(0)
+    /// After this many failures in a row the client is replaced, as after a fatal error: an
+    /// idempotent producer whose messages timed out while the broker was away can stay wedged
+    /// (every later send refused) without librdkafka calling it fatal.
+    static let replaceAfterFailuresInARow = 5
+    /// …and at most once per delivery timeout, so an outage does not churn clients.
+    private let lastReplacement = Mutex<ContinuousClock.Instant?>(nil)
 
     public init(configuration: KafkaProducerConfiguration,
                 logger: Logger = Logger(label: "flashdeal.kafka.producer")) throws(KafkaError) {
@@ -67,9 +75,25 @@ public final class KafkaProducer: Sendable {
             }
         }
         if case .failure(let error) = result, let fatal = handle.fatalError() {
+            failuresInARow.store(0, ordering: .relaxed)
             replace(handle, reason: fatal)
             throw KafkaError(.fatal, "\(fatal) (after: \(error.message)); the client was replaced, retry the send",
                              rdKafkaCode: error.rdKafkaCode, retryable: true)
+        }
+        switch result {
+        case .success: failuresInARow.store(0, ordering: .relaxed)
+        case .failure(let error) where error.code != .queueFull:
+            let now = ContinuousClock.now
+            if failuresInARow.wrappingAdd(1, ordering: .relaxed).newValue >= Self.replaceAfterFailuresInARow,
+               lastReplacement.withLock({ last in
+                   guard last.map({ now - $0 >= configuration.deliveryTimeout }) ?? true else { return false }
+                   last = now
+                   return true
+               }) {
+                failuresInARow.store(0, ordering: .relaxed)
+                replace(handle, reason: "\(Self.replaceAfterFailuresInARow) sends failed in a row, the last: \(error.message)")
+            }
+        case .failure: break
         }
         return try result.get()
     }
