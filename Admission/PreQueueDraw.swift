@@ -1,4 +1,5 @@
 import Crypto
+import Domain
 
 /// The pre-queue draw, as a pure function anyone can re-run.
 ///
@@ -35,29 +36,18 @@ public enum PreQueueDraw {
 
     /// The public commitment to `seed`: lowercase hex SHA-256 of its UTF-8 bytes.
     public static func commitment(of seed: String) -> String {
-        hex(Array(SHA256.hash(data: Array(seed.utf8))))
+        Hex.lowercase(Array(SHA256.hash(data: Array(seed.utf8))))
     }
 
     /// A fresh, unpredictable seed: 32 random bytes as 64 lowercase hex digits.
     public static func makeSeed() -> String {
         var generator = SystemRandomNumberGenerator()
-        return hex((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
-    }
-
-    static func hex(_ bytes: [UInt8]) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
-        }
-        return String(decoding: out, as: UTF8.self)
+        return Hex.lowercase((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 
     /// `prefix` + 32 random lowercase hex digits (128 bits), for ticket and pass ids.
     static func randomID(_ prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
-        return prefix + hex((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        return prefix + Hex.lowercase((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
     }
 }

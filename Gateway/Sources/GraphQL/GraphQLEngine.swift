@@ -1,4 +1,5 @@
 import Crypto
+import Domain
 import Foundation
 import GraphQL
 import Synchronization
@@ -52,7 +53,7 @@ final class GraphQLEngine: Sendable {
         }
         let key = hash.lowercased()
         if let query, !query.isEmpty {
-            let digest = SHA256.hash(data: Data(query.utf8)).map { String(format: "%02x", $0) }.joined()
+            let digest = Hex.lowercase(SHA256.hash(data: Data(query.utf8)))
             guard digest == key else {
                 throw RequestFailure(status: 400, error: APIError(.badRequest, "provided sha256Hash does not match the query"))
             }
