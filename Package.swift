@@ -126,7 +126,8 @@ let package = Package(
         .target(
             name: "OrderWorker",
             dependencies: [
-                "Domain", "Infrastructure", "Operations",
+                "Domain", "Infrastructure", "Operations", "Admission",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -149,7 +150,7 @@ let package = Package(
         .executableTarget(
             name: "FlashDealCLI",
             dependencies: [
-                "Domain", "Infrastructure", "RateLimiting", "Credentials", "Admission",
+                "Domain", "Infrastructure", "RateLimiting", "Credentials", "Admission", "OrderWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "CLI"
@@ -217,6 +218,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/GatewayTests"
+        ),
+        .testTarget(
+            name: "WorkerTests",
+            dependencies: [
+                "OrderWorker", "Admission", "Domain", "Infrastructure", "TestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Tests/WorkerTests"
         ),
         .testTarget(
             name: "ServiceTests",

@@ -1,5 +1,5 @@
 public import Domain
-import Foundation
+public import Foundation
 public import Infrastructure
 
 /// The catalog in MongoDB: collections `deals` and `products`. MongoDB is the system of record for
@@ -108,7 +108,7 @@ public final class DealCatalog: Sendable {
 
     /// A BSON date; also the text `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC) that some MongoDB-protocol
     /// servers leave behind after a `$set` of a date.
-    static func instant(_ value: BSONValue) -> Date? {
+    public static func instant(_ value: BSONValue) -> Date? {
         if let date = value.dateValue { return date }
         guard let text = value.stringValue, text.count >= 19 else { return nil }
         var iso = text.replacingOccurrences(of: " ", with: "T")

@@ -3,6 +3,7 @@ import ArgumentParser
 import Domain
 import Foundation
 import Infrastructure
+import OrderWorker
 
 /// `flashdeal deal create|show`: put a deal into the catalog and Redis, and look at one.
 struct DealCommand: AsyncParsableCommand {
@@ -86,6 +87,7 @@ struct DealCommand: AsyncParsableCommand {
             try await catalog.upsert(deal)
             let store = DealStateStore(redis: redis)
             try await store.prepare()
+            if reset { try await ReservationStore(redis: redis).reset(deal.id) }
             let seeding = try await store.seed(deal, reset: reset)
 
             print(DealInput.describe(deal, product: item))

@@ -8,4 +8,9 @@ var logger = Logger(label: "flashdeal.worker")
 logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
 let configuration = try WorkerApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
 let partitions = environment["FLASHDEAL_TOPIC_PARTITIONS"].flatMap(Int.init) ?? 12
-try await WorkerApp.build(configuration, partitions: partitions, logger: logger).run()
+let settings: WorkerSettings
+do { settings = try WorkerSettings.load(environment: environment) } catch {
+    logger.critical("invalid configuration", metadata: ["error": "\(error)"])
+    exit(2)
+}
+try await WorkerApp.build(configuration, settings: settings, partitions: partitions, logger: logger).run()

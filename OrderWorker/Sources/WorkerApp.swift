@@ -1,11 +1,13 @@
+import Admission
 import Infrastructure
 public import Logging
 public import Operations
 public import ServiceLifecycle
 import Synchronization
 
-/// Builds the order-worker process. At start-up it creates the contract's Kafka topics (explicitly,
-/// never by auto-create) and reports ready only once they exist; the consumer loop is added here.
+/// Builds the order-worker process: topics created explicitly at start-up (never by auto-create),
+/// then the consumer loop (``OrderConsumer``) and the outbox writer. Ready once the topics exist and
+/// the loop consumes; SIGTERM finishes the batch in hand, stores its offsets and leaves the group.
 public enum WorkerApp {
     public static let defaultPort = 8081
 
@@ -17,17 +19,59 @@ public enum WorkerApp {
     }
 
     /// - Parameter partitions: partitions per topic (`FLASHDEAL_TOPIC_PARTITIONS`, default 12).
-    public static func build(_ configuration: ServiceHostConfiguration, partitions: Int = 12, logger: Logger,
+    public static func build(_ configuration: ServiceHostConfiguration, settings: WorkerSettings = WorkerSettings(),
+                             partitions: Int = 12, logger: Logger,
                              onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws
         -> ServiceGroup
     {
-        let setup = TopicSetup(topics: FlashDealTopics.specifications(partitions: partitions),
+        let setup = TopicSetup(topics: settings.topics.specifications(partitions: partitions),
                                admin: try KafkaAdmin(brokers: configuration.endpoints.kafkaBrokers), logger: logger)
-        let topicsReady = ReadinessCheck(name: "topics") {
+        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
+            brokers: configuration.endpoints.kafkaBrokers, deliveryTimeout: .seconds(10), linger: settings.linger,
+            clientID: "flashdeal-worker"), logger: logger)
+        let consumerRef = Mutex<OrderConsumer?>(nil)
+        let ready = ReadinessCheck(name: "consumer") {
             guard setup.isDone else { throw TopicSetup.NotYet() }
+            guard consumerRef.withLock({ $0?.isConsuming }) == true else { throw TopicSetup.NotYet() }
         }
-        let host = try ServiceHost(configuration: configuration, logger: logger, extraChecks: [topicsReady])
-        return host.serviceGroup(services: [setup], onServerRunning: onServerRunning)
+        let host = try ServiceHost(configuration: configuration, logger: logger, extraChecks: [ready])
+        let metrics = WorkerMetrics(registry: host.metrics.registry)
+        let redis = host.clients.redis
+        let reservations = ReservationStore(redis: redis)
+        let orders = OrderStore(mongo: host.clients.mongo)
+        let outbox = Outbox(redis: redis)
+        let processor = OrderProcessor(reservations: reservations, orders: orders, outbox: outbox,
+                                       catalog: DealCatalog(mongo: host.clients.mongo), producer: producer,
+                                       settings: settings, metrics: metrics, logger: logger)
+        let brokers = configuration.endpoints.kafkaBrokers
+        let consumer = OrderConsumer(
+            makeConsumer: {
+                try KafkaConsumer(configuration: KafkaConsumerConfiguration(
+                    brokers: brokers, groupID: settings.groupID, sessionTimeout: settings.sessionTimeout,
+                    clientID: "flashdeal-worker"), topics: [settings.topics.requests], logger: logger)
+            },
+            processor: processor, batchSize: settings.batchSize, topic: settings.topics.requests,
+            prepare: {
+                guard setup.isDone else { throw TopicSetup.NotYet() }
+                try await reservations.prepare()
+                try await orders.prepare()
+            },
+            logger: logger)
+        consumerRef.withLock { $0 = consumer }
+        let writer = OutboxWriter(outbox: outbox, orders: orders, metrics: metrics, interval: settings.outboxInterval,
+                                  logger: logger)
+        return host.serviceGroup(services: [CloseProducerOnShutdown(producer: producer), setup, writer, consumer],
+                                 onServerRunning: onServerRunning)
+    }
+}
+
+/// Flushes and closes the event producer after the consumer loop stopped.
+struct CloseProducerOnShutdown: Service {
+    let producer: KafkaProducer
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await producer.close(flushTimeout: .seconds(5))
     }
 }
 

@@ -132,7 +132,8 @@ public final class ShopperAPI: Sendable {
                          userId: user.rawValue, quantity: document["quantity"]?.intValue ?? 0,
                          status: document["status"]?.stringValue ?? "PENDING",
                          reason: document["reason"]?.stringValue,
-                         createdAt: document["createdAt"]?.dateValue, updatedAt: document["updatedAt"]?.dateValue)
+                         createdAt: document["createdAt"].flatMap(DealCatalog.instant),
+                         updatedAt: document["updatedAt"].flatMap(DealCatalog.instant))
     }
 
     func draw(_ raw: String, _ context: CallContext) async throws(APIError) -> DrawRecord? {

@@ -1,0 +1,210 @@
+public import Admission
+public import Domain
+import Foundation
+public import Infrastructure
+
+/// What the oracle saw of one deal and which invariants (ARCHITECTURE §5) it found broken.
+public struct AuditReport: Sendable {
+    public var deal: DealID
+    public var totalStock: Int
+    public var perCustomerLimit: Int
+    public var redisStock: Int?
+    public var soldOutFlag: Bool
+    /// Distinct orders requested through Kafka for this deal.
+    public var requested = 0
+    public var statuses: [OrderStatus: Int] = [:]
+    /// Units held by CONFIRMED orders.
+    public var sold = 0
+    /// Outcome events delivered more than once (same event id): harmless, consumers deduplicate.
+    public var duplicateDeliveries = 0
+    public var outboxPending = 0
+    public var violations: [String] = []
+
+    public var passed: Bool { violations.isEmpty }
+
+    /// A person's reading of the report.
+    public var text: String {
+        var lines = [
+            "deal \(deal): total stock \(totalStock), per-customer limit \(perCustomerLimit)",
+            "  requested orders : \(requested)",
+            "  in MongoDB       : " + OrderStatus.allCases.map { "\($0.rawValue) \(statuses[$0] ?? 0)" }.joined(separator: ", "),
+            "  sold (confirmed) : \(sold) units",
+            "  Redis stock      : \(redisStock.map(String.init) ?? "missing")\(soldOutFlag ? " (sold-out flag set)" : "")",
+            "  outbox pending   : \(outboxPending)",
+            "  duplicate event deliveries (same event id, deduplicated by consumers): \(duplicateDeliveries)",
+        ]
+        if violations.isEmpty {
+            lines.append("invariants: PASS")
+        } else {
+            lines.append("invariants: FAIL — \(violations.count) violation\(violations.count == 1 ? "" : "s"):")
+            for v in violations.prefix(50) { lines.append("  - \(v)") }
+            if violations.count > 50 { lines.append("  … and \(violations.count - 50) more") }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The test oracle: checks a deal's invariants against Redis, MongoDB and both Kafka topics.
+///
+/// 1. no oversell: units of CONFIRMED orders ≤ total stock;
+/// 2. conservation: total stock = Redis stock + units held by CONFIRMED orders, and Redis's
+///    per-shopper holdings and reservation records agree with MongoDB;
+/// 3. nothing lost: every requested order is in MongoDB in a decided state (not PENDING) with
+///    exactly one outcome event (OrderConfirmed / OrderRejected / OrderFailed) matching it, and a
+///    StockReleased for every FAILED or CANCELLED order that had stock;
+/// 4. no duplicates: never two different outcomes for one order; per-customer limits hold;
+/// 5. nothing waiting: the outbox holds nothing for the deal; sold-out flag ⇔ no stock.
+public struct DealAudit: Sendable {
+    public let reservations: ReservationStore
+    public let orders: OrderStore
+    public let outbox: Outbox
+    public let catalog: DealCatalog
+
+    public init(reservations: ReservationStore, orders: OrderStore, outbox: Outbox, catalog: DealCatalog) {
+        self.reservations = reservations
+        self.orders = orders
+        self.outbox = outbox
+        self.catalog = catalog
+    }
+
+    /// Requests and events of every deal read so far from the topics (accumulated across calls).
+    public struct Log: Sendable {
+        /// order id → the request (first seen) for each deal.
+        public var requests: [DealID: [OrderID: OrderRequested]] = [:]
+        /// order id → event id → event type.
+        public var events: [OrderID: [String: DomainEventType]] = [:]
+        public var deliveries: [String: Int] = [:]
+
+        public init() {}
+
+        public mutating func add(_ messages: [KafkaMessage]) {
+            for m in messages {
+                guard let event = try? DomainEvent.decode(Data(m.value)) else { continue }
+                switch event {
+                case .orderRequested(let r):
+                    // Requests whose id is not derived from their fields are poison: the worker dead-letters them.
+                    guard OrderID.derive(userId: r.userId, dealId: r.dealId, idempotencyKey: r.idempotencyKey) == r.orderId,
+                          m.keyString == r.orderId.rawValue else { continue }
+                    if requests[r.dealId]?[r.orderId] == nil { requests[r.dealId, default: [:]][r.orderId] = r }
+                case .orderConfirmed, .orderRejected, .orderFailed, .stockReleased:
+                    guard let order = event.orderId else { continue }
+                    events[order, default: [:]][event.eventId.rawValue] = event.type
+                    deliveries[event.eventId.rawValue, default: 0] += 1
+                default: break
+                }
+            }
+        }
+    }
+
+    public func audit(_ deal: DealID, log: Log) async throws -> AuditReport {
+        guard let info = try await catalog.deal(deal) else {
+            var r = AuditReport(deal: deal, totalStock: 0, perCustomerLimit: 0, redisStock: nil, soldOutFlag: false)
+            r.violations.append("the catalog (MongoDB deals) has no deal \(deal)")
+            return r
+        }
+        var report = AuditReport(deal: deal, totalStock: info.totalStock, perCustomerLimit: info.perCustomerLimit,
+                                 redisStock: try await reservations.stock(of: deal),
+                                 soldOutFlag: try await reservations.isFlaggedSoldOut(deal))
+        var v: [String] = []
+        let documents = try await orders.documents(of: deal)
+        var stored: [OrderID: OrderDocument] = [:]
+        for raw in documents {
+            guard let d = OrderDocument(bson: raw) else {
+                v.append("order document \(raw["_id"]?.description ?? "?") lacks contract fields")
+                continue
+            }
+            stored[d.orderId] = d
+            report.statuses[d.status, default: 0] += 1
+        }
+        let confirmed = stored.values.filter { $0.status == .confirmed }
+        report.sold = confirmed.reduce(0) { $0 + $1.quantity }
+
+        // 1. No oversell.
+        if report.sold > info.totalStock { v.append("oversold: \(report.sold) units confirmed, stock was \(info.totalStock)") }
+
+        // 2. Conservation.
+        if let stock = report.redisStock {
+            if stock + report.sold != info.totalStock {
+                v.append("conservation: Redis stock \(stock) + confirmed \(report.sold) = \(stock + report.sold), expected \(info.totalStock)")
+            }
+            if stock < 0 { v.append("Redis stock is negative (\(stock))") }
+        } else {
+            v.append("Redis holds no stock for the deal (run flashdeal reconcile --deal \(deal) --fix)")
+        }
+        var perUser: [String: Int] = [:]
+        for d in confirmed { perUser[d.userId.rawValue, default: 0] += d.quantity }
+        let held = try await reservations.held(in: deal)
+        for user in Set(perUser.keys).union(held.keys) where (perUser[user] ?? 0) != (held[user] ?? 0) {
+            v.append("user \(user) holds \(held[user] ?? 0) units in Redis but \(perUser[user] ?? 0) in confirmed orders")
+        }
+        let (records, unreadable) = try await reservations.records(of: deal)
+        for (order, raw) in unreadable { v.append("reservation record of \(order) unreadable: \(raw)") }
+        for d in stored.values {
+            let record = records[d.orderId.rawValue]
+            let holds = record?.holds ?? 0
+            if d.status == .confirmed, holds != d.quantity {
+                v.append("order \(d.orderId) is CONFIRMED but its Redis reservation holds \(holds) units")
+            } else if d.status != .confirmed, d.status != .pending, holds != 0 {
+                v.append("order \(d.orderId) is \(d.status.rawValue) but its Redis reservation still holds \(holds) units")
+            }
+        }
+        let storedIds = Set(stored.keys.map(\.rawValue))
+        for (order, record) in records where record.holds > 0 && !storedIds.contains(order) {
+            v.append("Redis holds \(record.holds) units for order \(order), which MongoDB does not have")
+        }
+
+        // 3 + 4. Every request decided once, with exactly one matching outcome event.
+        let requests = log.requests[deal] ?? [:]
+        report.requested = requests.count
+        for (id, request) in requests {
+            guard let d = stored[id] else {
+                v.append("order \(id) was requested but is not in MongoDB")
+                continue
+            }
+            if d.status == .pending { v.append("order \(id) is still PENDING") }
+            if d.userId != request.userId || d.quantity != request.quantity {
+                v.append("order \(id) in MongoDB does not match its request (user/quantity)")
+            }
+            let events = log.events[id] ?? [:]
+            let outcomes = events.values.filter { [.orderConfirmed, .orderRejected, .orderFailed].contains($0) }
+            if outcomes.count != 1 {
+                v.append("order \(id) has \(outcomes.count) outcome events (\(outcomes.map(\.rawValue).sorted())), expected exactly 1")
+            } else {
+                let expected: DomainEventType? =
+                    switch d.status {
+                    case .confirmed, .cancelled: .orderConfirmed
+                    case .rejected: .orderRejected
+                    case .failed: .orderFailed
+                    case .pending: nil
+                    }
+                if let expected, outcomes[0] != expected {
+                    v.append("order \(id) is \(d.status.rawValue) but its outcome event is \(outcomes[0].rawValue)")
+                }
+            }
+            let reserved = records[id.rawValue]?.outcome == .reserved
+            if (d.status == .cancelled || (d.status == .failed && reserved)), !events.values.contains(.stockReleased) {
+                v.append("order \(id) is \(d.status.rawValue) but no StockReleased was published")
+            }
+        }
+        for id in stored.keys where requests[id] == nil && !requests.isEmpty {
+            v.append("order \(id) is in MongoDB but was never requested through Kafka")
+        }
+        for (user, units) in perUser where units > info.perCustomerLimit {
+            v.append("user \(user) holds \(units) units, over the per-customer limit \(info.perCustomerLimit)")
+        }
+        report.duplicateDeliveries = requests.keys.reduce(0) { sum, id in
+            sum + (log.events[id] ?? [:]).keys.reduce(0) { $0 + max(0, (log.deliveries[$1] ?? 1) - 1) }
+        }
+
+        // 5. Nothing waiting; the flag tells the truth.
+        let pending = try await outbox.pending(limit: 100_000).documents.filter { $0.dealId == deal }
+        report.outboxPending = pending.count
+        if !pending.isEmpty { v.append("\(pending.count) decided orders still wait in the outbox for MongoDB") }
+        if let stock = report.redisStock {
+            if stock <= 0 && !report.soldOutFlag { v.append("no stock left but the sold-out flag is not set") }
+            if stock > 0 && report.soldOutFlag { v.append("stock \(stock) remains but the sold-out flag is set") }
+        }
+        report.violations = v.sorted()
+        return report
+    }
+}

@@ -1,0 +1,152 @@
+import Admission
+public import Domain
+public import Foundation
+public import Infrastructure
+
+/// An order as the worker writes it to MongoDB's `orders` collection (field names are a contract:
+/// ARCHITECTURE §4.3): `_id` (order id), `dealId`, `userId`, `quantity`, `status`, `reason`,
+/// `createdAt` (when the gateway accepted it), `updatedAt`, plus `idempotencyKey` and `version`.
+public struct OrderDocument: Sendable, Hashable {
+    public var orderId: OrderID
+    public var dealId: DealID
+    public var userId: UserID
+    public var quantity: Int
+    public var idempotencyKey: IdempotencyKey
+    public var status: OrderStatus
+    public var reason: String?
+    public var createdAt: Date
+    public var updatedAt: Date
+
+    public init(orderId: OrderID, dealId: DealID, userId: UserID, quantity: Int, idempotencyKey: IdempotencyKey,
+                status: OrderStatus, reason: String?, createdAt: Date, updatedAt: Date) {
+        self.orderId = orderId
+        self.dealId = dealId
+        self.userId = userId
+        self.quantity = quantity
+        self.idempotencyKey = idempotencyKey
+        self.status = status
+        self.reason = reason
+        self.createdAt = Timestamp.normalized(createdAt)
+        self.updatedAt = Timestamp.normalized(updatedAt)
+    }
+
+    /// The document for an order in its current state.
+    public init(_ order: Order) {
+        let reason: String? =
+            switch order.state {
+            case .pending, .confirmed: nil
+            case .rejected(let r): r.rawValue
+            case .failed(let r): r
+            case .cancelled(let r): r.rawValue
+            }
+        self.init(orderId: order.id, dealId: order.dealId, userId: order.userId, quantity: order.quantity,
+                  idempotencyKey: order.idempotencyKey, status: order.status, reason: reason,
+                  createdAt: order.requestedAt, updatedAt: order.updatedAt)
+    }
+
+    public var bson: BSONDocument {
+        var d: BSONDocument = [
+            "_id": .string(orderId.rawValue), "dealId": .string(dealId.rawValue), "userId": .string(userId.rawValue),
+            "quantity": .int64(Int64(quantity)), "idempotencyKey": .string(idempotencyKey.rawValue),
+            "status": .string(status.rawValue), "createdAt": .date(createdAt), "updatedAt": .date(updatedAt),
+        ]
+        if let reason { d["reason"] = .string(reason) }
+        return d
+    }
+
+    /// Reads a stored document back; nil when a contract field is missing or invalid.
+    public init?(bson d: BSONDocument) {
+        guard let id = d["_id"]?.stringValue.flatMap({ try? OrderID($0) }),
+              let deal = d["dealId"]?.stringValue.flatMap({ try? DealID($0) }),
+              let user = d["userId"]?.stringValue.flatMap({ try? UserID($0) }),
+              let quantity = d["quantity"]?.intValue,
+              let key = d["idempotencyKey"]?.stringValue.flatMap({ try? IdempotencyKey($0) }),
+              let status = d["status"]?.stringValue.flatMap(OrderStatus.init(rawValue:)),
+              let created = d["createdAt"].flatMap(DealCatalog.instant),
+              let updated = d["updatedAt"].flatMap(DealCatalog.instant)
+        else { return nil }
+        self.init(orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
+                  reason: d["reason"]?.stringValue, createdAt: created, updatedAt: updated)
+    }
+
+    /// This document again as a JSON object (the outbox's storage form).
+    public var json: String {
+        var fields: [String: String] = [
+            "orderId": orderId.rawValue, "dealId": dealId.rawValue, "userId": userId.rawValue,
+            "quantity": String(quantity), "idempotencyKey": idempotencyKey.rawValue, "status": status.rawValue,
+            "createdAt": Timestamp.format(createdAt), "updatedAt": Timestamp.format(updatedAt),
+        ]
+        if let reason { fields["reason"] = reason }
+        let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    public init?(json: String) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String],
+              let id = object["orderId"].flatMap({ try? OrderID($0) }),
+              let deal = object["dealId"].flatMap({ try? DealID($0) }),
+              let user = object["userId"].flatMap({ try? UserID($0) }),
+              let quantity = object["quantity"].flatMap({ Int($0) }),
+              let key = object["idempotencyKey"].flatMap({ try? IdempotencyKey($0) }),
+              let status = object["status"].flatMap(OrderStatus.init(rawValue:)),
+              let created = object["createdAt"].flatMap(Timestamp.parse),
+              let updated = object["updatedAt"].flatMap(Timestamp.parse)
+        else { return nil }
+        self.init(orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
+                  reason: object["reason"], createdAt: created, updatedAt: updated)
+    }
+}
+
+/// The `orders` collection: the system of record for orders.
+public struct OrderStore: Sendable {
+    public static let collectionName = "orders"
+    public let orders: MongoCollection
+
+    public init(mongo: MongoClient) {
+        self.orders = mongo.collection(Self.collectionName)
+    }
+
+    /// The contract's indexes: `dealId + status` and `userId + dealId`. Creating them again is a no-op.
+    public func prepare() async throws {
+        try await orders.createIndex(keys: [("dealId", 1), ("status", 1)], name: "dealId_status")
+        try await orders.createIndex(keys: [("userId", 1), ("dealId", 1)], name: "userId_dealId")
+    }
+
+    /// Inserts new orders in one unordered round trip; orders already stored (duplicate `_id`) count as
+    /// done. Throws on anything else; retrying the same documents is always safe.
+    public func insertNew(_ documents: [OrderDocument]) async throws(MongoError) -> InsertManyResult {
+        try await orders.insertMany(documents.map(\.bson), ordered: false)
+    }
+
+    /// Writes a document whole (insert or replace every field): the outbox's write, where the
+    /// recorded outcome must win over whatever an ambiguous earlier write left.
+    public func put(_ document: OrderDocument) async throws(MongoError) {
+        var fields = document.bson
+        fields["_id"] = nil
+        if document.reason == nil {
+            _ = try await orders.updateOne(filter: ["_id": .string(document.orderId.rawValue)],
+                                           update: ["$set": .document(fields), "$unset": ["reason": ""]], upsert: true)
+        } else {
+            _ = try await orders.updateOne(id: .string(document.orderId.rawValue), set: fields, upsert: true)
+        }
+    }
+
+    /// Moves a confirmed order to CANCELLED (no-op for any other status). Returns whether it changed.
+    @discardableResult
+    public func cancel(_ order: OrderID, reason: CancellationReason, at now: Date) async throws(MongoError) -> Bool {
+        let result = try await orders.updateOne(
+            filter: ["_id": .string(order.rawValue), "status": .string(OrderStatus.confirmed.rawValue)],
+            update: ["$set": ["status": .string(OrderStatus.cancelled.rawValue), "reason": .string(reason.rawValue),
+                              "updatedAt": .date(Timestamp.normalized(now))]])
+        return result.modified > 0
+    }
+
+    public func find(_ order: OrderID) async throws(MongoError) -> OrderDocument? {
+        try await orders.findOne(id: .string(order.rawValue)).flatMap(OrderDocument.init(bson:))
+    }
+
+    /// Every order of a deal (raw documents, for the oracle).
+    public func documents(of deal: DealID) async throws(MongoError) -> [BSONDocument] {
+        try await orders.find(["dealId": .string(deal.rawValue)])
+    }
+}

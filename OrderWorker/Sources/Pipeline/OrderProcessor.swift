@@ -1,0 +1,411 @@
+public import Admission
+import Domain
+import Foundation
+public import Infrastructure
+public import Logging
+import ServiceLifecycle
+
+/// Turns polled order-request messages into outcomes: reserve (Redis) → persist (MongoDB) →
+/// publish (Kafka) → mark published. ``process(_:)`` returns once every message's effects are
+/// durable; only then does the caller store the batch's offsets. Every step is idempotent by order
+/// id, so a batch interrupted anywhere (crash, SIGKILL, shutdown) is simply processed again.
+public final class OrderProcessor: Sendable {
+    /// The processing was abandoned because the process is shutting down; no offset may be stored.
+    public struct Interrupted: Error, CustomStringConvertible {
+        public var description: String { "processing interrupted by shutdown; the batch will be redelivered" }
+    }
+
+    let reservations: ReservationStore
+    let orders: OrderStore
+    let outbox: Outbox
+    let catalog: DealCatalog
+    let producer: KafkaProducer
+    let settings: WorkerSettings
+    let metrics: WorkerMetrics
+    let logger: Logger
+
+    public init(reservations: ReservationStore, orders: OrderStore, outbox: Outbox, catalog: DealCatalog,
+                producer: KafkaProducer, settings: WorkerSettings, metrics: WorkerMetrics, logger: Logger) {
+        self.reservations = reservations
+        self.orders = orders
+        self.outbox = outbox
+        self.catalog = catalog
+        self.producer = producer
+        self.settings = settings
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    /// What one message asks for.
+    enum Work {
+        case request(OrderRequested, KafkaMessage)
+        case cancellation(OrderCancellationRequested, KafkaMessage)
+        case poison(reason: String, KafkaMessage)
+    }
+
+    /// Makes every message's effects durable, in order. Throws ``Interrupted`` only on shutdown.
+    public func process(_ messages: [KafkaMessage]) async throws {
+        let start = ContinuousClock.now
+        var requests: [(OrderRequested, KafkaMessage)] = []
+        for message in messages {
+            switch Self.classify(message, topics: settings.topics) {
+            case .request(let request, let message):
+                metrics.message(kind: "request")
+                requests.append((request, message))
+            case .cancellation(let cancellation, let message):
+                metrics.message(kind: "cancellation")
+                // Requests before the cancellation come first: it may cancel one of them.
+                try await handle(requests)
+                requests = []
+                try await cancel(cancellation, traceparent: message.header("traceparent"))
+            case .poison(let reason, let message):
+                metrics.message(kind: "poison")
+                try await deadLetter(message, reason: reason)
+            }
+        }
+        try await handle(requests)
+        metrics.batch(ContinuousClock.now - start)
+    }
+
+    // MARK: Classification
+
+    /// Reads a message; anything that is not a valid OrderRequested or OrderCancellationRequested
+    /// keyed by its order id is poison (it goes to the dead-letter topic with this reason).
+    static func classify(_ message: KafkaMessage, topics: WorkerTopics) -> Work {
+        let event: DomainEvent
+        do { event = try DomainEvent.decode(Data(message.value)) } catch {
+            return .poison(reason: error.description, message)
+        }
+        switch event {
+        case .orderRequested(let request):
+            let expected = OrderID.derive(userId: request.userId, dealId: request.dealId,
+                                          idempotencyKey: request.idempotencyKey)
+            guard expected == request.orderId else {
+                return .poison(reason: "orderId \(request.orderId) is not the id derived from user, deal and idempotency key (\(expected))", message)
+            }
+            guard message.keyString == request.orderId.rawValue else {
+                return .poison(reason: "message key \(message.keyString.map { $0.debugDescription } ?? "(none)") is not the order id \(request.orderId)", message)
+            }
+            return .request(request, message)
+        case .orderCancellationRequested(let cancellation):
+            guard message.keyString == cancellation.orderId.rawValue else {
+                return .poison(reason: "message key \(message.keyString.map { $0.debugDescription } ?? "(none)") is not the order id \(cancellation.orderId)", message)
+            }
+            return .cancellation(cancellation, message)
+        default:
+            return .poison(reason: "event type \(event.type.rawValue) does not belong on \(topics.requests)", message)
+        }
+    }
+
+    // MARK: Requests
+
+    /// One order on its way to an outcome.
+    struct Pending {
+        var request: OrderRequested
+        var traceparent: KafkaHeader?
+        var reply: ReservationReply
+        /// The deal is unknown to the catalog: rejected without a Redis record.
+        var unknownDeal = false
+    }
+
+    func handle(_ batch: [(OrderRequested, KafkaMessage)]) async throws {
+        guard !batch.isEmpty else { return }
+        let replies = try await reserveAll(batch.map(\.0))
+        var pending: [Pending] = []
+        for ((request, message), reply) in zip(batch, replies) {
+            if case .decided(let outcome) = reply.result {
+                metrics.reservation(result: outcome.rawValue, replay: reply.replay)
+            }
+            // Already persisted and published (a redelivery after a crash): nothing left to do.
+            if reply.published { continue }
+            pending.append(Pending(request: request, traceparent: message.header("traceparent"), reply: reply,
+                                   unknownDeal: reply.result == .noState))
+        }
+        guard !pending.isEmpty else { return }
+        let now = Date()
+        var outcomes = pending.map { Self.outcome(of: $0, at: now) }
+        let fresh = outcomes.filter { !$0.viaOutbox }.map(\.document)
+        if try await !persist(fresh) {
+            outcomes = try await compensate(pending, at: Date())
+        }
+        try await publish(outcomes, pending: pending)
+        try await markPublished(pending)
+        for outcome in outcomes {
+            metrics.order(status: outcome.document.status.rawValue)
+            metrics.outcomeLatency(.milliseconds(Int64(Date().timeIntervalSince(outcome.document.createdAt) * 1_000)))
+        }
+    }
+
+    /// Reserves every request, retrying the whole batch (idempotent) while Redis fails, and waiting
+    /// while Redis has lost the state of a deal the catalog knows (`flashdeal reconcile --fix`
+    /// restores it). A deal the catalog does not know either comes back as `.noState`.
+    func reserveAll(_ requests: [OrderRequested]) async throws -> [ReservationReply] {
+        let calls = requests.map {
+            ReservationRequest(orderId: $0.orderId, dealId: $0.dealId, userId: $0.userId, quantity: $0.quantity)
+        }
+        var backoff = Backoff(settings.retryBackoff)
+        while true {
+            do {
+                let replies = try await reservations.reserve(calls, grace: settings.closeGrace)
+                let missing = Set(zip(requests, replies).filter { $0.1.result == .noState }.map(\.0.dealId))
+                var lost: [DealID] = []
+                for deal in missing where try await catalog.deal(deal) != nil { lost.append(deal) }
+                if lost.isEmpty {
+                    metrics.paused(false)
+                    return replies
+                }
+                logger.error("Redis holds no state for deals the catalog knows; waiting (run flashdeal reconcile --deal ID --fix)",
+                             metadata: ["deals": "\(lost.map(\.rawValue))"])
+            } catch {
+                metrics.retry(dependency: "redis")
+                logger.warning("reserving failed; retrying", metadata: ["error": "\(error)"])
+            }
+            metrics.paused(true)
+            try await backoff.wait()
+        }
+    }
+
+    /// The decided document and events of one pending order.
+    struct Outcome {
+        var document: OrderDocument
+        var events: [DomainEvent]
+        /// Decided earlier by compensation: written through the outbox, never inserted as new.
+        var viaOutbox: Bool
+    }
+
+    static func outcome(of p: Pending, at now: Date) -> Outcome {
+        let r = p.request
+        // Rehydrating from the request's own fields cannot fail: the id was checked on arrival.
+        var order = try! Order(id: r.orderId, dealId: r.dealId, userId: r.userId, quantity: r.quantity,
+                               idempotencyKey: r.idempotencyKey, requestedAt: r.requestedAt, state: .pending,
+                               updatedAt: r.requestedAt, version: 1)
+        var events: [DomainEvent]
+        var viaOutbox = false
+        switch p.reply.result {
+        case .noState:
+            events = try! order.reject(.dealClosed, at: now)
+        case .decided(let outcome):
+            if outcome == .reserved, p.reply.released == .failed {
+                events = try! order.fail(reason: Self.compensationReason, stockWasReserved: true, at: now)
+                viaOutbox = true
+            } else {
+                events = try! order.apply(outcome, at: now).filter { $0.type != .stockReserved }
+            }
+        }
+        return Outcome(document: OrderDocument(order), events: events, viaOutbox: viaOutbox)
+    }
+
+    static let compensationReason = "MONGODB_UNAVAILABLE"
+
+    /// Inserts new orders, retrying while MongoDB fails. `false` when it stayed unavailable past
+    /// the retry budget (the caller compensates).
+    func persist(_ documents: [OrderDocument]) async throws -> Bool {
+        guard !documents.isEmpty else { return true }
+        let deadline = ContinuousClock.now + settings.mongoRetryBudget
+        var backoff = Backoff(settings.retryBackoff)
+        while true {
+            do {
+                _ = try await orders.insertNew(documents)
+                metrics.paused(false)
+                return true
+            } catch {
+                metrics.retry(dependency: "mongo")
+                guard ContinuousClock.now < deadline else {
+                    logger.error("MongoDB unavailable past the retry budget; failing the batch and releasing its stock",
+                                 metadata: ["orders": "\(documents.count)", "error": "\(error)"])
+                    return false
+                }
+                logger.warning("persisting orders failed; retrying", metadata: ["error": "\(error)"])
+            }
+            metrics.paused(true)
+            try await backoff.wait()
+        }
+    }
+
+    /// MongoDB stayed down past the budget: reserved stock goes back (idempotent), the orders that
+    /// held it become FAILED, turned-away orders stay REJECTED, and every document goes to the
+    /// outbox so MongoDB records it once it answers again.
+    func compensate(_ pending: [Pending], at now: Date) async throws -> [Outcome] {
+        var outcomes: [Outcome] = []
+        for p in pending {
+            if case .decided(.reserved) = p.reply.result {
+                let reply = try await retrying("redis") {
+                    try await self.reservations.release(order: p.request.orderId, deal: p.request.dealId,
+                                                        user: nil, reason: .failed)
+                }
+                metrics.release(reason: StockReleaseReason.failed.rawValue, result: reply.result.rawValue)
+                var failed = p
+                failed.reply.released = .failed
+                outcomes.append(Self.outcome(of: failed, at: now))
+            } else {
+                var outcome = Self.outcome(of: p, at: now)
+                outcome.viaOutbox = true
+                outcomes.append(outcome)
+            }
+        }
+        metrics.compensation(count: outcomes.filter { $0.document.status == .failed }.count)
+        let documents = outcomes.map(\.document)
+        try await retrying("redis") { try await self.outbox.add(documents) }
+        return outcomes
+    }
+
+    /// Produces every outcome event (and DealSoldOut where this batch took the last unit), all at
+    /// once, and waits for every acknowledgement, retrying the ones that failed.
+    func publish(_ outcomes: [Outcome], pending: [Pending]) async throws {
+        var messages: [OutgoingEvent] = []
+        for (outcome, p) in zip(outcomes, pending) {
+            // A redelivered FAILED order whose document is still waiting in the outbox: make sure it is there.
+            if outcome.viaOutbox, p.reply.released == .failed, p.reply.replay {
+                let document = outcome.document
+                try await retrying("redis") { try await self.outbox.add([document]) }
+            }
+            for event in outcome.events {
+                messages.append(OutgoingEvent(event: event, key: p.request.orderId.rawValue, traceparent: p.traceparent))
+            }
+            if p.reply.announcedSoldOut {
+                let soldOut = DealSoldOut(
+                    eventId: .derive(type: .dealSoldOut, subject: p.request.dealId.rawValue,
+                                     discriminator: p.request.orderId.rawValue),
+                    occurredAt: Date(), dealId: p.request.dealId)
+                messages.append(OutgoingEvent(event: .dealSoldOut(soldOut), key: p.request.dealId.rawValue,
+                                              traceparent: p.traceparent))
+                metrics.soldOutAnnounced()
+            }
+        }
+        try await send(messages)
+    }
+
+    func markPublished(_ pending: [Pending]) async throws {
+        var byDeal: [DealID: [OrderID]] = [:]
+        for p in pending where !p.unknownDeal { byDeal[p.request.dealId, default: []].append(p.request.orderId) }
+        for (deal, ids) in byDeal {
+            try await retrying("redis") { try await self.reservations.markPublished(ids, deal: deal) }
+        }
+    }
+
+    // MARK: Cancellation
+
+    /// Gives a confirmed order's stock back, records CANCELLED and publishes StockReleased(CANCELLED).
+    /// A cancellation of an order that holds nothing (turned away, unknown, another shopper's) changes nothing.
+    func cancel(_ c: OrderCancellationRequested, traceparent: KafkaHeader?) async throws {
+        let reply = try await retrying("redis") {
+            try await self.reservations.release(order: c.orderId, deal: c.dealId, user: c.userId, reason: .cancelled)
+        }
+        metrics.release(reason: StockReleaseReason.cancelled.rawValue, result: reply.result.rawValue)
+        switch reply.result {
+        case .released, .alreadyReleased:
+            let now = Date()
+            try await retrying("mongo") { try await self.orders.cancel(c.orderId, reason: .shopper, at: now) }
+            let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: c.orderId), occurredAt: now,
+                                      orderId: c.orderId, dealId: c.dealId, quantity: reply.quantity, reason: .cancelled)
+            try await send([OutgoingEvent(event: .stockReleased(event), key: c.orderId.rawValue, traceparent: traceparent)])
+            metrics.order(status: OrderStatus.cancelled.rawValue)
+        case .notHeld, .unknown, .wrongUser:
+            logger.info("cancellation changes nothing", metadata: ["order": "\(c.orderId)", "result": "\(reply.result.rawValue)"])
+        }
+    }
+
+    // MARK: Dead letters
+
+    /// The message, unchanged, to the dead-letter topic with why it was refused in headers.
+    func deadLetter(_ message: KafkaMessage, reason: String) async throws {
+        logger.warning("message sent to the dead-letter topic",
+                       metadata: ["source": "\(message.topicPartition)@\(message.offset)", "reason": "\(reason)"])
+        let headers = message.headers + [
+            KafkaHeader(name: DeadLetterHeaders.reason, value: reason),
+            KafkaHeader(name: DeadLetterHeaders.source, value: "\(message.topic)/\(message.partition)/\(message.offset)"),
+            KafkaHeader(name: DeadLetterHeaders.at, value: Timestamp.format(Date())),
+        ]
+        try await retrying("kafka") {
+            try await self.producer.send(topic: self.settings.topics.deadLetters, key: message.key, value: message.value,
+                                         headers: headers)
+        }
+        metrics.deadLettered()
+    }
+
+    // MARK: Sending and retrying
+
+    struct OutgoingEvent: Sendable {
+        var event: DomainEvent
+        var key: String
+        var traceparent: KafkaHeader?
+    }
+
+    /// Sends all events concurrently and retries those not acknowledged until every one is.
+    func send(_ events: [OutgoingEvent]) async throws {
+        var remaining = events
+        var backoff = Backoff(settings.retryBackoff)
+        while !remaining.isEmpty {
+            let producer = self.producer
+            let topic = settings.topics.events
+            let failed = await withTaskGroup(of: (Int, (any Error)?).self) { group in
+                for (index, outgoing) in remaining.enumerated() {
+                    group.addTask {
+                        do {
+                            try await producer.send(topic: topic, key: Array(outgoing.key.utf8),
+                                                    value: Array(outgoing.event.jsonData()),
+                                                    headers: outgoing.traceparent.map { [$0] } ?? [])
+                            return (index, nil)
+                        } catch { return (index, error) }
+                    }
+                }
+                var failed: [(Int, any Error)] = []
+                for await (index, error) in group { if let error { failed.append((index, error)) } }
+                return failed
+            }
+            if failed.isEmpty { break }
+            metrics.retry(dependency: "kafka")
+            logger.warning("publishing events failed; retrying",
+                           metadata: ["failed": "\(failed.count)", "error": "\(failed[0].1)"])
+            remaining = failed.map { remaining[$0.0] }
+            metrics.paused(true)
+            try await backoff.wait()
+        }
+        metrics.paused(false)
+    }
+
+    /// Runs `body` until it succeeds, backing off between attempts; throws ``Interrupted`` on shutdown.
+    @discardableResult
+    func retrying<T: Sendable>(_ dependency: String, _ body: @Sendable () async throws -> T) async throws -> T {
+        var backoff = Backoff(settings.retryBackoff)
+        while true {
+            do {
+                let value = try await body()
+                return value
+            } catch {
+                metrics.retry(dependency: dependency)
+                logger.warning("\(dependency) call failed; retrying", metadata: ["error": "\(error)"])
+            }
+            metrics.paused(true)
+            try await backoff.wait()
+        }
+    }
+}
+
+/// Headers the worker adds to a dead-lettered message.
+public enum DeadLetterHeaders {
+    /// Why the message was refused, readable by a person.
+    public static let reason = "flashdeal-dlq-reason"
+    /// `topic/partition/offset` it came from.
+    public static let source = "flashdeal-dlq-source"
+    /// When it was dead-lettered (RFC 3339).
+    public static let at = "flashdeal-dlq-at"
+}
+
+/// Exponential back-off between retries; waiting ends early (throwing) when the process shuts down.
+struct Backoff {
+    private var next: Duration
+    private let limit: Duration
+
+    init(_ range: ClosedRange<Duration>) {
+        next = range.lowerBound
+        limit = range.upperBound
+    }
+
+    mutating func wait() async throws {
+        if Task.isShuttingDownGracefully || Task.isCancelled { throw OrderProcessor.Interrupted() }
+        try? await Task.sleep(for: next)
+        next = min(limit, next * 2)
+        if Task.isShuttingDownGracefully || Task.isCancelled { throw OrderProcessor.Interrupted() }
+    }
+}

@@ -1,0 +1,73 @@
+public import Infrastructure
+
+/// The topics a worker reads and writes: the contract's names, optionally under a prefix
+/// (`FLASHDEAL_TOPIC_PREFIX`, for isolated test runs on a shared broker).
+public struct WorkerTopics: Sendable, Equatable {
+    public var requests: String
+    public var events: String
+    public var deadLetters: String
+
+    public init(prefix: String = "") {
+        requests = prefix + FlashDealTopics.orderRequests
+        events = prefix + FlashDealTopics.orderEvents
+        deadLetters = prefix + FlashDealTopics.orderRequestsDLQ
+    }
+
+    public func specifications(partitions: Int) -> [TopicSpecification] {
+        [requests, events, deadLetters].map { TopicSpecification(name: $0, partitions: partitions) }
+    }
+}
+
+/// The order worker's tuning, from the environment (docs/worker.md has the table).
+public struct WorkerSettings: Sendable, Equatable {
+    /// Messages taken per poll and processed together (`FLASHDEAL_WORKER_BATCH`, default 500).
+    public var batchSize = 500
+    /// Consumer group (`FLASHDEAL_WORKER_GROUP`, default `flashdeal-order-worker`).
+    public var groupID = "flashdeal-order-worker"
+    /// How long after a deal's end queued orders are still served (`FLASHDEAL_WORKER_CLOSE_GRACE_MS`,
+    /// default 300,000): they were accepted before the end.
+    public var closeGrace: Duration = .seconds(300)
+    /// How long MongoDB may stay unavailable before a batch is failed and its stock released
+    /// (`FLASHDEAL_WORKER_MONGO_BUDGET_MS`, default 30,000).
+    public var mongoRetryBudget: Duration = .seconds(30)
+    /// First and longest pause between retries of a failed dependency call.
+    public var retryBackoff: ClosedRange<Duration> = .milliseconds(50) ... .seconds(2)
+    /// How often the outbox is written to MongoDB (`FLASHDEAL_WORKER_OUTBOX_MS`, default 1,000).
+    public var outboxInterval: Duration = .seconds(1)
+    /// Kafka producer linger for outcome events (`FLASHDEAL_WORKER_LINGER_MS`, default 2).
+    public var linger: Duration = .milliseconds(2)
+    /// Consumer session timeout (`FLASHDEAL_WORKER_SESSION_TIMEOUT_MS`, default 6,000).
+    public var sessionTimeout: Duration = .seconds(6)
+    public var topics = WorkerTopics()
+
+    public init() {}
+
+    public struct Invalid: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public static func load(environment: [String: String]) throws -> WorkerSettings {
+        var s = WorkerSettings()
+        func milliseconds(_ name: String, minimum: Int) throws -> Duration? {
+            guard let raw = environment[name], !raw.isEmpty else { return nil }
+            guard let value = Int(raw), value >= minimum else {
+                throw Invalid(description: "\(name) must be an integer ≥ \(minimum) (milliseconds), got \(raw.debugDescription)")
+            }
+            return .milliseconds(value)
+        }
+        if let raw = environment["FLASHDEAL_WORKER_BATCH"], !raw.isEmpty {
+            guard let value = Int(raw), (1...10_000).contains(value) else {
+                throw Invalid(description: "FLASHDEAL_WORKER_BATCH must be an integer in 1…10000, got \(raw.debugDescription)")
+            }
+            s.batchSize = value
+        }
+        if let prefix = environment["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty { s.topics = WorkerTopics(prefix: prefix) }
+        if let group = environment["FLASHDEAL_WORKER_GROUP"], !group.isEmpty { s.groupID = group }
+        if let v = try milliseconds("FLASHDEAL_WORKER_CLOSE_GRACE_MS", minimum: 0) { s.closeGrace = v }
+        if let v = try milliseconds("FLASHDEAL_WORKER_MONGO_BUDGET_MS", minimum: 0) { s.mongoRetryBudget = v }
+        if let v = try milliseconds("FLASHDEAL_WORKER_OUTBOX_MS", minimum: 10) { s.outboxInterval = v }
+        if let v = try milliseconds("FLASHDEAL_WORKER_LINGER_MS", minimum: 0) { s.linger = v }
+        if let v = try milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", minimum: 1_000) { s.sessionTimeout = v }
+        return s
+    }
+}

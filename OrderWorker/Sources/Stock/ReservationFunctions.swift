@@ -1,0 +1,152 @@
+public import Infrastructure
+
+/// The Redis function library `flashdeal_orders`: the order worker's stock reservation and release.
+///
+/// Every function takes the same five keys, ``OrderKeys/all`` in that order, all under the deal's
+/// hash tag `{deal:<id>}`; time is Redis server time. docs/worker.md describes each function.
+///
+/// A reservation record (`ord:T:res`, order id → record) is
+/// `outcome|quantity|userId|announced|released|published`:
+/// - `outcome`: `RESERVED`, `SOLD_OUT`, `LIMIT_EXCEEDED` or `DEAL_CLOSED` — the first answer, which a
+///   replay of the same order id gets again;
+/// - `announced`: `1` when this reservation took the last unit (it set the sold-out flag);
+/// - `released`: empty, or why the reserved units went back (`FAILED`, `CANCELLED`, `EXPIRED`);
+/// - `published`: `1` once the outcome's events were acknowledged by Kafka and the order persisted.
+public enum ReservationFunctions {
+    public static let reserve = "flashdeal_ord_reserve"
+    public static let release = "flashdeal_ord_release"
+    public static let markPublished = "flashdeal_ord_published"
+    public static let restore = "flashdeal_ord_restore"
+
+    public static let library = RedisFunctionLibrary(name: "flashdeal_orders", source: #"""
+        #!lua name=flashdeal_orders
+        local INFO, STOCK, SOLDOUT, RES, HELD = 1, 2, 3, 4, 5
+
+        local function now_ms()
+          local t = redis.call('TIME')
+          return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+        end
+
+        local function int(x) return string.format('%d', x) end
+
+        -- outcome|quantity|userId|announced|released|published
+        local function parse(record)
+          local outcome, qty, user, announced, released, published =
+            string.match(record, '^([^|]*)|(%d+)|([^|]*)|(%d)|([^|]*)|(%d)$')
+          return outcome, tonumber(qty), user, announced, released, published
+        end
+
+        local function pack(outcome, qty, user, announced, released, published)
+          return outcome .. '|' .. int(qty) .. '|' .. user .. '|' .. announced .. '|' .. released .. '|' .. published
+        end
+
+        -- Sets the sold-out flag; '1' when this call set it (the caller announces DealSoldOut).
+        local function mark_sold_out(keys)
+          local flag = redis.call('GET', keys[SOLDOUT])
+          if flag == false or flag == '0' then
+            redis.call('SET', keys[SOLDOUT], '1')
+            return '1'
+          end
+          return '0'
+        end
+
+        local function stock_of(keys)
+          return tonumber(redis.call('GET', keys[STOCK]) or '0') or 0
+        end
+
+        -- ARGV: orderId, userId, quantity, graceMs (orders are still taken this long after endsAt:
+        -- they were accepted before the end and waited in the queue).
+        -- Reply: {outcome, replay, announced, remaining, released, published}; outcome NO_STATE when
+        -- Redis does not hold the deal (nothing is written then).
+        redis.register_function('flashdeal_ord_reserve', function(keys, args)
+          local order, user, qty, grace = args[1], args[2], tonumber(args[3]), tonumber(args[4])
+          local record = redis.call('HGET', keys[RES], order)
+          if record then
+            local outcome, _, _, announced, released, published = parse(record)
+            return {outcome, 1, tonumber(announced), stock_of(keys), released, tonumber(published)}
+          end
+          local info = redis.call('HMGET', keys[INFO], 'endsAt', 'perCustomerLimit')
+          local stock = redis.call('GET', keys[STOCK])
+          if not info[1] or not info[2] or not stock then
+            return {'NO_STATE', 0, 0, 0, '', 0}
+          end
+          stock = tonumber(stock)
+          local outcome, announced = 'RESERVED', '0'
+          local held = tonumber(redis.call('HGET', keys[HELD], user) or '0')
+          if now_ms() >= tonumber(info[1]) + grace then
+            outcome = 'DEAL_CLOSED'
+          elseif held + qty > tonumber(info[2]) then
+            outcome = 'LIMIT_EXCEEDED'
+          elseif stock < qty then
+            outcome = 'SOLD_OUT'
+            if stock <= 0 then announced = mark_sold_out(keys) end
+          else
+            stock = redis.call('DECRBY', keys[STOCK], qty)
+            redis.call('HINCRBY', keys[HELD], user, qty)
+            if stock <= 0 then announced = mark_sold_out(keys) end
+          end
+          redis.call('HSET', keys[RES], order, pack(outcome, qty, user, announced, '', '0'))
+          return {outcome, 0, tonumber(announced), stock, '', 0}
+        end)
+
+        -- ARGV: orderId, userId ('' = any), reason (FAILED | CANCELLED | EXPIRED).
+        -- Reply: {result, quantity, remaining, userId}; result RELEASED (now), ALREADY_RELEASED,
+        -- NOT_HELD (the order was turned away: nothing to give back), UNKNOWN, WRONG_USER.
+        redis.register_function('flashdeal_ord_release', function(keys, args)
+          local order, user, reason = args[1], args[2], args[3]
+          local record = redis.call('HGET', keys[RES], order)
+          if not record then return {'UNKNOWN', 0, stock_of(keys), ''} end
+          local outcome, qty, owner, announced, released, published = parse(record)
+          if user ~= '' and user ~= owner then return {'WRONG_USER', qty, stock_of(keys), owner} end
+          if outcome ~= 'RESERVED' then return {'NOT_HELD', qty, stock_of(keys), owner} end
+          if released ~= '' then return {'ALREADY_RELEASED', qty, stock_of(keys), owner} end
+          local stock = redis.call('INCRBY', keys[STOCK], qty)
+          local held = redis.call('HINCRBY', keys[HELD], owner, -qty)
+          if held <= 0 then redis.call('HDEL', keys[HELD], owner) end
+          if stock > 0 then redis.call('DEL', keys[SOLDOUT]) end
+          redis.call('HSET', keys[RES], order, pack(outcome, qty, owner, announced, reason, published))
+          return {'RELEASED', qty, stock, owner}
+        end)
+
+        -- ARGV: order ids whose outcome is persisted and published. Reply: how many were marked.
+        redis.register_function('flashdeal_ord_published', function(keys, args)
+          local marked = 0
+          for i = 1, #args do
+            local record = redis.call('HGET', keys[RES], args[i])
+            if record then
+              local outcome, qty, user, announced, released, published = parse(record)
+              if published ~= '1' then
+                redis.call('HSET', keys[RES], args[i], pack(outcome, qty, user, announced, released, '1'))
+                marked = marked + 1
+              end
+            end
+          end
+          return marked
+        end)
+
+        -- Reconciliation (flashdeal reconcile --fix): sets the deal's stock, the units each shopper
+        -- holds and the sold-out flag in one step, writes the deal's info fields when given, and
+        -- adds the reservation records given. Records already present are kept unless listed.
+        -- ARGV: stock, startsAt, endsAt, totalStock, perCustomerLimit, nHeld, nRecords,
+        --       then nHeld pairs (userId, units), then nRecords pairs (orderId, record).
+        redis.register_function('flashdeal_ord_restore', function(keys, args)
+          local stock = tonumber(args[1])
+          redis.call('HSET', keys[INFO], 'startsAt', args[2], 'endsAt', args[3], 'totalStock', args[4],
+                     'perCustomerLimit', args[5])
+          local nHeld, nRecords = tonumber(args[6]), tonumber(args[7])
+          redis.call('DEL', keys[HELD])
+          local i = 8
+          for _ = 1, nHeld do
+            redis.call('HSET', keys[HELD], args[i], args[i + 1])
+            i = i + 2
+          end
+          for _ = 1, nRecords do
+            redis.call('HSET', keys[RES], args[i], args[i + 1])
+            i = i + 2
+          end
+          redis.call('SET', keys[STOCK], int(stock))
+          if stock <= 0 then redis.call('SET', keys[SOLDOUT], '1') else redis.call('DEL', keys[SOLDOUT]) end
+          return stock
+        end)
+        """#)
+}

@@ -1,0 +1,204 @@
+import Admission
+import Domain
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+import Infrastructure
+import Logging
+import OrderWorker
+import TestSupport
+import Testing
+
+/// Shared set-up for the worker tests: clients on the local stack, a deal with a fresh id, topics
+/// of its own (a unique prefix, so no other test's messages are consumed), a producer of order
+/// requests, and the oracle. A missing stack fails loudly (`TestStack.endpoints()` throws).
+struct WorkerHarness {
+    let endpoints: ServiceEndpoints
+    let redis: RedisClient
+    let mongo: MongoClient
+    let producer: KafkaProducer
+    let topics: WorkerTopics
+    let prefix: String
+    let group: String
+    let logger: Logger
+
+    init() async throws {
+        endpoints = try TestStack.endpoints()
+        redis = RedisClient(configuration: RedisConfiguration(host: endpoints.redisHost, port: endpoints.redisPort,
+                                                              connections: 2))
+        mongo = try MongoClient(configuration: MongoConfiguration(endpoints: endpoints))
+        var logger = Logger(label: "worker-tests")
+        logger.logLevel = .error
+        self.logger = logger
+        producer = try KafkaProducer(configuration: KafkaProducerConfiguration(brokers: endpoints.kafkaBrokers,
+                                                                               linger: .milliseconds(2)), logger: logger)
+        prefix = TestStack.uniqueName("wt") + "."
+        topics = WorkerTopics(prefix: prefix)
+        group = TestStack.uniqueName("wt-group")
+        let admin = try KafkaAdmin(brokers: endpoints.kafkaBrokers)
+        try await admin.createTopics(topics.specifications(partitions: 4), timeout: .seconds(30))
+    }
+
+    func close() async {
+        await producer.close()
+        redis.shutdown()
+        mongo.shutdown()
+    }
+
+    var reservations: ReservationStore { ReservationStore(redis: redis) }
+    var orders: OrderStore { OrderStore(mongo: mongo) }
+    var catalog: DealCatalog { DealCatalog(mongo: mongo) }
+    var outbox: Outbox { Outbox(redis: redis) }
+
+    /// A deal open now, in the catalog and seeded in Redis.
+    func deal(stock: Int, limit: Int, lasts: Duration = .seconds(3_600)) async throws -> Deal {
+        let id = try DealID(TestStack.uniqueName("wk-deal"))
+        let start = Date().addingTimeInterval(-5)
+        let deal = try Deal(id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
+                            price: Money(amountMinor: 999, currency: try CurrencyCode("EUR")), startsAt: start,
+                            endsAt: start.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit)
+        try await catalog.upsert(try Product(id: deal.productId, name: deal.title, description: nil))
+        try await catalog.upsert(deal)
+        let store = DealStateStore(redis: redis)
+        try await store.prepare()
+        try await ReservationStore(redis: redis).prepare()
+        _ = try await store.seed(deal, reset: true)
+        return deal
+    }
+
+    /// An OrderRequested for `user` with `key`, as the gateway produces it.
+    static func request(_ deal: DealID, user: String, key: String, quantity: Int = 1) throws -> OrderRequested {
+        let (_, event) = try Order.request(dealId: deal, userId: try UserID(user), quantity: quantity,
+                                           idempotencyKey: try IdempotencyKey(key), at: Date())
+        guard case .orderRequested(let request) = event else { throw HarnessError("not a request") }
+        return request
+    }
+
+    /// Produces requests (keyed by order id) and waits for every acknowledgement.
+    func send(_ requests: [OrderRequested]) async throws {
+        try await sendRaw(requests.map { (key: $0.orderId.rawValue, value: DomainEvent.orderRequested($0).jsonString()) })
+    }
+
+    func sendRaw(_ messages: [(key: String?, value: String)]) async throws {
+        let producer = self.producer
+        let topic = topics.requests
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for m in messages {
+                group.addTask { try await producer.send(topic: topic, key: m.key, value: m.value) }
+            }
+            try await group.waitForAll()
+        }
+    }
+
+    func cancel(_ request: OrderRequested) async throws {
+        let event = OrderCancellationRequested(orderId: request.orderId, dealId: request.dealId, userId: request.userId,
+                                               at: Date())
+        try await producer.send(topic: topics.requests, key: request.orderId.rawValue,
+                                value: DomainEvent.orderCancellationRequested(event).jsonString())
+    }
+
+    /// Worker settings for this harness's topics and group.
+    func settings(mongoBudget: Duration = .seconds(30)) -> WorkerSettings {
+        var s = WorkerSettings()
+        s.topics = topics
+        s.groupID = group
+        s.mongoRetryBudget = mongoBudget
+        s.outboxInterval = .milliseconds(200)
+        return s
+    }
+
+    /// The environment for a worker process on this harness's topics.
+    func workerEnvironment(mongoBudgetMs: Int = 30_000) -> [String: String] {
+        var e = ProcessInfo.processInfo.environment
+        e["FLASHDEAL_HTTP_PORT"] = "0"
+        e["FLASHDEAL_TOPIC_PREFIX"] = prefix
+        e["FLASHDEAL_TOPIC_PARTITIONS"] = "4"
+        e["FLASHDEAL_WORKER_GROUP"] = group
+        e["FLASHDEAL_WORKER_MONGO_BUDGET_MS"] = String(mongoBudgetMs)
+        e["FLASHDEAL_DRAIN_MS"] = "0"
+        e["LOG_LEVEL"] = "warning"
+        return e
+    }
+
+    /// Runs the oracle until it passes or `timeout` is spent; returns the last report.
+    func audit(_ deal: DealID, reader: TopicReader, log: inout DealAudit.Log, timeout: Duration = .seconds(60))
+        async throws -> AuditReport
+    {
+        let audit = DealAudit(reservations: reservations, orders: orders, outbox: outbox, catalog: catalog)
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            log.add(try await reader.catchUp(idle: .seconds(1)))
+            let report = try await audit.audit(deal, log: log)
+            if report.passed || ContinuousClock.now >= deadline { return report }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+
+    func reader(_ topics: [String]) throws -> TopicReader {
+        try TopicReader(brokers: endpoints.kafkaBrokers, topics: topics, logger: logger)
+    }
+
+    /// Orders of the deal stored in MongoDB.
+    func storedCount(_ deal: DealID) async throws -> Int {
+        try await mongo.collection(OrderStore.collectionName).count(["dealId": .string(deal.rawValue)])
+    }
+
+    /// Deletes every Redis key of the deal (its hash tag): Redis lost this deal's data.
+    func wipeRedis(_ deal: DealID) async throws {
+        var keys: [String] = []
+        var cursor = "0"
+        repeat {
+            let reply = try await redis.send(["SCAN", cursor, "MATCH", "*{deal:\(deal.rawValue)}*", "COUNT", "1000"])
+            let parts = try #require(reply.arrayValue)
+            cursor = try #require(parts[0].stringValue)
+            keys += (parts[1].arrayValue ?? []).compactMap(\.stringValue)
+        } while cursor != "0"
+        if !keys.isEmpty { try await redis.send(["DEL"] + keys) }
+    }
+}
+
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A worker running as its own process (`.build/debug/flashdeal-worker`), so it can be SIGKILLed.
+final class WorkerProcess {
+    let pid: pid_t
+    let logFile: String
+
+    init(environment: [String: String]) throws {
+        let binary = TestStack.root + "/.build/debug/flashdeal-worker"
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw HarnessError("\(binary) is missing: build first (swift build --build-tests builds it)")
+        }
+        logFile = "/tmp/flashdeal-worker-test-\(UUID().uuidString.prefix(8)).log"
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        let argv = [strdup(binary), nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            for p in argv { free(p) }
+            for p in envp { free(p) }
+        }
+        var pid: pid_t = 0
+        let chdirOK = FileManager.default.changeCurrentDirectoryPath(TestStack.root)
+        guard chdirOK else { throw HarnessError("cannot enter \(TestStack.root)") }
+        let status = posix_spawn(&pid, binary, &actions, nil, argv, envp)
+        guard status == 0 else { throw HarnessError("posix_spawn failed: \(status)") }
+        self.pid = pid
+    }
+
+    /// Sends `signal` and waits for the process to end.
+    func stop(_ signal: Int32) {
+        kill(pid, signal)
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+    }
+
+    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+}
