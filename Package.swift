@@ -158,7 +158,7 @@ let package = Package(
         .executableTarget(
             name: "AdapterBench",
             dependencies: [
-                "Infrastructure", "RateLimiting", "Domain", "Admission", "Credentials",
+                "Infrastructure", "RateLimiting", "Domain", "Admission", "Credentials", "OrderWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -48,6 +48,7 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Deal id.") var deal: String
     @Option(help: "Keep checking for up to this many seconds until every invariant holds.") var wait: Int = 0
     @Option(help: "Seconds without new Kafka messages that count as caught up.") var idle: Double = 2
+    @Option(help: "Prefix of the topic names (as the workers' FLASHDEAL_TOPIC_PREFIX).") var topicPrefix = ""
 
     func run() async throws {
         let id = try parseDealID(deal)
@@ -55,8 +56,9 @@ struct VerifyCommand: AsyncParsableCommand {
         defer { clients.close() }
         var logger = Logger(label: "flashdeal.verify")
         logger.logLevel = .error
-        let reader = try TopicReader(brokers: clients.endpoints.kafkaBrokers,
-                                     topics: [FlashDealTopics.orderRequests, FlashDealTopics.orderEvents], logger: logger)
+        let topics = WorkerTopics(prefix: topicPrefix)
+        let reader = try TopicReader(brokers: clients.endpoints.kafkaBrokers, topics: [topics.requests, topics.events],
+                                     logger: logger)
         let audit = DealAudit(reservations: clients.reservations, orders: clients.orders,
                               outbox: Outbox(redis: clients.redis), catalog: clients.catalog)
         let deadline = ContinuousClock.now + .seconds(wait)

@@ -10,7 +10,7 @@ struct AdapterBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flashdeal-bench",
         abstract: "Adapter benchmarks against the local stack (scripts/stack up first).",
-        subcommands: [Adapters.self, RateLimitBench.self, ProducerSettingsBench.self, GatewayPrepare.self],
+        subcommands: [Adapters.self, RateLimitBench.self, ProducerSettingsBench.self, GatewayPrepare.self, WorkerBench.self],
         defaultSubcommand: Adapters.self)
 }
 

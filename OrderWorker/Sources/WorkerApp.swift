@@ -30,11 +30,13 @@ public enum WorkerApp {
             brokers: configuration.endpoints.kafkaBrokers, deliveryTimeout: .seconds(10), linger: settings.linger,
             clientID: "flashdeal-worker"), logger: logger)
         let consumerRef = Mutex<OrderConsumer?>(nil)
-        let ready = ReadinessCheck(name: "consumer") {
+        let topicsReady = ReadinessCheck(name: "topics") {
             guard setup.isDone else { throw TopicSetup.NotYet() }
-            guard consumerRef.withLock({ $0?.isConsuming }) == true else { throw TopicSetup.NotYet() }
         }
-        let host = try ServiceHost(configuration: configuration, logger: logger, extraChecks: [ready])
+        let consuming = ReadinessCheck(name: "consumer") {
+            guard consumerRef.withLock({ $0?.isConsuming }) == true else { throw OrderConsumer.NotConsuming() }
+        }
+        let host = try ServiceHost(configuration: configuration, logger: logger, extraChecks: [topicsReady, consuming])
         let metrics = WorkerMetrics(registry: host.metrics.registry)
         let redis = host.clients.redis
         let reservations = ReservationStore(redis: redis)

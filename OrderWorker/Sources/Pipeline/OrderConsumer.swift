@@ -7,6 +7,10 @@ import Synchronization
 /// (``OrderProcessor``), then store its offsets. On shutdown it finishes the batch in hand (or
 /// abandons it, unstored, when a dependency is down), commits and leaves the group.
 public final class OrderConsumer: Service, Sendable {
+    struct NotConsuming: Error, CustomStringConvertible {
+        var description: String { "the consumer loop has not started (preparing Redis functions, indexes, topics)" }
+    }
+
     private let makeConsumer: @Sendable () throws -> KafkaConsumer
     private let processor: OrderProcessor
     private let batchSize: Int
@@ -34,6 +38,13 @@ public final class OrderConsumer: Service, Sendable {
     /// Batches whose effects were made durable and offsets stored.
     public var completedBatches: Int { batches.load(ordering: .relaxed) }
 
+    private func store(_ messages: [KafkaMessage], in consumer: KafkaConsumer) {
+        do { try consumer.storeOffsets(messages) } catch {
+            logger.error("storing offsets failed; the batch will be redelivered", metadata: ["error": "\(error)"])
+        }
+        batches.add(1, ordering: .relaxed)
+    }
+
     public func run() async throws {
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             do {
@@ -48,6 +59,19 @@ public final class OrderConsumer: Service, Sendable {
         let consumer = try makeConsumer()
         started.store(true, ordering: .releasing)
         logger.info("consuming", metadata: ["topic": "\(topic)"])
+        // Two stages overlap: while one batch's outcomes are being published, the next batch is
+        // reserved and persisted. Offsets are stored strictly after a batch's second stage.
+        var previous: (finishing: Task<Void, any Error>, messages: [KafkaMessage])?
+        func settle() async -> Bool {
+            guard let p = previous else { return true }
+            previous = nil
+            do { try await p.finishing.value } catch {
+                logger.notice("batch abandoned; it will be redelivered", metadata: ["error": "\(error)"])
+                return false
+            }
+            store(p.messages, in: consumer)
+            return true
+        }
         while !Task.isShuttingDownGracefully && !Task.isCancelled {
             let messages: [KafkaMessage]
             do { messages = try await consumer.poll(maxMessages: batchSize, timeout: .milliseconds(100)) } catch {
@@ -55,18 +79,24 @@ public final class OrderConsumer: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(200))
                 continue
             }
-            guard !messages.isEmpty else { continue }
+            guard !messages.isEmpty else {
+                if await !settle() { break }
+                continue
+            }
+            let before = previous?.finishing
+            let prepared: OrderProcessor.PreparedBatch
             do {
-                try await processor.process(messages)
+                prepared = try await processor.prepare(messages, beforeOrderedWork: { try await before?.value })
             } catch {
                 logger.notice("batch abandoned; it will be redelivered", metadata: ["error": "\(error)"])
+                _ = await settle()
                 break
             }
-            do { try consumer.storeOffsets(messages) } catch {
-                logger.error("storing offsets failed; the batch will be redelivered", metadata: ["error": "\(error)"])
-            }
-            batches.add(1, ordering: .relaxed)
+            if await !settle() { break }
+            let processor = self.processor
+            previous = (Task { try await processor.finish(prepared) }, messages)
         }
+        _ = await settle()
         do { try await consumer.commit() } catch {
             logger.debug("final commit failed", metadata: ["error": "\(error)"])
         }

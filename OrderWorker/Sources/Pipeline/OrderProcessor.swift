@@ -43,10 +43,33 @@ public final class OrderProcessor: Sendable {
         case poison(reason: String, KafkaMessage)
     }
 
+    /// A batch whose orders are reserved and persisted, waiting for ``finish(_:)`` to publish their
+    /// outcomes. Its offsets may be stored once `finish` returns.
+    public struct PreparedBatch: Sendable {
+        let decided: Decided
+        let start: ContinuousClock.Instant
+    }
+
+    /// Orders reserved and persisted, with their outcomes still to publish.
+    struct Decided: Sendable {
+        var pending: [Pending] = []
+        var outcomes: [Outcome] = []
+    }
+
     /// Makes every message's effects durable, in order. Throws ``Interrupted`` only on shutdown.
     public func process(_ messages: [KafkaMessage]) async throws {
+        try await finish(try await prepare(messages, beforeOrderedWork: {}))
+    }
+
+    /// The first stage: reserves and persists the batch's orders. Cancellations and dead letters
+    /// are handled completely here, in message order, after `beforeOrderedWork` (which lets the
+    /// caller finish the previous batch first: a cancellation may concern one of its orders).
+    public func prepare(_ messages: [KafkaMessage], beforeOrderedWork: @Sendable () async throws -> Void)
+        async throws -> PreparedBatch
+    {
         let start = ContinuousClock.now
         var requests: [(OrderRequested, KafkaMessage)] = []
+        var ordered = false
         for message in messages {
             switch Self.classify(message, topics: settings.topics) {
             case .request(let request, let message):
@@ -54,17 +77,24 @@ public final class OrderProcessor: Sendable {
                 requests.append((request, message))
             case .cancellation(let cancellation, let message):
                 metrics.message(kind: "cancellation")
+                if !ordered { try await beforeOrderedWork(); ordered = true }
                 // Requests before the cancellation come first: it may cancel one of them.
-                try await handle(requests)
+                try await publishDecided(try await decide(requests))
                 requests = []
                 try await cancel(cancellation, traceparent: message.header("traceparent"))
             case .poison(let reason, let message):
                 metrics.message(kind: "poison")
+                if !ordered { try await beforeOrderedWork(); ordered = true }
                 try await deadLetter(message, reason: reason)
             }
         }
-        try await handle(requests)
-        metrics.batch(ContinuousClock.now - start)
+        return PreparedBatch(decided: try await decide(requests), start: start)
+    }
+
+    /// The second stage: publishes the outcomes and marks them published.
+    public func finish(_ batch: PreparedBatch) async throws {
+        try await publishDecided(batch.decided)
+        metrics.batch(ContinuousClock.now - batch.start)
     }
 
     // MARK: Classification
@@ -100,7 +130,7 @@ public final class OrderProcessor: Sendable {
     // MARK: Requests
 
     /// One order on its way to an outcome.
-    struct Pending {
+    struct Pending: Sendable {
         var request: OrderRequested
         var traceparent: KafkaHeader?
         var reply: ReservationReply
@@ -108,8 +138,9 @@ public final class OrderProcessor: Sendable {
         var unknownDeal = false
     }
 
-    func handle(_ batch: [(OrderRequested, KafkaMessage)]) async throws {
-        guard !batch.isEmpty else { return }
+    /// Reserves and persists (or, past the MongoDB budget, compensates) a run of requests.
+    func decide(_ batch: [(OrderRequested, KafkaMessage)]) async throws -> Decided {
+        guard !batch.isEmpty else { return Decided() }
         let replies = try await reserveAll(batch.map(\.0))
         var pending: [Pending] = []
         for ((request, message), reply) in zip(batch, replies) {
@@ -121,18 +152,24 @@ public final class OrderProcessor: Sendable {
             pending.append(Pending(request: request, traceparent: message.header("traceparent"), reply: reply,
                                    unknownDeal: reply.result == .noState))
         }
-        guard !pending.isEmpty else { return }
+        guard !pending.isEmpty else { return Decided() }
         let now = Date()
         var outcomes = pending.map { Self.outcome(of: $0, at: now) }
         let fresh = outcomes.filter { !$0.viaOutbox }.map(\.document)
         if try await !persist(fresh) {
             outcomes = try await compensate(pending, at: Date())
         }
-        try await publish(outcomes, pending: pending)
-        try await markPublished(pending)
-        for outcome in outcomes {
+        return Decided(pending: pending, outcomes: outcomes)
+    }
+
+    func publishDecided(_ decided: Decided) async throws {
+        guard !decided.pending.isEmpty else { return }
+        try await publish(decided.outcomes, pending: decided.pending)
+        try await markPublished(decided.pending)
+        let now = Date()
+        for outcome in decided.outcomes {
             metrics.order(status: outcome.document.status.rawValue)
-            metrics.outcomeLatency(.milliseconds(Int64(Date().timeIntervalSince(outcome.document.createdAt) * 1_000)))
+            metrics.outcomeLatency(.milliseconds(Int64(now.timeIntervalSince(outcome.document.createdAt) * 1_000)))
         }
     }
 
@@ -166,7 +203,7 @@ public final class OrderProcessor: Sendable {
     }
 
     /// The decided document and events of one pending order.
-    struct Outcome {
+    struct Outcome: Sendable {
         var document: OrderDocument
         var events: [DomainEvent]
         /// Decided earlier by compensation: written through the outbox, never inserted as new.

@@ -20,8 +20,8 @@ public struct WorkerTopics: Sendable, Equatable {
 
 /// The order worker's tuning, from the environment (docs/worker.md has the table).
 public struct WorkerSettings: Sendable, Equatable {
-    /// Messages taken per poll and processed together (`FLASHDEAL_WORKER_BATCH`, default 500).
-    public var batchSize = 500
+    /// Messages taken per poll and processed together (`FLASHDEAL_WORKER_BATCH`, default 2,000).
+    public var batchSize = 2_000
     /// Consumer group (`FLASHDEAL_WORKER_GROUP`, default `flashdeal-order-worker`).
     public var groupID = "flashdeal-order-worker"
     /// How long after a deal's end queued orders are still served (`FLASHDEAL_WORKER_CLOSE_GRACE_MS`,
@@ -34,8 +34,8 @@ public struct WorkerSettings: Sendable, Equatable {
     public var retryBackoff: ClosedRange<Duration> = .milliseconds(50) ... .seconds(2)
     /// How often the outbox is written to MongoDB (`FLASHDEAL_WORKER_OUTBOX_MS`, default 1,000).
     public var outboxInterval: Duration = .seconds(1)
-    /// Kafka producer linger for outcome events (`FLASHDEAL_WORKER_LINGER_MS`, default 2).
-    public var linger: Duration = .milliseconds(2)
+    /// Kafka producer linger for outcome events (`FLASHDEAL_WORKER_LINGER_MS`, default 20).
+    public var linger: Duration = .milliseconds(20)
     /// Consumer session timeout (`FLASHDEAL_WORKER_SESSION_TIMEOUT_MS`, default 6,000).
     public var sessionTimeout: Duration = .seconds(6)
     public var topics = WorkerTopics()
