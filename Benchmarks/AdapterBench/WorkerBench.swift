@@ -104,6 +104,7 @@ struct WorkerBench: AsyncParsableCommand {
         latencies.reserveCapacity(total)
         var perSecond: [Int: Int] = [:]
         var rejected = 0
+        var lastConfirmation = ContinuousClock.now
         let deadline = start + .seconds(seconds + 120)
         while latencies.count + rejected < total && ContinuousClock.now < deadline {
             for m in try await events.poll(maxMessages: 5_000, timeout: .milliseconds(100)) {
@@ -113,6 +114,7 @@ struct WorkerBench: AsyncParsableCommand {
                 switch event.type {
                 case .orderConfirmed:
                     latencies.append(now - sent)
+                    lastConfirmation = now
                     perSecond[Int((now - start) / .seconds(1)), default: 0] += 1
                 case .orderRejected, .orderFailed: rejected += 1
                 default: break
@@ -120,7 +122,7 @@ struct WorkerBench: AsyncParsableCommand {
             }
         }
         await sender.value
-        let end = ContinuousClock.now
+        let end = lastConfirmation
         await events.close()
         await producer.close()
 
@@ -147,7 +149,7 @@ struct WorkerBench: AsyncParsableCommand {
         let report = try await audit.audit(deal.id, log: log)
 
         if header {
-            print("| workers | offered/s | s | confirmed | send errors | confirmed/s median (min) over s 5–\(seconds) | ratio median/offered | overall/s | accept→confirmed p50 / p90 / p99 / max ms | verify |")
+            print("| workers | offered/s | s | confirmed | send errors | confirmed/s median (min) over s 5–\(seconds) | ratio median/offered | overall/s (to the last confirmation) | accept→confirmed p50 / p90 / p99 / max ms | verify |")
             print("|---|---|---|---|---|---|---|---|---|---|")
         }
         print("| \(label) | \(rate) | \(seconds) | \(latencies.count) | \(failures.count) | \(median) (\(minimum)) | "

@@ -117,7 +117,7 @@ struct WorkerHarness {
         e["FLASHDEAL_WORKER_GROUP"] = group
         e["FLASHDEAL_WORKER_MONGO_BUDGET_MS"] = String(mongoBudgetMs)
         e["FLASHDEAL_DRAIN_MS"] = "0"
-        e["LOG_LEVEL"] = "warning"
+        e["LOG_LEVEL"] = "info"
         return e
     }
 
@@ -193,11 +193,13 @@ final class WorkerProcess {
         self.pid = pid
     }
 
-    /// Sends `signal` and waits for the process to end.
-    func stop(_ signal: Int32) {
+    /// Sends `signal` and waits for the process to end; returns its exit code (nil when a signal ended it).
+    @discardableResult
+    func stop(_ signal: Int32) -> Int32? {
         kill(pid, signal)
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : nil
     }
 
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }

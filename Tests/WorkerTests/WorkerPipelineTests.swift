@@ -80,8 +80,10 @@ struct WorkerPipelineTests {
         let reader = try h.reader([h.topics.requests, h.topics.events])
         var log = DealAudit.Log()
         let report = try await h.audit(deal.id, reader: reader, log: &log, timeout: .seconds(120))
-        worker.stop(SIGTERM)
+        let exit = worker.stop(SIGTERM)
         await reader.close()
+        #expect(exit == 0, "SIGTERM ends the worker cleanly")
+        #expect(worker.log.contains("left the consumer group"), "it leaves the group on SIGTERM")
         #expect(kills.count == 3)
         #expect(kills.last! < distinct, "the last kill came before the stream was done (at \(kills))")
         let passed = report.passed
