@@ -147,6 +147,11 @@ struct WorkerBench: AsyncParsableCommand {
         log.add(try await reader.catchUp(idle: .seconds(2)))
         await reader.close()
         let report = try await audit.audit(deal.id, log: log)
+        // The run leaves nothing behind: its orders, its Redis keys (the topics carry the run's prefix).
+        try await mongo.collection(OrderStore.collectionName).deleteMany(["dealId": .string(deal.id.rawValue)])
+        let keys = OrderKeys(deal.id)
+        try await redis.send(["DEL", keys.reservations, keys.held, keys.stock, keys.soldOut, keys.info]
+                             + AdmissionKeys(deal.id).waitingRoom)
 
         if header {
             print("| workers | offered/s | s | confirmed | send errors | confirmed/s median (min) over s 5–\(seconds) | ratio median/offered | overall/s (to the last confirmation) | accept→confirmed p50 / p90 / p99 / max ms | verify |")
