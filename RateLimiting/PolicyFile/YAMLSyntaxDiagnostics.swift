@@ -32,7 +32,7 @@ enum YAMLSyntaxDiagnostics {
     }
 
     private static func hint(problem: String, context: YamlError.Context?, mark: Mark, yaml: String) -> String? {
-        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = yamlLines(yaml)
         if mark.line - 1 < lines.count, lines[mark.line - 1].prefix(while: { $0 == " " || $0 == "\t" }).contains("\t") {
             return "YAML does not allow tabs for indentation; use spaces"
         }
@@ -61,10 +61,10 @@ enum YAMLSyntaxDiagnostics {
     /// Yams points at the first of two equal keys; the fix is usually at the second, a later line
     /// that starts with the same key at the same column.
     private static func secondOccurrence(of key: String, after first: Mark, in yaml: String) -> (line: Int, column: Int)? {
-        let lines = yaml.split(separator: "\n", omittingEmptySubsequences: false)
+        let lines = yamlLines(yaml)
         guard first.line >= 1, first.line <= lines.count else { return nil }
         for number in first.line..<lines.count {
-            let scalars = Array(lines[number].unicodeScalars)
+            let scalars = lines[number]
             let start = first.column - 1
             guard start >= 0, start < scalars.count else { continue }
             let indent = scalars[..<start]
@@ -76,5 +76,21 @@ enum YAMLSyntaxDiagnostics {
             if rest.drop(while: { $0 == " " }).hasPrefix(":") { return (number + 1, first.column) }
         }
         return nil
+    }
+
+    /// The text's lines as libyaml counts them (its marks' line numbers): CR LF, CR, LF, NEL, LS
+    /// and PS each end a line.
+    static func yamlLines(_ text: String) -> [[Unicode.Scalar]] {
+        var lines: [[Unicode.Scalar]] = [[]]
+        var previousWasCR = false
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\n" where previousWasCR: break
+            case "\n", "\r", "\u{85}", "\u{2028}", "\u{2029}": lines.append([])
+            default: lines[lines.count - 1].append(scalar)
+            }
+            previousWasCR = scalar == "\r"
+        }
+        return lines
     }
 }

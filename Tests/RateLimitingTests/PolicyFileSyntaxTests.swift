@@ -53,6 +53,21 @@ struct PolicyFileSyntaxTests {
         #expect(diagnostic.hint == "it is first set at line 4; keep one")
     }
 
+    @Test("positions count lines as YAML does: CR LF and a lone CR end a line too")
+    func duplicateYAMLKeyWithOtherLineBreaks() throws {
+        let lines = ["version: 1", "policies:", "  - name: a", "    key: user",
+                     "    bucket: {capacity: 1, refillPerSecond: 1}", "    key: clientIP"]
+        let crlf = try #require(onlyDiagnostic(lines.joined(separator: "\r\n")))
+        #expect(crlf.line == 6 && crlf.column == 5)
+        // A lone CR inside a flow sequence splits that line in two for YAML.
+        let text = "version: 1\npolicies:\n  - name: a\n    match: {deals: [de\ral-1]}\n"
+            + "    key: user\n    bucket: {capacity: 1, refillPerSecond: 1}\n    key: clientIP\n"
+        let lone = try #require(onlyDiagnostic(text))
+        #expect(lone.message == #"key "key" appears twice in the same mapping"#)
+        #expect(lone.line == 8 && lone.column == 5)
+        #expect(lone.hint == "it is first set at line 6; keep one")
+    }
+
     @Test("an empty file, a file that is not a mapping, and a missing version are explained")
     func wrongShapes() throws {
         #expect(onlyDiagnostic("")?.message == "the file is empty")
