@@ -310,12 +310,18 @@ extension GatewayTests.DependenciesDown {
 
             try TestStack.run("start", "kafka")
             restarted = true
-            // The shed shopper's pass was never bound: it still places the order.
+            // The shed shopper's pass was never bound: it still places the order. (While the broker
+            // recovers, an attempt may bind the pass and end with an unknown outcome; the next
+            // attempt with the same key is then a replay. Only the first attempt must be fresh.)
+            var attempts = 0
             let placed = try await eventually(timeout: .seconds(60)) {
+                attempts += 1
                 let reply = try await gw.order(deal, token: second, pass: secondPass, key: "shed")
                 return try need(reply.data?["createOrder"] as? [String: Any], "not yet: \(reply.text)")
             }
-            #expect(placed["replayed"] as? Bool == false)
+            let replayed = placed["replayed"] as? Bool
+            #expect(replayed == false || (replayed == true && attempts > 1),
+                    "a replay on the first attempt after the restart means the shed order had bound the pass")
             let shedMetric = try await gw.metric("flashdeal_gateway_operations_total", labels: "outcome=\"UNAVAILABLE\"")
             #expect(shedMetric >= 2)
         }
