@@ -163,8 +163,12 @@ struct WorkerPipelineTests {
             #expect((report.statuses[.failed] ?? 0) >= 19)
             #expect((report.statuses[.failed] ?? 0) + (report.statuses[.rejected] ?? 0) == 29)
             #expect(report.statuses[.confirmed] == 1)
-            let sample = try #require(try await h.orders.find(requests[5].orderId))
-            #expect(sample.status == .failed)
+            // Every order that got OrderFailed is FAILED in MongoDB (which ones depends on arrival order).
+            let failed = requests.filter { (log.events[$0.orderId] ?? [:]).values.contains(.orderFailed) }
+            #expect(failed.count >= 19)
+            for request in failed {
+                #expect(try await h.orders.find(request.orderId)?.status == .failed)
+            }
         }
         await h.close()
     }
