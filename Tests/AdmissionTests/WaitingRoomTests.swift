@@ -217,7 +217,8 @@ struct WaitingRoomTests {
 
     @Test func everyKeyOfADealCarriesItsHashTag() async throws {
         let h = try await AdmissionHarness()
-        let deal = try await h.deal(startsIn: .seconds(1))
+        // Time enough for the five early joins to land before the opening even on a loaded machine.
+        let deal = try await h.deal(startsIn: .seconds(4))
         let room = h.room(AdmissionHarness.settings(drawChunk: 2))
         let early = try await h.join(room, deal.id, try AdmissionHarness.users(5, "tag-early"))
         try await h.waitForRedisTime(deal.startsAt)
