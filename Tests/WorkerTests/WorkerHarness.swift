@@ -116,6 +116,8 @@ struct WorkerHarness {
         e["FLASHDEAL_TOPIC_PARTITIONS"] = "4"
         e["FLASHDEAL_WORKER_GROUP"] = group
         e["FLASHDEAL_WORKER_MONGO_BUDGET_MS"] = String(mongoBudgetMs)
+        // Small batches, so that kills land mid-stream rather than after one big batch.
+        e["FLASHDEAL_WORKER_BATCH"] = "200"
         e["FLASHDEAL_DRAIN_MS"] = "0"
         e["LOG_LEVEL"] = "info"
         return e
