@@ -48,3 +48,11 @@ extension PrometheusCollectorRegistry {
         return MetricNameDescriptor(metricName: String(name[..<cut]), unitName: unit, helpText: help)
     }
 }
+
+extension Duration {
+    /// Whole nanoseconds, for histograms that record in nanoseconds.
+    public var nanoseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+}

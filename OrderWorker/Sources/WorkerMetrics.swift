@@ -89,9 +89,3 @@ public final class WorkerMetrics: Sendable {
 
     func outboxPending(_ count: Int) { outboxGauge.set(to: Double(count)) }
 }
-
-extension Duration {
-    var nanoseconds: Int64 {
-        components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000
-    }
-}
