@@ -137,6 +137,23 @@ struct WorkerHarness {
         }
     }
 
+    /// Reads both topics from the beginning and runs the oracle until it passes or `timeout` is spent.
+    func audit(_ deal: DealID, timeout: Duration = .seconds(60)) async throws -> (report: AuditReport, log: DealAudit.Log) {
+        let reader = try reader([topics.requests, topics.events])
+        var log = DealAudit.Log()
+        let report = try await audit(deal, reader: reader, log: &log, timeout: timeout)
+        await reader.close()
+        return (report, log)
+    }
+
+    /// Waits until MongoDB holds exactly `count` orders of the deal.
+    func waitUntilStored(_ deal: DealID, _ count: Int) async throws {
+        _ = try await eventually(timeout: .seconds(30)) {
+            let n = try await storedCount(deal)
+            guard n == count else { throw HarnessError("\(n) orders stored, waiting for \(count)") }
+        }
+    }
+
     func reader(_ topics: [String]) throws -> TopicReader {
         try TopicReader(brokers: endpoints.kafkaBrokers, topics: topics, logger: logger)
     }

@@ -101,9 +101,7 @@ struct WorkerPipelineTests {
         let requests = try (0..<60).map { try WorkerHarness.request(deal.id, user: "m\($0)", key: "k") }
         try await withWorker(h, settings: h.settings(mongoBudget: .seconds(60))) {
             try await h.send(Array(requests.prefix(10)))
-            _ = try await eventually(timeout: .seconds(30)) {
-                guard try await h.storedCount(deal.id) == 10 else { throw HarnessError("not yet") }
-            }
+            try await h.waitUntilStored(deal.id, 10)
             try TestStack.run("stop", "mongo")
             var restarted = false
             defer { if !restarted { try? TestStack.run("start", "mongo") } }
@@ -116,10 +114,7 @@ struct WorkerPipelineTests {
             #expect(events.count == 10, "only the first ten orders have outcomes while MongoDB is down")
             try TestStack.run("start", "mongo")
             restarted = true
-            let audit = try h.reader([h.topics.requests, h.topics.events])
-            var log = DealAudit.Log()
-            let report = try await h.audit(deal.id, reader: audit, log: &log)
-            await audit.close()
+            let (report, _) = try await h.audit(deal.id)
             let passed = report.passed
             #expect(passed, "\(report.text)")
             #expect(report.statuses[.confirmed] == 60)
@@ -134,9 +129,7 @@ struct WorkerPipelineTests {
         let requests = try (0..<30).map { try WorkerHarness.request(deal.id, user: "f\($0)", key: "k") }
         try await withWorker(h, settings: h.settings(mongoBudget: .seconds(1.5))) {
             try await h.send([requests[0]])
-            _ = try await eventually(timeout: .seconds(30)) {
-                guard try await h.storedCount(deal.id) == 1 else { throw HarnessError("not yet") }
-            }
+            try await h.waitUntilStored(deal.id, 1)
             try TestStack.run("stop", "mongo")
             var restarted = false
             defer { if !restarted { try? TestStack.run("start", "mongo") } }
@@ -179,9 +172,7 @@ struct WorkerPipelineTests {
         let requests = try (0..<600).map { try WorkerHarness.request(deal.id, user: "r\($0)", key: "k") }
         try await withWorker(h, settings: h.settings()) {
             try await h.send(Array(requests.prefix(200)))
-            _ = try await eventually(timeout: .seconds(30)) {
-                guard try await h.storedCount(deal.id) == 200 else { throw HarnessError("not yet") }
-            }
+            try await h.waitUntilStored(deal.id, 200)
             try await h.wipeRedis(deal.id)
             // The rest arrives, and the first 100 are redelivered as if their offsets were lost.
             try await h.send(Array(requests.dropFirst(200)) + Array(requests.prefix(100)))
@@ -191,10 +182,7 @@ struct WorkerPipelineTests {
             let plan = try await reconciler.fix(deal.id, settle: .seconds(1))
             #expect(plan.expectedStock == 100)
             #expect(plan.records.count == 200)
-            let reader = try h.reader([h.topics.requests, h.topics.events])
-            var log = DealAudit.Log()
-            let report = try await h.audit(deal.id, reader: reader, log: &log)
-            await reader.close()
+            let (report, _) = try await h.audit(deal.id)
             let passed = report.passed
             #expect(passed, "\(report.text)")
             #expect(report.sold == 300)
@@ -249,10 +237,7 @@ struct WorkerPipelineTests {
                 guard try await h.orders.find(good.orderId)?.status == .cancelled else { throw HarnessError("not yet") }
             }
             #expect(try await h.reservations.stock(of: deal.id) == 5)
-            let reader = try h.reader([h.topics.requests, h.topics.events])
-            var log = DealAudit.Log()
-            let report = try await h.audit(deal.id, reader: reader, log: &log)
-            await reader.close()
+            let (report, log) = try await h.audit(deal.id)
             let passed = report.passed
             #expect(passed, "\(report.text)")
             #expect((log.events[good.orderId] ?? [:]).values.filter { $0 == .stockReleased }.count == 1)
