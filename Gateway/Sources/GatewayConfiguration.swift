@@ -98,7 +98,7 @@ public struct GatewayConfiguration: Sendable {
             if root == nil { return }
             throw ConfigurationError("\(file): the top level must be a mapping")
         }
-        var reader = ConfigReader(file: file)
+        let reader = ConfigReader(file: file)
         try reader.section(tree, "") { key, value, path in
             switch key {
             case "policyFile": policyFile = try reader.string(value, path)

@@ -7,7 +7,8 @@ public struct RateLimiterConfiguration: Sendable, Equatable {
     /// How long a decision waits for Redis before the fail modes apply.
     /// Env: `FLASHDEAL_RATELIMIT_BUDGET_MS`. Default 5 ms.
     public var redisBudget: Duration
-    /// Consecutive Redis failures that open the circuit breaker. Default 5.
+    /// Redis failures within one second that open the circuit breaker, provided they are at least
+    /// half of that second's calls (``CircuitBreaker``). Default 5.
     public var breakerThreshold: Int
     /// How long an open breaker skips Redis before probing again. Default 1 s.
     public var breakerOpenDuration: Duration
