@@ -13,7 +13,7 @@ test:             ## the test command: installs, starts the local stack, runs al
 test-asan:        ## the adapter integration tests under AddressSanitizer
 	scripts/test --sanitize=address
 
-demo:             ## the main job (a full flash sale comes with the gateway and worker); for now: stack + health
+demo:             ## the main job: a whole flash sale through the gateway and worker, verified; report.md + report.html in reports/
 	scripts/demo
 
 bench:            ## benchmarks with figures and ratios (release build, local stack)
