@@ -548,7 +548,7 @@ def spark_rows(r):
     add("admitted/s", [r["admitted_per_s"].get(s) for s in secs_])
     add("waiting (queue)", [at(ts["waiting"], s + 1) for s in secs_])
     add("stock remaining", [at(ts["stock"], s + 1) if ts["stock"] and ts["stock"][0][0] <= s + 1 else None for s in secs_])
-    add("confirmed", [at(ts["confirmed"], s + 1) for s in secs_])
+    add("confirmed" + (" (this run's worker)" if r["worker_share"] else ""), [at(ts["confirmed"], s + 1) for s in secs_])
     for op in OPERATIONS:
         b = {s: p99 for s, _, _, _, p99 in r["latency"].get(op, [])}
         add(f"p99 {op}", [b.get(s) for s in secs_], " ms")
@@ -582,7 +582,8 @@ def markdown(r, a):
         lines += ["", "Counts per second (joined, admitted, accepted, req/s) and readings at the end of the second "
                   "(waiting, passes, stock, confirmed). The waiting room stops pacing at the sell-out: its gauges "
                   "(waiting, passes) keep their last value after it; shoppers still in line are told SOLD_OUT when "
-                  "they poll."]
+                  "they poll." + (" Confirmed counts this run's worker's decisions only (see above)."
+                                  if r["worker_share"] else "")]
     sp = spark_rows(r)
     if sp:
         s0, s1 = r["span"]
