@@ -76,7 +76,7 @@ public enum AdmissionFunctions {
           return true
         end
 
-        -- seed(startsAtMs, endsAtMs, totalStock, perCustomerLimit, seed, commitment, reset)
+        -- seed(startsAtMs, endsAtMs, totalStock, perCustomerLimit, seed, commitment, reset, paymentWindowMs)
         -- -> {createdStock 0|1, remaining, commitment}
         redis.register_function('flashdeal_adm_seed', function(keys, args)
           local reset = args[7] == '1'
@@ -89,7 +89,7 @@ public enum AdmissionFunctions {
             redis.call('HDEL', keys[ROOM], 'retained')
           end
           redis.call('HSET', keys[INFO], 'startsAt', args[1], 'endsAt', args[2], 'totalStock', args[3],
-            'perCustomerLimit', args[4])
+            'perCustomerLimit', args[4], 'paymentWindowMs', args[8] or '0')
           local created = redis.call('SET', keys[STOCK], args[3], 'NX')
           if redis.call('EXISTS', keys[DRAW]) == 0 then
             redis.call('HSET', keys[DRAW], 'commitment', args[6], 'seed', args[5], 'state', 'pending')

@@ -8,7 +8,8 @@ public import Infrastructure
 /// Field names are a contract (operators' tools and audits read them):
 /// - `deals`: `_id` (deal id), `productId`, `title`, `price` (integer, in the currency's minor unit:
 ///   1999 with `EUR` is 19.99 €), `currency` (ISO 4217), `totalStock`, `perCustomerLimit`,
-///   `startsAt`, `endsAt` (BSON dates);
+///   `startsAt`, `endsAt` (BSON dates), and `paymentWindowMs` when confirmed orders must be paid
+///   within that many milliseconds (absent: no payment window);
 /// - `products`: `_id` (product id), `name`, `description` (string or null).
 ///
 /// Writes use the client's write concern (majority by default).
@@ -43,7 +44,9 @@ public final class DealCatalog: Sendable {
                     var rest = fields
                     rest["startsAt"] = nil
                     rest["endsAt"] = nil
-                    _ = try await deals.updateOne(id: id, set: rest)
+                    var update: BSONDocument = ["$set": .document(rest)]
+                    if deal.paymentWindow == nil { update["$unset"] = ["paymentWindowMs": ""] }
+                    _ = try await deals.updateOne(filter: ["_id": id], update: update)
                 }
                 return
             }
@@ -73,7 +76,7 @@ public final class DealCatalog: Sendable {
     // MARK: Documents
 
     static func document(_ deal: Deal) -> BSONDocument {
-        [
+        var document: BSONDocument = [
             "productId": .string(deal.productId.rawValue),
             "title": .string(deal.title),
             "price": .int64(deal.price.amountMinor),
@@ -83,6 +86,8 @@ public final class DealCatalog: Sendable {
             "startsAt": .date(deal.startsAt),
             "endsAt": .date(deal.endsAt),
         ]
+        if let window = deal.paymentWindow { document["paymentWindowMs"] = .int64(window.milliseconds) }
+        return document
     }
 
     static func document(_ product: Product) -> BSONDocument {
@@ -103,7 +108,8 @@ public final class DealCatalog: Sendable {
             price: Money(amountMinor: try field("price", \.int64Value),
                          currency: try CurrencyCode(try field("currency", \.stringValue))),
             startsAt: try field("startsAt", instant), endsAt: try field("endsAt", instant),
-            totalStock: try field("totalStock", \.intValue), perCustomerLimit: try field("perCustomerLimit", \.intValue))
+            totalStock: try field("totalStock", \.intValue), perCustomerLimit: try field("perCustomerLimit", \.intValue),
+            paymentWindow: document["paymentWindowMs"]?.int64Value.map { .milliseconds($0) })
     }
 
     /// A BSON date; also the text `YYYY-MM-DD HH:MM:SS[.ffffff]` (UTC) that some MongoDB-protocol

@@ -90,7 +90,7 @@ public final class DealStateStore: Sendable {
         return [
             String(Timestamp.epochMilliseconds(deal.startsAt)), String(Timestamp.epochMilliseconds(deal.endsAt)),
             String(deal.totalStock), String(deal.perCustomerLimit), seed, PreQueueDraw.commitment(of: seed),
-            reset ? "1" : "0",
+            reset ? "1" : "0", String(deal.paymentWindow?.milliseconds ?? 0),
         ]
     }
 

@@ -34,6 +34,8 @@ struct DealCommand: AsyncParsableCommand {
         @Option(help: "Start this long from now, e.g. 10s, 5m, 1h, 500ms (negative: already started).") var startsIn: String?
         @Option(help: "Start at this instant, ISO 8601, e.g. 2026-11-25T10:00:00Z.") var startsAt: String?
         @Option(help: "How long the deal lasts, e.g. 30m.") var duration: String
+        @Option(help: "Confirmed orders not paid within this long are cancelled (EXPIRED) and their units go back on sale, e.g. 10m (default: no payment window).")
+        var paymentWindow: String?
         @Flag(help: "Start over: full stock, no sold-out flag, an empty waiting room and a new draw seed.") var reset = false
 
         func validate() throws {
@@ -60,11 +62,12 @@ struct DealCommand: AsyncParsableCommand {
                 }
                 let length = try DealInput.duration(duration, option: "--duration")
                 guard length > .zero else { throw ValidationError("--duration must be positive, got \(duration)") }
+                let window = try paymentWindow.map { try DealInput.duration($0, option: "--payment-window") }
                 let productId = try ProductID(product)
                 let deal = try Deal(id: try DealID(id), productId: productId, title: title,
                                     price: Money(amountMinor: amount, currency: currencyCode), startsAt: start,
                                     endsAt: start.addingTimeInterval(length.seconds), totalStock: stock,
-                                    perCustomerLimit: limit)
+                                    perCustomerLimit: limit, paymentWindow: window)
                 let item = try Product(id: productId, name: productName ?? deal.title, description: productDescription)
                 return (deal, item)
             } catch let error as ValidationError {
@@ -230,6 +233,7 @@ enum DealInput {
         price        \(formatPrice(deal.price))
         window       \(Timestamp.format(deal.startsAt)) – \(Timestamp.format(deal.endsAt))
         stock        \(deal.totalStock) units, at most \(deal.perCustomerLimit) per shopper
+        payment      \(deal.paymentWindow.map { "within \(Int($0.seconds)) s of confirmation, else the order expires" } ?? "no payment window")
         """
     }
 }

@@ -8,7 +8,7 @@ struct FlashDeal: AsyncParsableCommand {
         abstract: "Flash Deal: keep a flash sale standing when traffic explodes.",
         version: FlashDealVersion.current,
         subcommands: [Ping.self, Topics.self, OrderIDCommand.self, EventCommand.self, PolicyCommand.self, TokenCommand.self,
-                      DealCommand.self, VerifyCommand.self, ReconcileCommand.self])
+                      DealCommand.self, OrderCommand.self, VerifyCommand.self, ReconcileCommand.self])
 }
 
 enum FlashDealVersion {

@@ -16,10 +16,15 @@ public struct Deal: Hashable, Sendable {
     public let totalStock: Int
     /// Most units one shopper may hold (reserved or confirmed) at once.
     public let perCustomerLimit: Int
+    /// How long a confirmed order keeps its units unpaid: past it, the order is CANCELLED (EXPIRED)
+    /// and its units go back on sale. `nil`: confirmed orders keep their units until cancelled.
+    public let paymentWindow: Duration?
+
+    public static var maximumPaymentWindow: Duration { .seconds(7 * 24 * 3_600) }
 
     public init(
         id: DealID, productId: ProductID, title: String, price: Money,
-        startsAt: Date, endsAt: Date, totalStock: Int, perCustomerLimit: Int
+        startsAt: Date, endsAt: Date, totalStock: Int, perCustomerLimit: Int, paymentWindow: Duration? = nil
     ) throws(DealValidationError) {
         let title = title.trimmingWhitespace()
         let startsAt = Timestamp.normalized(startsAt)
@@ -32,6 +37,9 @@ public struct Deal: Hashable, Sendable {
         guard totalStock > 0 else { throw .nonPositiveStock(totalStock) }
         guard perCustomerLimit >= 1 else { throw .perCustomerLimitBelowOne(perCustomerLimit) }
         guard endsAt > startsAt else { throw .endsNotAfterStart(startsAt: startsAt, endsAt: endsAt) }
+        if let window = paymentWindow, window < .seconds(1) || window > Self.maximumPaymentWindow {
+            throw .paymentWindowOutOfRange(seconds: window.seconds, maximum: Self.maximumPaymentWindow.seconds)
+        }
         self.id = id
         self.productId = productId
         self.title = title
@@ -40,6 +48,7 @@ public struct Deal: Hashable, Sendable {
         self.endsAt = endsAt
         self.totalStock = totalStock
         self.perCustomerLimit = perCustomerLimit
+        self.paymentWindow = paymentWindow.map { .milliseconds($0.milliseconds) }
     }
 
     /// The phase at `now`. The pre-queue opens `preQueueWindow` before `startsAt`; the window

@@ -2,7 +2,7 @@ import Foundation
 
 extension Deal: Codable {
     private enum CodingKeys: String, CodingKey {
-        case id, productId, title, price, startsAt, endsAt, totalStock, perCustomerLimit
+        case id, productId, title, price, startsAt, endsAt, totalStock, perCustomerLimit, paymentWindowSeconds
     }
 
     public init(from decoder: any Decoder) throws {
@@ -15,9 +15,11 @@ extension Deal: Codable {
         let endsAt = try c.decodeTimestamp(forKey: .endsAt)
         let totalStock = try c.decode(Int.self, forKey: .totalStock)
         let perCustomerLimit = try c.decode(Int.self, forKey: .perCustomerLimit)
+        let window = try c.decodeIfPresent(Double.self, forKey: .paymentWindowSeconds)
         self = try c.decodeValidated(forKey: .id) {
             try Deal(id: id, productId: productId, title: title, price: price, startsAt: startsAt,
-                     endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit)
+                     endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit,
+                     paymentWindow: window.map { .milliseconds(Int64(($0 * 1_000).rounded())) })
         }
     }
 
@@ -31,5 +33,6 @@ extension Deal: Codable {
         try c.encodeTimestamp(endsAt, forKey: .endsAt)
         try c.encode(totalStock, forKey: .totalStock)
         try c.encode(perCustomerLimit, forKey: .perCustomerLimit)
+        try c.encodeIfPresent(paymentWindow.map { Double($0.milliseconds) / 1_000 }, forKey: .paymentWindowSeconds)
     }
 }

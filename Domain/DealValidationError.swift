@@ -7,6 +7,7 @@ public enum DealValidationError: DomainError {
     case nonPositiveStock(Int)
     case perCustomerLimitBelowOne(Int)
     case endsNotAfterStart(startsAt: Date, endsAt: Date)
+    case paymentWindowOutOfRange(seconds: Double, maximum: Double)
 
     public var description: String {
         switch self {
@@ -17,6 +18,8 @@ public enum DealValidationError: DomainError {
         case .perCustomerLimitBelowOne(let limit): "per-customer limit must be at least 1, got \(limit)"
         case .endsNotAfterStart(let startsAt, let endsAt):
             "deal must end after it starts (startsAt \(Timestamp.format(startsAt)), endsAt \(Timestamp.format(endsAt)))"
+        case .paymentWindowOutOfRange(let seconds, let maximum):
+            "payment window must be between 1 s and \(Int(maximum)) s, got \(seconds) s"
         }
     }
 }

@@ -62,8 +62,27 @@ public enum WorkerApp {
         consumerRef.withLock { $0 = consumer }
         let writer = OutboxWriter(outbox: outbox, orders: orders, metrics: metrics, interval: settings.outboxInterval,
                                   logger: logger)
-        return host.serviceGroup(services: [CloseProducerOnShutdown(producer: producer), setup, writer, consumer],
+        let expiry = PaymentExpiry(processor: processor, interval: settings.expiryInterval, logger: logger)
+        return host.serviceGroup(services: [CloseProducerOnShutdown(producer: producer), setup, writer, expiry, consumer],
                                  onServerRunning: onServerRunning)
+    }
+}
+
+/// Releases reservations whose payment deadline passed, every `interval` (see
+/// ``OrderProcessor/expireUnpaid(limit:)``). Several workers may sweep at once: each release is atomic
+/// in Redis, and recording an expired order twice writes the same document and event id.
+struct PaymentExpiry: Service {
+    let processor: OrderProcessor
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do { try await processor.expireUnpaid() } catch {
+                logger.warning("payment-deadline sweep failed; retrying", metadata: ["error": "\(error)"])
+            }
+            try? await Task.sleep(for: interval)
+        }
     }
 }
 

@@ -83,6 +83,19 @@ struct DealCatalogTests {
         let replaced = try #require(try await mongo.collection("deals").findOne(id: .string(deal.id.rawValue)))
         #expect(replaced["startsAt"] == .date(moved.startsAt) && replaced["endsAt"] == .date(moved.endsAt))
 
+        // A payment window is stored as `paymentWindowMs`, and goes away when the deal drops it.
+        let paying = try Deal(id: deal.id, productId: product.id, title: moved.title, price: deal.price,
+                              startsAt: moved.startsAt, endsAt: moved.endsAt, totalStock: 1_000, perCustomerLimit: 1,
+                              paymentWindow: .seconds(900))
+        try await catalog.upsert(paying)
+        #expect(try await catalog.deal(deal.id) == paying)
+        let withWindow = try #require(try await mongo.collection("deals").findOne(id: .string(deal.id.rawValue)))
+        #expect(withWindow["paymentWindowMs"]?.int64Value == 900_000)
+        try await catalog.upsert(moved)
+        #expect(try await catalog.deal(deal.id) == moved)
+        let without = try #require(try await mongo.collection("deals").findOne(id: .string(deal.id.rawValue)))
+        #expect(without["paymentWindowMs"] == nil)
+
         let listed = try await catalog.deals(limit: 100)
         #expect(listed.contains(moved))
         #expect(listed.count <= 100)

@@ -22,13 +22,14 @@ struct DealStateStoreTests {
 
         let info = try await h.redis.send(["HGETALL", AdmissionKeys(deal.id).info])
         let fields = try #require(info.arrayValue?.compactMap { $0.stringValue })
-        #expect(fields.count == 8)
+        #expect(fields.count == 10)
         var map: [String: String] = [:]
         for index in stride(from: 0, to: fields.count, by: 2) { map[fields[index]] = fields[index + 1] }
         #expect(map["startsAt"] == String(Timestamp.epochMilliseconds(deal.startsAt)))
         #expect(map["endsAt"] == String(Timestamp.epochMilliseconds(deal.endsAt)))
         #expect(map["totalStock"] == "50")
         #expect(map["perCustomerLimit"] == "3")
+        #expect(map["paymentWindowMs"] == "0", "no payment window")
 
         let room = h.room(AdmissionHarness.settings())
         let record = try #require(try await room.draw(deal: deal.id))

@@ -42,6 +42,21 @@ struct DealTests {
         #expect(throws: DealValidationError.perCustomerLimitBelowOne(limit)) { try makeDeal(perCustomerLimit: limit) }
     }
 
+    @Test("a payment window is between 1 s and 7 days, kept to the millisecond, and survives JSON")
+    func paymentWindow() throws {
+        #expect(try makeDeal().paymentWindow == nil)
+        let deal = try makeDeal(paymentWindow: .milliseconds(600_000) + .microseconds(400))
+        #expect(deal.paymentWindow == .seconds(600))
+        let decoded = try JSONDecoder().decode(Deal.self, from: try JSONEncoder().encode(deal))
+        #expect(decoded == deal)
+        #expect(try JSONDecoder().decode(Deal.self, from: try JSONEncoder().encode(try makeDeal())).paymentWindow == nil)
+        for bad: Duration in [.zero, .milliseconds(999), .seconds(7 * 24 * 3_600 + 1)] {
+            #expect(throws: DealValidationError.self) { try makeDeal(paymentWindow: bad) }
+        }
+        _ = try makeDeal(paymentWindow: .seconds(1))
+        _ = try makeDeal(paymentWindow: .seconds(7 * 24 * 3_600))
+    }
+
     @Test("the window must end after it starts", arguments: [0.0, -1.0])
     func endsNotAfterStart(offset: Double) {
         #expect(throws: DealValidationError.endsNotAfterStart(startsAt: reference, endsAt: at(offset))) {

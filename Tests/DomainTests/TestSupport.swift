@@ -18,10 +18,11 @@ func krw(_ amount: Int64) throws -> Money { Money(amountMinor: amount, currency:
 /// A valid deal open from `reference` for one hour; override one field to test a rule.
 func makeDeal(
     title: String = "Lunar keyboard", price: Int64 = 129_000, startsAt: Date = reference,
-    endsAt: Date = at(3600), totalStock: Int = 10, perCustomerLimit: Int = 2
+    endsAt: Date = at(3600), totalStock: Int = 10, perCustomerLimit: Int = 2, paymentWindow: Duration? = nil
 ) throws -> Deal {
     try Deal(id: deal("deal-7"), productId: ProductID("prod-1"), title: title, price: krw(price),
-             startsAt: startsAt, endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit)
+             startsAt: startsAt, endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit,
+             paymentWindow: paymentWindow)
 }
 
 func makeOrder(quantity: Int = 1, keyRaw: String = "idem-1") throws -> Order {

@@ -103,6 +103,87 @@ struct ReservationTests {
         await h.close()
     }
 
+    @Test func paymentAndTheDeadlineSweepNeverBothWin() async throws {
+        let h = try await WorkerHarness()
+        let deal = try await h.deal(stock: 3, limit: 1, paymentWindow: .seconds(1))
+        let paid = try WorkerHarness.request(deal.id, user: "pam", key: "k")
+        let late = try WorkerHarness.request(deal.id, user: "leo", key: "k")
+        let unpublished = try WorkerHarness.request(deal.id, user: "uma", key: "k")
+        for r in [paid, late, unpublished] {
+            let reply = try await reserve(h, deal, user: r.userId.rawValue, key: "k")
+            #expect(reply.result == .decided(.reserved))
+            #expect(reply.paymentDueMs > Int64(Date().timeIntervalSince1970 * 1_000))
+        }
+        #expect(try await h.reservations.isFlaggedSoldOut(deal.id))
+        try await h.reservations.markPublished([paid.orderId, late.orderId], deal: deal.id)
+        // Before the deadline nothing expires.
+        let early = try await h.reservations.expire(deal: deal.id, limit: 100, endGrace: .seconds(300))
+        #expect(early.expired.isEmpty && early.unpaid == 3 && !early.finished)
+        #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: paid.userId).result == .paid)
+        #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: nil).result == .notDue)
+        #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: try UserID("eve")).result == .wrongUser)
+        try await Task.sleep(for: .milliseconds(1_200))
+        // Past it: the published unpaid order is released and parked; the unpublished one waits.
+        let sweep = try await h.reservations.expire(deal: deal.id, limit: 100, endGrace: .seconds(300))
+        #expect(sweep.expired.map(\.orderId) == [late.orderId])
+        #expect(sweep.expired.first?.quantity == 1 && sweep.expired.first?.userId == late.userId)
+        #expect(sweep.unpaid == 1)
+        #expect(try await h.reservations.stock(of: deal.id) == 1)
+        #expect(try await !h.reservations.isFlaggedSoldOut(deal.id), "released units clear the sold-out flag")
+        #expect(try await h.reservations.held(in: deal.id)["leo"] == nil)
+        let tooLate = try await h.reservations.pay(order: late.orderId, deal: deal.id, user: late.userId)
+        #expect(tooLate.result == .released && tooLate.released == .expired)
+        // Parked until recorded: a second sweep returns it again without releasing twice.
+        let again = try await h.reservations.expire(deal: deal.id, limit: 100, endGrace: .seconds(300))
+        #expect(again.expired.map(\.orderId) == [late.orderId])
+        #expect(try await h.reservations.stock(of: deal.id) == 1)
+        try await h.reservations.expiredDone([late.orderId], deal: deal.id)
+        try await h.reservations.markPublished([unpublished.orderId], deal: deal.id)
+        let last = try await h.reservations.expire(deal: deal.id, limit: 100, endGrace: .seconds(300))
+        #expect(last.expired.map(\.orderId) == [unpublished.orderId])
+        #expect(last.unpaid == 0)
+        #expect(try await h.reservations.stock(of: deal.id) == 2)
+        // A replay of an expired order is its first answer, released: never a second reservation.
+        let replay = try await reserve(h, deal, user: "leo", key: "k")
+        #expect(replay.replay && replay.released == .expired && replay.paymentDueMs == 0)
+        #expect(try await h.reservations.stock(of: deal.id) == 2)
+        await h.close()
+    }
+
+    @Test func reconcileRestoresThePaymentDeadlinesOfUnpaidOrdersRedisLost() async throws {
+        let h = try await WorkerHarness()
+        let deal = try await h.deal(stock: 5, limit: 1, paymentWindow: .seconds(600))
+        let unpaid = try WorkerHarness.request(deal.id, user: "una", key: "k")
+        let paid = try WorkerHarness.request(deal.id, user: "pia", key: "k")
+        var documents: [OrderDocument] = []
+        for r in [unpaid, paid] {
+            #expect(try await reserve(h, deal, user: r.userId.rawValue, key: "k").result == .decided(.reserved))
+            let order = try Order(id: r.orderId, dealId: deal.id, userId: r.userId, quantity: 1,
+                                  idempotencyKey: r.idempotencyKey, requestedAt: r.requestedAt, state: .confirmed,
+                                  updatedAt: Date(), version: 2)
+            documents.append(OrderDocument(order))
+        }
+        _ = try await h.orders.insertNew(documents)
+        #expect(try await PaymentDesk(reservations: h.reservations, orders: h.orders).recordPayment(of: paid.orderId).accepted)
+
+        try await h.wipeRedis(deal.id)
+        let reconciler = StockReconciler(reservations: h.reservations, orders: h.orders, catalog: h.catalog)
+        let plan = try await reconciler.plan(deal.id)
+        #expect(Set(plan.unpaid.keys) == [unpaid.orderId.rawValue], "only the unpaid order gets a deadline back")
+        _ = try await reconciler.fix(deal.id, settle: .milliseconds(50))
+        let deadlines = try await h.reservations.unpaid(in: deal.id)
+        let due = try #require(deadlines[unpaid.orderId.rawValue])
+        let expected = Timestamp.epochMilliseconds(documents[0].updatedAt) + 600_000
+        #expect(abs(due - expected) <= 1, "confirmation time + the window")
+        #expect(deadlines.count == 1)
+        #expect(try await h.reservations.stock(of: deal.id) == 3)
+        #expect(try await reconciler.plan(deal.id).isConsistent)
+        let sweeping = try await h.redis.send(["SISMEMBER", OrderKeys.expiringDeals, deal.id.rawValue]).integerValue
+        #expect(sweeping == 1, "the deal is swept again")
+        try await h.redis.send(["SREM", OrderKeys.expiringDeals, deal.id.rawValue])
+        await h.close()
+    }
+
     @Test func reservationsArePipelinedInOrderAndNeverOversell() async throws {
         let h = try await WorkerHarness()
         let deal = try await h.deal(stock: 100, limit: 1)

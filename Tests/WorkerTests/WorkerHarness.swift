@@ -7,6 +7,7 @@ import Glibc
 import Infrastructure
 import Logging
 import OrderWorker
+import ServiceLifecycle
 import TestSupport
 import Testing
 
@@ -51,13 +52,34 @@ struct WorkerHarness {
     var catalog: DealCatalog { DealCatalog(mongo: mongo) }
     var outbox: Outbox { Outbox(redis: redis) }
 
+    /// Runs an in-process worker for `body`, then shuts it down gracefully.
+    func withWorker(settings: WorkerSettings, _ body: () async throws -> Void) async throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLASHDEAL_HTTP_PORT"] = "0"
+        environment["FLASHDEAL_DRAIN_MS"] = "0"
+        let configuration = try WorkerApp.configuration(environment: environment,
+                                                        endpointsFile: TestStack.root + "/.stack/endpoints.env")
+        let group = try WorkerApp.build(configuration, settings: settings, partitions: 4, logger: logger)
+        let task = Task { try await group.run() }
+        do { try await body() } catch {
+            await group.triggerGracefulShutdown()
+            _ = await task.result
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        try await task.value
+    }
+
     /// A deal open now, in the catalog and seeded in Redis.
-    func deal(stock: Int, limit: Int, lasts: Duration = .seconds(3_600)) async throws -> Deal {
+    func deal(stock: Int, limit: Int, lasts: Duration = .seconds(3_600), paymentWindow: Duration? = nil) async throws
+        -> Deal
+    {
         let id = try DealID(TestStack.uniqueName("wk-deal"))
         let start = Date().addingTimeInterval(-5)
         let deal = try Deal(id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
                             price: Money(amountMinor: 999, currency: try CurrencyCode("EUR")), startsAt: start,
-                            endsAt: start.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit)
+                            endsAt: start.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit,
+                            paymentWindow: paymentWindow)
         try await catalog.upsert(try Product(id: deal.productId, name: deal.title, description: nil))
         try await catalog.upsert(deal)
         let store = DealStateStore(redis: redis)
@@ -236,7 +258,8 @@ func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
     posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let argv = ([binary] + arguments
-                + ["--endpoints", TestStack.root + "/.stack/endpoints.env"]).map { strdup($0) } + [nil]
+                + ["--endpoints", ProcessInfo.processInfo.environment["FLASHDEAL_ENDPOINTS_FILE"]
+                    ?? TestStack.root + "/.stack/endpoints.env"]).map { strdup($0) } + [nil]
     defer { for p in argv { free(p) } }
     var pid: pid_t = 0
     let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environ)

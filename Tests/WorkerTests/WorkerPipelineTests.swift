@@ -17,25 +17,6 @@ import Testing
 /// runs). These tests kill workers and stop and wipe servers, so they run one at a time.
 @Suite("Order worker on the real stack", .serialized, .timeLimit(.minutes(5)))
 struct WorkerPipelineTests {
-    /// Runs an in-process worker for `body`, then shuts it down gracefully.
-    func withWorker(_ h: WorkerHarness, settings: WorkerSettings,
-                    _ body: () async throws -> Void) async throws {
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLASHDEAL_HTTP_PORT"] = "0"
-        environment["FLASHDEAL_DRAIN_MS"] = "0"
-        let configuration = try WorkerApp.configuration(environment: environment,
-                                                        endpointsFile: TestStack.root + "/.stack/endpoints.env")
-        let group = try WorkerApp.build(configuration, settings: settings, partitions: 4, logger: h.logger)
-        let task = Task { try await group.run() }
-        do { try await body() } catch {
-            await group.triggerGracefulShutdown()
-            _ = await task.result
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        try await task.value
-    }
-
     /// 4,000 distinct orders from 1,500 shoppers (limit 2, so some exceed it), plus 500 duplicate
     /// deliveries and 500 client retries with the same idempotency key: 5,000 messages.
     static func flashSaleRequests(_ deal: DealID) throws -> (messages: [OrderRequested], distinct: Int) {
@@ -99,7 +80,7 @@ struct WorkerPipelineTests {
         let h = try await WorkerHarness()
         let deal = try await h.deal(stock: 100, limit: 1)
         let requests = try (0..<60).map { try WorkerHarness.request(deal.id, user: "m\($0)", key: "k") }
-        try await withWorker(h, settings: h.settings(mongoBudget: .seconds(60))) {
+        try await h.withWorker(settings: h.settings(mongoBudget: .seconds(60))) {
             try await h.send(Array(requests.prefix(10)))
             try await h.waitUntilStored(deal.id, 10)
             try TestStack.run("stop", "mongo")
@@ -127,7 +108,7 @@ struct WorkerPipelineTests {
         let h = try await WorkerHarness()
         let deal = try await h.deal(stock: 20, limit: 1)
         let requests = try (0..<30).map { try WorkerHarness.request(deal.id, user: "f\($0)", key: "k") }
-        try await withWorker(h, settings: h.settings(mongoBudget: .seconds(1.5))) {
+        try await h.withWorker(settings: h.settings(mongoBudget: .seconds(1.5))) {
             try await h.send([requests[0]])
             try await h.waitUntilStored(deal.id, 1)
             try TestStack.run("stop", "mongo")
@@ -170,7 +151,7 @@ struct WorkerPipelineTests {
         let h = try await WorkerHarness()
         let deal = try await h.deal(stock: 300, limit: 1)
         let requests = try (0..<600).map { try WorkerHarness.request(deal.id, user: "r\($0)", key: "k") }
-        try await withWorker(h, settings: h.settings()) {
+        try await h.withWorker(settings: h.settings()) {
             try await h.send(Array(requests.prefix(200)))
             try await h.waitUntilStored(deal.id, 200)
             try await h.wipeRedis(deal.id)
@@ -202,7 +183,7 @@ struct WorkerPipelineTests {
         let confirmed = DomainEvent.orderConfirmed(OrderConfirmed(
             eventId: .derive(type: .orderConfirmed, orderId: good.orderId), occurredAt: Date(), orderId: good.orderId,
             dealId: deal.id, userId: good.userId, quantity: 1)).jsonString()
-        try await withWorker(h, settings: h.settings()) {
+        try await h.withWorker(settings: h.settings()) {
             try await h.sendRaw([
                 (key: "x", value: "{not json"),
                 (key: good.orderId.rawValue, value: confirmed),

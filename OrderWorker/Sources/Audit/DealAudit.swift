@@ -53,7 +53,8 @@ public struct AuditReport: Sendable {
 ///    exactly one outcome event (OrderConfirmed / OrderRejected / OrderFailed) matching it, and a
 ///    StockReleased for every FAILED or CANCELLED order that had stock;
 /// 4. no duplicates: never two different outcomes for one order; per-customer limits hold;
-/// 5. nothing waiting: the outbox holds nothing for the deal; sold-out flag ⇔ no stock.
+/// 5. nothing waiting: the outbox holds nothing for the deal; sold-out flag ⇔ no stock; no unpaid
+///    order holds its units long past its payment deadline (deals with a payment window).
 public struct DealAudit: Sendable {
     public let reservations: ReservationStore
     public let orders: OrderStore
@@ -95,6 +96,10 @@ public struct DealAudit: Sendable {
             }
         }
     }
+
+    /// How long past its payment deadline an unpaid order may still hold its units (the sweep runs
+    /// every second; a worker restart or a MongoDB outage delays it).
+    public static let expiryTolerance: Duration = .seconds(60)
 
     public func audit(_ deal: DealID, log: Log) async throws -> AuditReport {
         guard let info = try await catalog.deal(deal) else {
@@ -184,6 +189,18 @@ public struct DealAudit: Sendable {
             let reserved = records[id.rawValue]?.outcome == .reserved
             if (d.status == .cancelled || (d.status == .failed && reserved)), !events.values.contains(.stockReleased) {
                 v.append("order \(id) is \(d.status.rawValue) but no StockReleased was published")
+            }
+        }
+        // Liveness of the payment window: no unpaid hold stays on the shelf long past its deadline.
+        if let window = info.paymentWindow {
+            let now = Date()
+            let deadlines = try await reservations.unpaid(in: deal)
+            for d in confirmed where d.paidAt == nil {
+                let due = deadlines[d.orderId.rawValue].map { Date(timeIntervalSince1970: Double($0) / 1_000) }
+                    ?? d.updatedAt.addingTimeInterval(window.seconds)
+                if now.timeIntervalSince(due) > Self.expiryTolerance.seconds {
+                    v.append("order \(d.orderId) is CONFIRMED and unpaid \(Int(now.timeIntervalSince(due))) s past its payment deadline")
+                }
             }
         }
         for id in stored.keys where requests[id] == nil && !requests.isEmpty {

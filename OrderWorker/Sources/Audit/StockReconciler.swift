@@ -8,7 +8,9 @@ public import Infrastructure
 /// Units held = units of CONFIRMED orders in MongoDB + units Redis reserved for orders MongoDB does
 /// not have yet (in flight). Expected stock = total stock − units held. The repair writes that stock,
 /// the per-shopper holdings, the sold-out flag, the deal's info and a reservation record for every
-/// order MongoDB has but Redis lost (so a redelivered request is a replay, never a second reservation).
+/// order MongoDB has but Redis lost (so a redelivered request is a replay, never a second reservation),
+/// and, for a deal with a payment window, the payment deadline of every unpaid confirmed order
+/// (its confirmation time + the window).
 public struct StockReconciler: Sendable {
     public let reservations: ReservationStore
     public let orders: OrderStore
@@ -29,8 +31,12 @@ public struct StockReconciler: Sendable {
         /// Records MongoDB implies that Redis lacks or contradicts.
         public var records: [String: ReservationRecord]
         public var inFlight: Int
+        /// Payment deadlines (epoch ms) of unpaid confirmed orders that Redis lost.
+        public var unpaid: [String: Int64] = [:]
 
-        public var isConsistent: Bool { redisStock == expectedStock && heldDifferences.isEmpty && records.isEmpty }
+        public var isConsistent: Bool {
+            redisStock == expectedStock && heldDifferences.isEmpty && records.isEmpty && unpaid.isEmpty
+        }
 
         public var text: String {
             var lines = [
@@ -39,6 +45,7 @@ public struct StockReconciler: Sendable {
                 "  expected stock : \(expectedStock) (total − confirmed in MongoDB − \(inFlight) in flight)",
                 "  holdings that differ : \(heldDifferences.count)",
                 "  reservation records to restore : \(records.count)",
+                "  payment deadlines to restore : \(unpaid.count)",
             ]
             for d in heldDifferences.prefix(20) { lines.append("    - \(d)") }
             lines.append(isConsistent ? "consistent" : "NOT consistent")
@@ -82,6 +89,13 @@ public struct StockReconciler: Sendable {
             held[record.userId, default: 0] += record.holds
             inFlight += 1
         }
+        var unpaid: [String: Int64] = [:]
+        if let window = deal.paymentWindow {
+            let known = try await reservations.unpaid(in: id)
+            for d in documents where d.status == .confirmed && d.paidAt == nil && known[d.orderId.rawValue] == nil {
+                unpaid[d.orderId.rawValue] = Timestamp.epochMilliseconds(d.updatedAt) + window.milliseconds
+            }
+        }
         let expected = deal.totalStock - held.values.reduce(0, +)
         let current = try await reservations.held(in: id)
         var differences: [String] = []
@@ -89,7 +103,8 @@ public struct StockReconciler: Sendable {
             differences.append("user \(user): Redis \(current[user] ?? 0), expected \(held[user] ?? 0)")
         }
         return Plan(deal: deal, redisStock: try await reservations.stock(of: id), expectedStock: expected,
-                    expectedHeld: held, heldDifferences: differences, records: restore, inFlight: inFlight)
+                    expectedHeld: held, heldDifferences: differences, records: restore, inFlight: inFlight,
+                    unpaid: unpaid)
     }
 
     /// The record a stored order implies. FAILED and CANCELLED orders had their units given back.
@@ -118,7 +133,7 @@ public struct StockReconciler: Sendable {
             if now == previous {
                 let plan = try await plan(id)
                 try await reservations.restore(deal: plan.deal, stock: plan.expectedStock, held: plan.expectedHeld,
-                                               records: plan.records)
+                                               records: plan.records, unpaid: plan.unpaid)
                 return plan
             }
             previous = now

@@ -5,7 +5,8 @@ public import Infrastructure
 
 /// An order as the worker writes it to MongoDB's `orders` collection (field names are a contract:
 /// ARCHITECTURE §4.3): `_id` (order id), `dealId`, `userId`, `quantity`, `status`, `reason`,
-/// `createdAt` (when the gateway accepted it), `updatedAt`, plus `idempotencyKey` and `version`.
+/// `createdAt` (when the gateway accepted it), `updatedAt`, plus `idempotencyKey`, and `paidAt` once a
+/// payment is recorded for an order of a deal with a payment window.
 public struct OrderDocument: Sendable, Hashable {
     public var orderId: OrderID
     public var dealId: DealID
@@ -16,6 +17,7 @@ public struct OrderDocument: Sendable, Hashable {
     public var reason: String?
     public var createdAt: Date
     public var updatedAt: Date
+    public var paidAt: Date?
 
     public init(orderId: OrderID, dealId: DealID, userId: UserID, quantity: Int, idempotencyKey: IdempotencyKey,
                 status: OrderStatus, reason: String?, createdAt: Date, updatedAt: Date) {
@@ -67,6 +69,7 @@ public struct OrderDocument: Sendable, Hashable {
         else { return nil }
         self.init(orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
                   reason: d["reason"]?.stringValue, createdAt: created, updatedAt: updated)
+        self.paidAt = d["paidAt"].flatMap(DealCatalog.instant)
     }
 
     /// This document again as a JSON object (the outbox's storage form).
@@ -139,6 +142,15 @@ public struct OrderStore: Sendable {
             update: ["$set": ["status": .string(OrderStatus.cancelled.rawValue), "reason": .string(reason.rawValue),
                               "updatedAt": .date(Timestamp.normalized(now))]])
         return result.modified > 0
+    }
+
+    /// Records the payment of a confirmed order (`paidAt`). Returns whether a CONFIRMED order matched.
+    @discardableResult
+    public func markPaid(_ order: OrderID, at now: Date) async throws(MongoError) -> Bool {
+        let result = try await orders.updateOne(
+            filter: ["_id": .string(order.rawValue), "status": .string(OrderStatus.confirmed.rawValue)],
+            update: ["$set": ["paidAt": .date(Timestamp.normalized(now))]])
+        return result.matched > 0
     }
 
     public func find(_ order: OrderID) async throws(MongoError) -> OrderDocument? {

@@ -189,6 +189,10 @@ public final class OrderProcessor: Sendable {
                 for deal in missing where try await catalog.deal(deal) != nil { lost.append(deal) }
                 if lost.isEmpty {
                     metrics.paused(false)
+                    let holding = Set(zip(requests, replies).filter { $0.1.paymentDueMs > 0 }.map(\.0.dealId.rawValue))
+                    if !holding.isEmpty {
+                        try await reservations.redis.send(["SADD", settings.expiringDealsKey] + holding.sorted())
+                    }
                     return replies
                 }
                 logger.error("Redis holds no state for deals the catalog knows; waiting (run flashdeal reconcile --deal ID --fix)",
@@ -339,6 +343,47 @@ public final class OrderProcessor: Sendable {
             metrics.order(status: OrderStatus.cancelled.rawValue)
         case .notHeld, .unknown, .wrongUser:
             logger.info("cancellation changes nothing", metadata: ["order": "\(c.orderId)", "result": "\(reply.result.rawValue)"])
+        }
+    }
+
+    // MARK: Payment deadlines
+
+    /// Releases the reservations of every deal with a payment window whose deadline passed, records
+    /// them CANCELLED (EXPIRED) and publishes StockReleased(EXPIRED). Idempotent: an order released
+    /// but not yet recorded (a crash in between) is recorded on a later call, by this worker or another.
+    func expireUnpaid(limit: Int = 500) async throws {
+        let deals = try await reservations.redis.send(["SMEMBERS", settings.expiringDealsKey]).arrayValue?.compactMap(\.stringValue) ?? []
+        for raw in deals {
+            guard let deal = try? DealID(raw) else {
+                try await reservations.redis.send(["SREM", settings.expiringDealsKey, raw])
+                continue
+            }
+            let sweep = try await reservations.expire(deal: deal, limit: limit, endGrace: settings.closeGrace)
+            var recorded: [OrderID] = []
+            var events: [OutgoingEvent] = []
+            let now = Date()
+            for expired in sweep.expired {
+                if try await !orders.cancel(expired.orderId, reason: .expired, at: now) {
+                    let stored = try await orders.find(expired.orderId)
+                    // Not persisted yet (its request is being redelivered): recorded on a later sweep.
+                    guard let stored, stored.status != .pending else { continue }
+                }
+                let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: expired.orderId), occurredAt: now,
+                                          orderId: expired.orderId, dealId: deal, quantity: expired.quantity, reason: .expired)
+                events.append(OutgoingEvent(event: .stockReleased(event), key: expired.orderId.rawValue, traceparent: nil))
+                recorded.append(expired.orderId)
+            }
+            try await send(events)
+            try await reservations.expiredDone(recorded, deal: deal)
+            for _ in recorded {
+                metrics.release(reason: StockReleaseReason.expired.rawValue, result: ReleaseResult.released.rawValue)
+                metrics.order(status: OrderStatus.cancelled.rawValue)
+            }
+            if !recorded.isEmpty {
+                logger.info("unpaid orders expired; their units are back on sale",
+                            metadata: ["deal": "\(deal)", "orders": "\(recorded.count)", "stillUnpaid": "\(sweep.unpaid)"])
+            }
+            if sweep.finished { try await reservations.redis.send(["SREM", settings.expiringDealsKey, raw]) }
         }
     }
 

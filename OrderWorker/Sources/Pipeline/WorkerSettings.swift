@@ -36,9 +36,19 @@ public struct WorkerSettings: Sendable, Equatable {
     public var outboxInterval: Duration = .seconds(1)
     /// Kafka producer linger for outcome events (`FLASHDEAL_WORKER_LINGER_MS`, default 20).
     public var linger: Duration = .milliseconds(20)
+    /// How often reservations past their payment deadline are released
+    /// (`FLASHDEAL_WORKER_EXPIRY_MS`, default 1,000).
+    public var expiryInterval: Duration = .seconds(1)
     /// Consumer session timeout (`FLASHDEAL_WORKER_SESSION_TIMEOUT_MS`, default 6,000).
     public var sessionTimeout: Duration = .seconds(6)
     public var topics = WorkerTopics()
+
+    /// The Redis set of deals this deployment sweeps for payment deadlines; workers on prefixed
+    /// topics keep a set of their own (their expiry events go to their own topics).
+    public var expiringDealsKey: String {
+        let prefix = String(topics.requests.dropLast(FlashDealTopics.orderRequests.count))
+        return OrderKeys.expiringDeals + (prefix.isEmpty ? "" : ":" + prefix)
+    }
 
     public init() {}
 
@@ -68,6 +78,7 @@ public struct WorkerSettings: Sendable, Equatable {
         if let v = try milliseconds("FLASHDEAL_WORKER_OUTBOX_MS", minimum: 10) { s.outboxInterval = v }
         if let v = try milliseconds("FLASHDEAL_WORKER_LINGER_MS", minimum: 0) { s.linger = v }
         if let v = try milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", minimum: 1_000) { s.sessionTimeout = v }
+        if let v = try milliseconds("FLASHDEAL_WORKER_EXPIRY_MS", minimum: 10) { s.expiryInterval = v }
         return s
     }
 }

@@ -2,7 +2,7 @@ public import Infrastructure
 
 /// The Redis function library `flashdeal_orders`: the order worker's stock reservation and release.
 ///
-/// Every function takes the same five keys, ``OrderKeys/all`` in that order, all under the deal's
+/// Every function takes the same seven keys, ``OrderKeys/all`` in that order, all under the deal's
 /// hash tag `{deal:<id>}`; time is Redis server time. docs/worker.md describes each function.
 ///
 /// A reservation record (`ord:T:res`, order id → record) is
@@ -12,15 +12,23 @@ public import Infrastructure
 /// - `announced`: `1` when this reservation took the last unit (it set the sold-out flag);
 /// - `released`: empty, or why the reserved units went back (`FAILED`, `CANCELLED`, `EXPIRED`);
 /// - `published`: `1` once the outcome's events were acknowledged by Kafka and the order persisted.
+///
+/// When the deal has a payment window (`paymentWindowMs` in its info), a reservation is also due
+/// for payment in `ord:T:unpaid` (order id → deadline, ms). `pay` takes it out; past the deadline
+/// `expire` releases it (`EXPIRED`) and parks it in `ord:T:expired` until the worker has recorded
+/// the CANCELLED order and published StockReleased (`expired_done`).
 public enum ReservationFunctions {
     public static let reserve = "flashdeal_ord_reserve"
     public static let release = "flashdeal_ord_release"
     public static let markPublished = "flashdeal_ord_published"
     public static let restore = "flashdeal_ord_restore"
+    public static let pay = "flashdeal_ord_pay"
+    public static let expire = "flashdeal_ord_expire"
+    public static let expiredDone = "flashdeal_ord_expired_done"
 
     public static let library = RedisFunctionLibrary(name: "flashdeal_orders", source: #"""
         #!lua name=flashdeal_orders
-        local INFO, STOCK, SOLDOUT, RES, HELD = 1, 2, 3, 4, 5
+        local INFO, STOCK, SOLDOUT, RES, HELD, UNPAID, EXPIRED = 1, 2, 3, 4, 5, 6, 7
 
         local function now_ms()
           local t = redis.call('TIME')
@@ -54,26 +62,39 @@ public enum ReservationFunctions {
           return tonumber(redis.call('GET', keys[STOCK]) or '0') or 0
         end
 
+        -- Puts a reservation's units back on sale and records why; returns the stock after.
+        local function give_back(keys, order, outcome, qty, owner, announced, reason, published)
+          local stock = redis.call('INCRBY', keys[STOCK], qty)
+          local held = redis.call('HINCRBY', keys[HELD], owner, -qty)
+          if held <= 0 then redis.call('HDEL', keys[HELD], owner) end
+          if stock > 0 then redis.call('DEL', keys[SOLDOUT]) end
+          redis.call('HSET', keys[RES], order, pack(outcome, qty, owner, announced, reason, published))
+          redis.call('ZREM', keys[UNPAID], order)
+          return stock
+        end
+
         -- ARGV: orderId, userId, quantity, graceMs (orders are still taken this long after endsAt:
         -- they were accepted before the end and waited in the queue).
-        -- Reply: {outcome, replay, announced, remaining, released, published}; outcome NO_STATE when
-        -- Redis does not hold the deal (nothing is written then).
+        -- Reply: {outcome, replay, announced, remaining, released, published, paymentDueMs (0: none)};
+        -- outcome NO_STATE when Redis does not hold the deal (nothing is written then).
         redis.register_function('flashdeal_ord_reserve', function(keys, args)
           local order, user, qty, grace = args[1], args[2], tonumber(args[3]), tonumber(args[4])
           local record = redis.call('HGET', keys[RES], order)
           if record then
             local outcome, _, _, announced, released, published = parse(record)
-            return {outcome, 1, tonumber(announced), stock_of(keys), released, tonumber(published)}
+            local due = tonumber(redis.call('ZSCORE', keys[UNPAID], order) or '0')
+            return {outcome, 1, tonumber(announced), stock_of(keys), released, tonumber(published), due}
           end
-          local info = redis.call('HMGET', keys[INFO], 'endsAt', 'perCustomerLimit')
+          local info = redis.call('HMGET', keys[INFO], 'endsAt', 'perCustomerLimit', 'paymentWindowMs')
           local stock = redis.call('GET', keys[STOCK])
           if not info[1] or not info[2] or not stock then
-            return {'NO_STATE', 0, 0, 0, '', 0}
+            return {'NO_STATE', 0, 0, 0, '', 0, 0}
           end
           stock = tonumber(stock)
-          local outcome, announced = 'RESERVED', '0'
+          local outcome, announced, due = 'RESERVED', '0', 0
+          local now = now_ms()
           local held = tonumber(redis.call('HGET', keys[HELD], user) or '0')
-          if now_ms() >= tonumber(info[1]) + grace then
+          if now >= tonumber(info[1]) + grace then
             outcome = 'DEAL_CLOSED'
           elseif held + qty > tonumber(info[2]) then
             outcome = 'LIMIT_EXCEEDED'
@@ -84,9 +105,14 @@ public enum ReservationFunctions {
             stock = redis.call('DECRBY', keys[STOCK], qty)
             redis.call('HINCRBY', keys[HELD], user, qty)
             if stock <= 0 then announced = mark_sold_out(keys) end
+            local window = tonumber(info[3] or '0') or 0
+            if window > 0 then
+              due = now + window
+              redis.call('ZADD', keys[UNPAID], due, order)
+            end
           end
           redis.call('HSET', keys[RES], order, pack(outcome, qty, user, announced, '', '0'))
-          return {outcome, 0, tonumber(announced), stock, '', 0}
+          return {outcome, 0, tonumber(announced), stock, '', 0, due}
         end)
 
         -- ARGV: orderId, userId ('' = any), reason (FAILED | CANCELLED | EXPIRED).
@@ -100,12 +126,66 @@ public enum ReservationFunctions {
           if user ~= '' and user ~= owner then return {'WRONG_USER', qty, stock_of(keys), owner} end
           if outcome ~= 'RESERVED' then return {'NOT_HELD', qty, stock_of(keys), owner} end
           if released ~= '' then return {'ALREADY_RELEASED', qty, stock_of(keys), owner} end
-          local stock = redis.call('INCRBY', keys[STOCK], qty)
-          local held = redis.call('HINCRBY', keys[HELD], owner, -qty)
-          if held <= 0 then redis.call('HDEL', keys[HELD], owner) end
-          if stock > 0 then redis.call('DEL', keys[SOLDOUT]) end
-          redis.call('HSET', keys[RES], order, pack(outcome, qty, owner, announced, reason, published))
+          local stock = give_back(keys, order, outcome, qty, owner, announced, reason, published)
           return {'RELEASED', qty, stock, owner}
+        end)
+
+        -- ARGV: orderId, userId ('' = any). Reply: {result, released}; result PAID (the order no
+        -- longer expires), NOT_DUE (paid before, or the deal has no payment window), RELEASED (too
+        -- late: its units went back, `released` says why), NOT_HELD, UNKNOWN, WRONG_USER.
+        redis.register_function('flashdeal_ord_pay', function(keys, args)
+          local order, user = args[1], args[2]
+          local record = redis.call('HGET', keys[RES], order)
+          if not record then return {'UNKNOWN', ''} end
+          local outcome, qty, owner, announced, released, published = parse(record)
+          if user ~= '' and user ~= owner then return {'WRONG_USER', ''} end
+          if outcome ~= 'RESERVED' then return {'NOT_HELD', ''} end
+          if released ~= '' then return {'RELEASED', released} end
+          if redis.call('ZREM', keys[UNPAID], order) == 1 then return {'PAID', ''} end
+          return {'NOT_DUE', ''}
+        end)
+
+        -- ARGV: limit, endGraceMs. Releases (EXPIRED) up to `limit` reservations whose payment
+        -- deadline passed and whose outcome is published, parks them in the expired set, and
+        -- returns what the worker still has to record: {{orderId, quantity, userId}...}, unpaid
+        -- count, finished (1 when nothing is due or parked and the deal takes no more orders).
+        redis.register_function('flashdeal_ord_expire', function(keys, args)
+          local limit, grace = tonumber(args[1]), tonumber(args[2])
+          local now = now_ms()
+          local due = redis.call('ZRANGEBYSCORE', keys[UNPAID], '-inf', now, 'LIMIT', 0, limit)
+          for _, order in ipairs(due) do
+            local record = redis.call('HGET', keys[RES], order)
+            if not record then
+              redis.call('ZREM', keys[UNPAID], order)
+            else
+              local outcome, qty, owner, announced, released, published = parse(record)
+              if outcome ~= 'RESERVED' or released ~= '' then
+                redis.call('ZREM', keys[UNPAID], order)
+              elseif published == '1' then
+                give_back(keys, order, outcome, qty, owner, announced, 'EXPIRED', published)
+                redis.call('SADD', keys[EXPIRED], order)
+              end
+            end
+          end
+          local parked = {}
+          for _, order in ipairs(redis.call('SRANDMEMBER', keys[EXPIRED], limit)) do
+            local record = redis.call('HGET', keys[RES], order)
+            if record then
+              local _, qty, owner = parse(record)
+              parked[#parked + 1] = {order, qty, owner}
+            else
+              redis.call('SREM', keys[EXPIRED], order)
+            end
+          end
+          local unpaid = redis.call('ZCARD', keys[UNPAID])
+          local ends = tonumber(redis.call('HGET', keys[INFO], 'endsAt') or '0') or 0
+          local finished = (unpaid == 0 and #parked == 0 and now >= ends + grace) and 1 or 0
+          return {parked, unpaid, finished}
+        end)
+
+        -- ARGV: order ids whose CANCELLED document and StockReleased(EXPIRED) are recorded.
+        redis.register_function('flashdeal_ord_expired_done', function(keys, args)
+          return redis.call('SREM', keys[EXPIRED], unpack(args))
         end)
 
         -- ARGV: order ids whose outcome is persisted and published. Reply: how many were marked.
@@ -127,15 +207,15 @@ public enum ReservationFunctions {
         -- Reconciliation (flashdeal reconcile --fix): sets the deal's stock, the units each shopper
         -- holds and the sold-out flag in one step, writes the deal's info fields when given, and
         -- adds the reservation records given. Records already present are kept unless listed.
-        -- ARGV: stock, startsAt, endsAt, totalStock, perCustomerLimit, nHeld, nRecords,
+        -- ARGV: stock, startsAt, endsAt, totalStock, perCustomerLimit, paymentWindowMs, nHeld, nRecords,
         --       then nHeld pairs (userId, units), then nRecords pairs (orderId, record).
         redis.register_function('flashdeal_ord_restore', function(keys, args)
           local stock = tonumber(args[1])
           redis.call('HSET', keys[INFO], 'startsAt', args[2], 'endsAt', args[3], 'totalStock', args[4],
-                     'perCustomerLimit', args[5])
-          local nHeld, nRecords = tonumber(args[6]), tonumber(args[7])
+                     'perCustomerLimit', args[5], 'paymentWindowMs', args[6])
+          local nHeld, nRecords = tonumber(args[7]), tonumber(args[8])
           redis.call('DEL', keys[HELD])
-          local i = 8
+          local i = 9
           for _ = 1, nHeld do
             redis.call('HSET', keys[HELD], args[i], args[i + 1])
             i = i + 2

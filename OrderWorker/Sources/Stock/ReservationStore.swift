@@ -3,7 +3,7 @@ public import Domain
 public import Infrastructure
 
 /// The Redis keys the order worker's functions take, in order: the deal's info, stock and sold-out
-/// flag (shared with the gateway, see docs/admission.md) and the worker's own two hashes.
+/// flag (shared with the gateway, see docs/admission.md) and the worker's own keys.
 public struct OrderKeys: Sendable, Hashable {
     public let deal: DealID
     private let admission: AdmissionKeys
@@ -20,8 +20,16 @@ public struct OrderKeys: Sendable, Hashable {
     public var reservations: String { "ord:\(admission.hashTag):res" }
     /// Hash: user id → units the user holds (reserved and not released), for the per-customer limit.
     public var held: String { "ord:\(admission.hashTag):held" }
+    /// Sorted set: order id → payment deadline (epoch ms), for deals with a payment window.
+    public var unpaid: String { "ord:\(admission.hashTag):unpaid" }
+    /// Set: orders released for want of payment whose CANCELLED document and event are not recorded yet.
+    public var expired: String { "ord:\(admission.hashTag):expired" }
 
-    public var all: [String] { [info, stock, soldOut, reservations, held] }
+    public var all: [String] { [info, stock, soldOut, reservations, held, unpaid, expired] }
+
+    /// Set (not under a deal's hash tag): deals that may have reservations due for payment
+    /// (``WorkerSettings/expiringDealsKey``).
+    public static let expiringDeals = "flashdeal:orders:expiring-deals"
 }
 
 /// What a reservation attempt found: the first answer for this order id.
@@ -85,6 +93,8 @@ public struct ReservationReply: Sendable, Hashable {
     public var remaining: Int
     public var released: StockReleaseReason?
     public var published: Bool
+    /// When the deal has a payment window: the reservation's payment deadline (epoch ms).
+    public var paymentDueMs: Int64 = 0
 }
 
 /// The answer to ``ReservationStore/release(order:deal:user:reason:)``.
@@ -104,6 +114,41 @@ public struct ReleaseReply: Sendable, Hashable {
     public var quantity: Int
     public var remaining: Int
     public var userId: String
+}
+
+/// The answer to ``ReservationStore/pay(order:deal:user:)``.
+public enum PaymentResult: String, Sendable, Hashable {
+    /// Recorded now: the order keeps its units.
+    case paid = "PAID"
+    /// Nothing was due: paid before, or the deal has no payment window.
+    case notDue = "NOT_DUE"
+    /// Too late: the units went back (``PaymentReply/released`` says why).
+    case released = "RELEASED"
+    case notHeld = "NOT_HELD"
+    case unknown = "UNKNOWN"
+    case wrongUser = "WRONG_USER"
+}
+
+public struct PaymentReply: Sendable, Hashable {
+    public var result: PaymentResult
+    public var released: StockReleaseReason?
+}
+
+/// A reservation released for want of payment, whose cancellation the worker records.
+public struct ExpiredReservation: Sendable, Hashable {
+    public var orderId: OrderID
+    public var dealId: DealID
+    public var userId: UserID
+    public var quantity: Int
+}
+
+/// What one ``ReservationStore/expire(deal:limit:endGrace:)`` call found.
+public struct ExpirySweep: Sendable {
+    public var expired: [ExpiredReservation]
+    /// Reservations still waiting for payment.
+    public var unpaid: Int
+    /// Nothing due, nothing parked, and the deal takes no more orders: it can leave the sweep.
+    public var finished: Bool
 }
 
 /// One reservation request of a batch.
@@ -160,7 +205,7 @@ public struct ReservationStore: Sendable {
         return ReservationReply(result: result, replay: try reply.int(1) == 1, announcedSoldOut: try reply.int(2) == 1,
                                 remaining: try reply.int(3),
                                 released: released.isEmpty ? nil : StockReleaseReason(rawValue: released),
-                                published: try reply.int(5) == 1)
+                                published: try reply.int(5) == 1, paymentDueMs: Int64(try reply.int(6)))
     }
 
     /// Gives an order's reserved units back (idempotent). `user` = nil releases whoever holds it.
@@ -177,6 +222,63 @@ public struct ReservationStore: Sendable {
         guard let result = ReleaseResult(rawValue: try reply.string(0)) else { throw reply.invalid("unknown result") }
         return ReleaseReply(result: result, quantity: try reply.int(1), remaining: try reply.int(2),
                             userId: try reply.string(3))
+    }
+
+    /// Records an order's payment: it keeps its units for good. See ``PaymentResult``.
+    public func pay(order: OrderID, deal: DealID, user: UserID?) async throws -> PaymentReply {
+        let value = try await redis.fcall(ReservationFunctions.pay, keys: OrderKeys(deal).all,
+                                          arguments: [order.rawValue, user?.rawValue ?? ""])
+        return try Self.parsePayment(value)
+    }
+
+    static func parsePayment(_ value: RedisValue) throws -> PaymentReply {
+        let reply = try FunctionReply(value, from: ReservationFunctions.pay)
+        guard let result = PaymentResult(rawValue: try reply.string(0)) else { throw reply.invalid("unknown result") }
+        let released = try reply.string(1)
+        return PaymentReply(result: result, released: released.isEmpty ? nil : StockReleaseReason(rawValue: released))
+    }
+
+    /// Releases up to `limit` reservations of `deal` whose payment deadline passed, and returns
+    /// every released one whose cancellation is not recorded yet (see ``ReservationFunctions``).
+    public func expire(deal: DealID, limit: Int, endGrace: Duration) async throws -> ExpirySweep {
+        let value = try await redis.fcall(ReservationFunctions.expire, keys: OrderKeys(deal).all,
+                                          arguments: [String(limit), String(endGrace.milliseconds)])
+        return try Self.parseExpiry(value, deal: deal)
+    }
+
+    static func parseExpiry(_ value: RedisValue, deal: DealID) throws -> ExpirySweep {
+        let reply = try FunctionReply(value, from: ReservationFunctions.expire)
+        guard let rows = value.arrayValue?.first?.arrayValue else { throw reply.invalid("no list of expired orders") }
+        var expired: [ExpiredReservation] = []
+        for row in rows {
+            guard let fields = row.arrayValue, fields.count == 3, let order = fields[0].stringValue,
+                  let quantity = fields[1].integerValue, let user = fields[2].stringValue,
+                  let orderId = try? OrderID(order), let userId = try? UserID(user)
+            else { throw reply.invalid("unreadable expired order \(row)") }
+            expired.append(ExpiredReservation(orderId: orderId, dealId: deal, userId: userId, quantity: Int(quantity)))
+        }
+        return ExpirySweep(expired: expired, unpaid: try reply.int(1), finished: try reply.int(2) == 1)
+    }
+
+    /// The cancellations of these expired orders are recorded: they leave the expired set.
+    public func expiredDone(_ orders: [OrderID], deal: DealID) async throws {
+        guard !orders.isEmpty else { return }
+        try await redis.fcall(ReservationFunctions.expiredDone, keys: OrderKeys(deal).all, arguments: orders.map(\.rawValue))
+    }
+
+    /// Payment deadlines of a deal's unpaid reservations (order id → epoch ms).
+    public func unpaid(in deal: DealID) async throws -> [String: Int64] {
+        let reply = try await redis.send(["ZRANGE", OrderKeys(deal).unpaid, "0", "-1", "WITHSCORES"])
+        let items = reply.arrayValue ?? []
+        var result: [String: Int64] = [:]
+        var i = 0
+        while i + 1 < items.count {
+            if let order = items[i].stringValue, let score = items[i + 1].stringValue.flatMap(Double.init) {
+                result[order] = Int64(score)
+            }
+            i += 2
+        }
+        return result
     }
 
     /// Records that these orders' outcomes are persisted and published: a redelivery skips them.
@@ -215,10 +317,11 @@ public struct ReservationStore: Sendable {
 
     /// Overwrites a deal's stock, holdings and sold-out flag, writes its info, and adds `records`
     /// (reconciliation). One function call per 2,000 records; stock and holdings in the last one.
-    public func restore(deal: Deal, stock: Int, held: [String: Int], records: [String: ReservationRecord]) async throws {
+    public func restore(deal: Deal, stock: Int, held: [String: Int], records: [String: ReservationRecord],
+                        unpaid: [String: Int64] = [:], expiringDealsKey: String = OrderKeys.expiringDeals) async throws {
         let keys = OrderKeys(deal.id).all
         let header = [String(Timestamp.epochMilliseconds(deal.startsAt)), String(Timestamp.epochMilliseconds(deal.endsAt)),
-                      String(deal.totalStock), String(deal.perCustomerLimit)]
+                      String(deal.totalStock), String(deal.perCustomerLimit), String(deal.paymentWindow?.milliseconds ?? 0)]
         let pairs = records.sorted { $0.key < $1.key }
         var start = 0
         repeat {
@@ -237,12 +340,18 @@ public struct ReservationStore: Sendable {
                 try await redis.send(command)
             }
         } while start < pairs.count
+        if !unpaid.isEmpty {
+            var command = ["ZADD", OrderKeys(deal.id).unpaid, "NX"]
+            for (order, due) in unpaid.sorted(by: { $0.key < $1.key }) { command += [String(due), order] }
+            try await redis.send(command)
+            try await redis.send(["SADD", expiringDealsKey, deal.id.rawValue])
+        }
     }
 
     /// Deletes the worker's own keys of a deal (used when a deal is seeded again with `--reset`).
     public func reset(_ deal: DealID) async throws {
         let keys = OrderKeys(deal)
-        try await redis.send(["DEL", keys.reservations, keys.held])
+        try await redis.send(["DEL", keys.reservations, keys.held, keys.unpaid, keys.expired])
     }
 
     private func hash(_ key: String) async throws -> [String: String] {
