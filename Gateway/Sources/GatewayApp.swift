@@ -73,7 +73,7 @@ public enum GatewayApp {
         let room = WaitingRoom(redis: host.clients.redis, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
         let pacingRoom = WaitingRoom(redis: background, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
         let lag = try? KafkaConsumerLag(brokers: configuration.host.endpoints.kafkaBrokers,
-                                        group: FlashDealTopics.workerGroup, topic: configuration.orders.topic)
+                                        group: configuration.orders.workerGroup, topic: configuration.orders.topic)
         let lagProbe = LagProbe(reader: lag, interval: .seconds(1))
         let pacer = WaitingRoomPacer(room: pacingRoom, interval: .milliseconds(100), lag: { await lagProbe.current() },
                                      logger: logger, onStep: { metrics.paced(deal: $0, $1) })

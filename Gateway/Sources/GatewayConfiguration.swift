@@ -52,6 +52,8 @@ public struct GatewayConfiguration: Sendable {
 
     public struct OrderSettings: Sendable, Equatable {
         public var topic = "flashdeal.order-requests"
+        /// The order workers' consumer group, whose lag slows admission.
+        public var workerGroup = "flashdeal-order-worker"
         /// The answer bound: no broker acknowledgement within it → UNAVAILABLE, outcome unknown.
         public var deliveryTimeout: Duration = .seconds(3)
         public var linger: Duration = .milliseconds(1)
@@ -164,6 +166,7 @@ public struct GatewayConfiguration: Sendable {
                 try reader.section(value, path) { key, value, path in
                     switch key {
                     case "topic": orders.topic = try reader.string(value, path)
+                    case "workerGroup": orders.workerGroup = try reader.string(value, path)
                     case "deliveryTimeoutMs": orders.deliveryTimeout = .milliseconds(try reader.int(value, path, in: 100...120_000))
                     case "lingerMs": orders.linger = .milliseconds(try reader.int(value, path, in: 0...1_000))
                     case "compression":
@@ -229,6 +232,12 @@ public struct GatewayConfiguration: Sendable {
             waitingRoom.passLifetime = .seconds(seconds)
         }
         if let n = env["FLASHDEAL_MAX_IN_FLIGHT"].flatMap(Int.init), n > 0 { orders.maxInFlight = n }
+        // The same two variables as the order worker's: an isolated run on a shared broker.
+        if let prefix = env["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty { orders.topic = prefix + "flashdeal.order-requests" }
+        if let group = env["FLASHDEAL_WORKER_GROUP"], !group.isEmpty { orders.workerGroup = group }
+        if let ms = env["FLASHDEAL_ORDER_LINGER_MS"].flatMap(Int.init), (0...1_000).contains(ms) {
+            orders.linger = .milliseconds(ms)
+        }
     }
 
     /// `NAME` itself, or the contents of the file `NAME_FILE` names (Kubernetes secrets as files).

@@ -33,6 +33,12 @@ import Testing
         #expect(configuration.orders.maxInFlight == 7)
         #expect(configuration.passes.currentKey?.rawValue == "a")
         #expect(configuration.passes.keys.count == 2)
+        #expect(configuration.orders.topic == "flashdeal.order-requests")
+        try configuration.apply(environment: ["FLASHDEAL_TOPIC_PREFIX": "run-7.", "FLASHDEAL_WORKER_GROUP": "g7",
+                                              "FLASHDEAL_ORDER_LINGER_MS": "4", "FLASHDEAL_PASS_KEYS": "a:0123456789abcdef0123456789abcdef"])
+        #expect(configuration.orders.topic == "run-7.flashdeal.order-requests", "the worker's prefix, for isolated runs")
+        #expect(configuration.orders.workerGroup == "g7")
+        #expect(configuration.orders.linger == .milliseconds(4))
     }
 
     @Test func badSettingsNameTheirPath() throws {
