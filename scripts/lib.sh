@@ -3,6 +3,8 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 DEPS="$ROOT/.deps"
 STACK_DIR="${FLASHDEAL_STACK_DIR:-$ROOT/.stack}"
 VENV="$DEPS/venv"
+# promtool (Prometheus 2.42), unpacked by scripts/setup; FLASHDEAL_PROMTOOL overrides it.
+PROMTOOL="${FLASHDEAL_PROMTOOL:-$DEPS/prometheus/bin/promtool}"
 ENDPOINTS_FILE="$STACK_DIR/endpoints.env"
 
 # Loopback ports of the local stack (non-default, so a developer's own servers do not collide).
