@@ -35,13 +35,17 @@ public enum GatewayApp {
         let keyring = try makeKeyring(configuration.passes)
         let addresses = try ClientAddressResolver(trustedProxies: configuration.trustedProxies)
 
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
-            brokers: configuration.host.endpoints.kafkaBrokers, deliveryTimeout: configuration.orders.deliveryTimeout,
-            linger: configuration.orders.linger, maxQueuedMessages: max(configuration.orders.maxProducerQueue * 2, 1_000),
-            compression: configuration.orders.compression, clientID: "flashdeal-gateway"), logger: logger)
-        let host: ServiceHost
-        do { host = try ServiceHost(configuration: configuration.host, logger: logger) } catch {
-            await producer.close(flushTimeout: .zero)
+        let host = try ServiceHost(configuration: configuration.host, logger: logger)
+        let produceMetrics = KafkaProduceMetrics(registry: host.metrics.registry, topics: [configuration.orders.topic])
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
+                brokers: configuration.host.endpoints.kafkaBrokers, deliveryTimeout: configuration.orders.deliveryTimeout,
+                linger: configuration.orders.linger, maxQueuedMessages: max(configuration.orders.maxProducerQueue * 2, 1_000),
+                compression: configuration.orders.compression, clientID: "flashdeal-gateway"), logger: logger,
+                observer: { produceMetrics.observe($0) })
+        } catch {
+            host.clients.close()
             throw error
         }
 
@@ -74,7 +78,9 @@ public enum GatewayApp {
         let pacingRoom = WaitingRoom(redis: background, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
         let lag = try? KafkaConsumerLag(brokers: configuration.host.endpoints.kafkaBrokers,
                                         group: configuration.orders.workerGroup, topic: configuration.orders.topic)
-        let lagProbe = LagProbe(reader: lag, interval: .seconds(1))
+        let lagProbe = LagProbe(reader: lag, interval: .seconds(1)) { read in
+            metrics.consumerLag(group: configuration.orders.workerGroup, topic: configuration.orders.topic, read)
+        }
         let pacer = WaitingRoomPacer(room: pacingRoom, interval: .milliseconds(100), lag: { await lagProbe.current() },
                                      logger: logger, onStep: { metrics.paced(deal: $0, $1) })
         let dealCache = DealStateCache(store: dealStore, refresh: configuration.orders.dealStateRefresh, logger: logger,
@@ -178,10 +184,12 @@ final class LagProbe: Service, Sendable {
     private let reader: KafkaConsumerLag?
     private let interval: Duration
     private let latest = Mutex<Int?>(nil)
+    private let onRead: @Sendable (ConsumerLag) -> Void
 
-    init(reader: KafkaConsumerLag?, interval: Duration) {
+    init(reader: KafkaConsumerLag?, interval: Duration, onRead: @escaping @Sendable (ConsumerLag) -> Void = { _ in }) {
         self.reader = reader
         self.interval = interval
+        self.onRead = onRead
     }
 
     func current() async -> Int? { latest.withLock { $0 } }
@@ -195,6 +203,7 @@ final class LagProbe: Service, Sendable {
             while !Task.isCancelled {
                 let lag = try? await reader.lag(timeout: .seconds(1))
                 self.latest.withLock { $0 = lag.map { Int($0.total) } }
+                if let lag { self.onRead(lag) }
                 try? await Task.sleep(for: self.interval)
             }
         }

@@ -18,6 +18,8 @@ public final class GatewayMetrics: Sendable {
 
     public init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        // Series that exist before the first refusal, so rates and alerts see a zero, not nothing.
+        for reason in ["in_flight", "producer_queue"] { _ = shedCounter(reason: reason) }
     }
 
     /// One GraphQL root field answered: `outcome` is `ok` or an API error code.
@@ -77,6 +79,24 @@ public final class GatewayMetrics: Sendable {
             .set(to: Double(step.activePasses))
         gauge("flashdeal_waitingroom_admission_rate", deal: deal, help: "Measured admissions per second.")
             .set(to: step.ratePerSecond)
+        // The wait of the last shopper in line at the measured pace; unknown (not updated) while
+        // shoppers wait and no admission rate is measured yet, as before the opening.
+        if step.waiting == 0 || step.ratePerSecond > 0 {
+            let eta = step.waiting == 0 ? 0 : Double(step.waiting) / step.ratePerSecond
+            gauge("flashdeal_waitingroom_eta_seconds", deal: deal,
+                  help: "Expected wait of the last shopper in line at the measured admission rate (0 when nobody waits).")
+                .set(to: eta)
+        }
+    }
+
+    /// The order workers' consumer lag, per partition, as the pacer's lag probe last read it.
+    func consumerLag(group: String, topic: String, _ lag: ConsumerLag) {
+        for (partition, messages) in lag.perPartition {
+            gauge("flashdeal_kafka_consumer_lag_messages",
+                  labels: [("group", group), ("topic", topic), ("partition", String(partition))],
+                  help: "Messages of the topic not yet committed by the consumer group, per partition (read by the gateway every second).")
+                .set(to: Double(messages))
+        }
     }
 
     func dealState(_ state: DealState) {
@@ -84,15 +104,17 @@ public final class GatewayMetrics: Sendable {
             .set(to: Double(state.remaining))
     }
 
-    func shed(reason: String) {
+    func shed(reason: String) { shedCounter(reason: reason).increment() }
+
+    private func shedCounter(reason: String) -> Counter {
         let key = "shed|\(reason)"
-        counters.withLock { counters in
+        return counters.withLock { counters in
             if let c = counters[key] { return c }
             let c = registry.counter("flashdeal_gateway_shed_total", labels: [("reason", reason)],
                                      help: "createOrder calls refused by back-pressure before any work, by reason.")
             counters[key] = c
             return c
-        }.increment()
+        }
     }
 
     func setInFlight(_ value: Int, queued: Int) {
@@ -138,10 +160,14 @@ public final class GatewayMetrics: Sendable {
     }
 
     private func gauge(_ name: String, deal: DealID? = nil, help: String) -> Gauge {
-        let key = "\(name)|\(deal?.rawValue ?? "")"
+        gauge(name, labels: deal.map { [("deal", $0.rawValue)] } ?? [], help: help)
+    }
+
+    private func gauge(_ name: String, labels: [(String, String)], help: String) -> Gauge {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
         return gauges.withLock { gauges in
             if let g = gauges[key] { return g }
-            let g = registry.gauge(name, labels: deal.map { [("deal", $0.rawValue)] } ?? [], help: help)
+            let g = registry.gauge(name, labels: labels, help: help)
             gauges[key] = g
             return g
         }

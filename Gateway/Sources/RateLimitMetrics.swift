@@ -37,13 +37,14 @@ final class RateLimitMetrics: RateLimitObserver {
 
     func breakerChanged(open: Bool) { breakerOpen.set(to: open ? 1.0 : 0.0) }
 
-    /// Marks `version` as the active policy version (gauge 1; the previous version goes to 0).
+    /// Marks `version` as the active policy version: an info metric, always 1, with only the version
+    /// in force exposed (the previous version's series is removed, not set to 0).
     func activate(version: String) {
         let gauge = registry.gauge("flashdeal_ratelimit_policy_version_info", labels: [("version", version)],
-                                       help: "1 for the policy file version in force (its digest), 0 for earlier ones.")
+                                       help: "Always 1; the version label is the digest of the policy file in force.")
         activeVersion.withLock { current in
-            if let (old, oldGauge) = current, old != version { oldGauge.set(to: 0.0) }
             gauge.set(to: 1.0)
+            if let (old, oldGauge) = current, old != version { registry.unregisterGauge(oldGauge) }
             current = (version, gauge)
         }
     }

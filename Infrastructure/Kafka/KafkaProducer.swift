@@ -24,11 +24,16 @@ public final class KafkaProducer: Sendable {
     /// …and at most once per delivery timeout, so an outage does not churn clients.
     private let lastReplacement = Mutex<ContinuousClock.Instant?>(nil)
 
+    /// Told about every send once it is answered (for metrics); runs on the sender's task.
+    private let observer: (@Sendable (KafkaSendObservation) -> Void)?
+
     public init(configuration: KafkaProducerConfiguration,
-                logger: Logger = Logger(label: "flashdeal.kafka.producer")) throws(KafkaError) {
+                logger: Logger = Logger(label: "flashdeal.kafka.producer"),
+                observer: (@Sendable (KafkaSendObservation) -> Void)? = nil) throws(KafkaError) {
         try RDKafka.checkVersion()
         self.configuration = configuration
         self.logger = logger
+        self.observer = observer
         self.current = Mutex(try Self.makeHandle(configuration))
     }
 
@@ -65,6 +70,18 @@ public final class KafkaProducer: Sendable {
     public func send(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader] = [])
         async throws(KafkaError) -> KafkaDeliveryReport
     {
+        let started = ContinuousClock.now
+        let result = await deliver(topic: topic, key: key, value: value, headers: headers)
+        if let observer {
+            let error: KafkaError? = if case .failure(let e) = result { e } else { nil }
+            observer(KafkaSendObservation(topic: topic, duration: ContinuousClock.now - started, error: error))
+        }
+        return try result.get()
+    }
+
+    private func deliver(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader]) async
+        -> Result<KafkaDeliveryReport, KafkaError>
+    {
         let handle = self.handle
         let result: Result<KafkaDeliveryReport, KafkaError> = await withCheckedContinuation { continuation in
             let box = DeliveryBox(topic: topic) { continuation.resume(returning: $0) }
@@ -77,8 +94,8 @@ public final class KafkaProducer: Sendable {
         if case .failure(let error) = result, let fatal = handle.fatalError() {
             failuresInARow.store(0, ordering: .relaxed)
             replace(handle, reason: fatal)
-            throw KafkaError(.fatal, "\(fatal) (after: \(error.message)); the client was replaced, retry the send",
-                             rdKafkaCode: error.rdKafkaCode, retryable: true)
+            return .failure(KafkaError(.fatal, "\(fatal) (after: \(error.message)); the client was replaced, retry the send",
+                                       rdKafkaCode: error.rdKafkaCode, retryable: true))
         }
         switch result {
         case .success: failuresInARow.store(0, ordering: .relaxed)
@@ -95,7 +112,7 @@ public final class KafkaProducer: Sendable {
             }
         case .failure: break
         }
-        return try result.get()
+        return result
     }
 
     /// Produces a message with string key and value.
@@ -117,6 +134,16 @@ public final class KafkaProducer: Sendable {
             handle.stop(flushTimeoutMilliseconds: Int32(wholeMilliseconds(flushTimeout)))
         }
     }
+}
+
+/// One answered send, as a ``KafkaProducer`` reports it to its observer.
+public struct KafkaSendObservation: Sendable {
+    /// The topic the message was sent to.
+    public let topic: String
+    /// From the call to the broker's acknowledgement, the failure, or the local refusal.
+    public let duration: Duration
+    /// Why the send failed; nil when the broker acknowledged it.
+    public let error: KafkaError?
 }
 
 /// Carries one send's continuation through librdkafka as the message's opaque pointer.

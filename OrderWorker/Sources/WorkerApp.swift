@@ -26,9 +26,6 @@ public enum WorkerApp {
     {
         let setup = TopicSetup(topics: settings.topics.specifications(partitions: partitions),
                                admin: try KafkaAdmin(brokers: configuration.endpoints.kafkaBrokers), logger: logger)
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
-            brokers: configuration.endpoints.kafkaBrokers, deliveryTimeout: .seconds(10), linger: settings.linger,
-            clientID: "flashdeal-worker"), logger: logger)
         let consumerRef = Mutex<OrderConsumer?>(nil)
         let topicsReady = ReadinessCheck(name: "topics") {
             guard setup.isDone else { throw TopicSetup.NotYet() }
@@ -38,9 +35,22 @@ public enum WorkerApp {
         }
         let host = try ServiceHost(configuration: configuration, logger: logger, extraChecks: [topicsReady, consuming])
         let metrics = WorkerMetrics(registry: host.metrics.registry)
+        let produceMetrics = KafkaProduceMetrics(registry: host.metrics.registry,
+                                                 topics: [settings.topics.events, settings.topics.deadLetters])
+        let producer: KafkaProducer
+        do {
+            producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
+                brokers: configuration.endpoints.kafkaBrokers, deliveryTimeout: .seconds(10), linger: settings.linger,
+                clientID: "flashdeal-worker"), logger: logger, observer: { produceMetrics.observe($0) })
+        } catch {
+            host.clients.close()
+            throw error
+        }
         let redis = host.clients.redis
         let reservations = ReservationStore(redis: redis)
-        let orders = OrderStore(mongo: host.clients.mongo)
+        let orders = OrderStore(mongo: host.clients.mongo) { operation, duration, ok in
+            metrics.mongoWrite(operation: operation, duration: duration, ok: ok)
+        }
         let outbox = Outbox(redis: redis)
         let processor = OrderProcessor(reservations: reservations, orders: orders, outbox: outbox,
                                        catalog: DealCatalog(mongo: host.clients.mongo), producer: producer,

@@ -10,6 +10,7 @@ public final class WorkerMetrics: Sendable {
     private let acceptToOutcome: DurationHistogram
     private let pausedGauge: Gauge
     private let outboxGauge: Gauge
+    private let mongoWrites = Mutex<[String: DurationHistogram]>([:])
     static let buckets: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
                                       .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
                                       .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
@@ -29,6 +30,40 @@ public final class WorkerMetrics: Sendable {
                                      help: "1 while consumption waits for a dependency (Redis, MongoDB or Kafka).")
         outboxGauge = registry.gauge("flashdeal_worker_outbox_pending",
                                      help: "Decided orders waiting to be written to MongoDB.")
+        // Series that exist before their first event, so rates and alerts see a zero, not nothing.
+        for kind in ["request", "cancellation", "poison"] { _ = counter("flashdeal_worker_messages_total", [("kind", kind)], help: Self.messagesHelp) }
+        for dependency in ["redis", "mongo", "kafka"] { _ = counter("flashdeal_worker_retries_total", [("dependency", dependency)], help: Self.retriesHelp) }
+        for status in ["CONFIRMED", "REJECTED", "FAILED", "CANCELLED"] { _ = counter("flashdeal_worker_orders_total", [("status", status)], help: Self.ordersHelp) }
+        _ = counter("flashdeal_worker_compensations_total", [], help: Self.compensationsHelp)
+        _ = counter("flashdeal_worker_dead_letters_total", [], help: Self.deadLettersHelp)
+        _ = counter("flashdeal_worker_sold_out_total", [], help: Self.soldOutHelp)
+        for operation in ["insert_orders", "put_order"] { _ = mongoWriteHistogram(operation: operation, result: "ok") }
+    }
+
+    static let messagesHelp = "Messages consumed from the order-requests topic, by kind (request, cancellation, poison)."
+    static let retriesHelp = "Retries after a dependency failed, by dependency (redis, mongo, kafka)."
+    static let ordersHelp = "Orders brought to an outcome (persisted and published), by status."
+    static let compensationsHelp = "Orders failed after MongoDB stayed unavailable past the retry budget."
+    static let deadLettersHelp = "Messages sent to the dead-letter topic because they do not parse or validate."
+    static let soldOutHelp = "DealSoldOut events published."
+
+    /// One write to MongoDB's orders collection answered (see ``OrderStore``).
+    func mongoWrite(operation: String, duration: Duration, ok: Bool) {
+        mongoWriteHistogram(operation: operation, result: ok ? "ok" : "error").recordNanoseconds(duration.nanoseconds)
+    }
+
+    private func mongoWriteHistogram(operation: String, result: String) -> DurationHistogram {
+        let key = operation + "|" + result
+        return mongoWrites.withLock { histograms in
+            if let h = histograms[key] { return h }
+            let h = registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(
+                    metricName: "flashdeal_mongo_write_duration", unitName: "seconds",
+                    helpText: "Time of one write to MongoDB's orders collection, by operation (insert_orders, put_order, cancel_order, mark_paid) and result (ok, error)."),
+                labels: [("operation", operation), ("result", result)], buckets: Self.buckets)
+            histograms[key] = h
+            return h
+        }
     }
 
     private func counter(_ name: String, _ labels: [(String, String)], help: String) -> Counter {
@@ -42,8 +77,7 @@ public final class WorkerMetrics: Sendable {
     }
 
     func message(kind: String) {
-        counter("flashdeal_worker_messages_total", [("kind", kind)],
-                help: "Messages consumed from the order-requests topic, by kind (request, cancellation, poison).").increment()
+        counter("flashdeal_worker_messages_total", [("kind", kind)], help: Self.messagesHelp).increment()
     }
 
     func reservation(result: String, replay: Bool) {
@@ -53,8 +87,7 @@ public final class WorkerMetrics: Sendable {
 
     func order(status: String, count: Int = 1) {
         guard count > 0 else { return }
-        counter("flashdeal_worker_orders_total", [("status", status)],
-                help: "Orders brought to an outcome (persisted and published), by status.").increment(by: Int64(count))
+        counter("flashdeal_worker_orders_total", [("status", status)], help: Self.ordersHelp).increment(by: Int64(count))
     }
 
     func release(reason: String, result: String) {
@@ -63,22 +96,19 @@ public final class WorkerMetrics: Sendable {
     }
 
     func compensation(count: Int) {
-        counter("flashdeal_worker_compensations_total", [],
-                help: "Orders failed after MongoDB stayed unavailable past the retry budget.").increment(by: Int64(count))
+        counter("flashdeal_worker_compensations_total", [], help: Self.compensationsHelp).increment(by: Int64(count))
     }
 
     func deadLettered() {
-        counter("flashdeal_worker_dead_letters_total", [],
-                help: "Messages sent to the dead-letter topic because they do not parse or validate.").increment()
+        counter("flashdeal_worker_dead_letters_total", [], help: Self.deadLettersHelp).increment()
     }
 
     func retry(dependency: String) {
-        counter("flashdeal_worker_retries_total", [("dependency", dependency)],
-                help: "Retries after a dependency failed, by dependency (redis, mongo, kafka).").increment()
+        counter("flashdeal_worker_retries_total", [("dependency", dependency)], help: Self.retriesHelp).increment()
     }
 
     func soldOutAnnounced() {
-        counter("flashdeal_worker_sold_out_total", [], help: "DealSoldOut events published.").increment()
+        counter("flashdeal_worker_sold_out_total", [], help: Self.soldOutHelp).increment()
     }
 
     func batch(_ duration: Duration) { batchDuration.recordNanoseconds(duration.nanoseconds) }

@@ -104,9 +104,28 @@ public struct OrderDocument: Sendable, Hashable {
 public struct OrderStore: Sendable {
     public static let collectionName = "orders"
     public let orders: MongoCollection
+    /// Told about every write once it is answered: the operation (`insert_orders`, `put_order`,
+    /// `cancel_order`, `mark_paid`), how long it took and whether it succeeded (for metrics).
+    private let onWrite: (@Sendable (_ operation: String, _ duration: Duration, _ ok: Bool) -> Void)?
 
-    public init(mongo: MongoClient) {
+    public init(mongo: MongoClient,
+                onWrite: (@Sendable (_ operation: String, _ duration: Duration, _ ok: Bool) -> Void)? = nil) {
         self.orders = mongo.collection(Self.collectionName)
+        self.onWrite = onWrite
+    }
+
+    /// Runs one write and reports it to `onWrite`.
+    private func timed<T>(_ operation: String, _ write: () async throws(MongoError) -> T) async throws(MongoError) -> T {
+        guard let onWrite else { return try await write() }
+        let started = ContinuousClock.now
+        do {
+            let value = try await write()
+            onWrite(operation, ContinuousClock.now - started, true)
+            return value
+        } catch {
+            onWrite(operation, ContinuousClock.now - started, false)
+            throw error
+        }
     }
 
     /// The contract's indexes: `dealId + status` and `userId + dealId`. Creating them again is a no-op.
@@ -118,7 +137,9 @@ public struct OrderStore: Sendable {
     /// Inserts new orders in one unordered round trip; orders already stored (duplicate `_id`) count as
     /// done. Throws on anything else; retrying the same documents is always safe.
     public func insertNew(_ documents: [OrderDocument]) async throws(MongoError) -> InsertManyResult {
-        try await orders.insertMany(documents.map(\.bson), ordered: false)
+        try await timed("insert_orders") { () async throws(MongoError) in
+            try await orders.insertMany(documents.map(\.bson), ordered: false)
+        }
     }
 
     /// Writes a document whole (insert or replace every field): the outbox's write, where the
@@ -126,30 +147,36 @@ public struct OrderStore: Sendable {
     public func put(_ document: OrderDocument) async throws(MongoError) {
         var fields = document.bson
         fields["_id"] = nil
-        if document.reason == nil {
-            _ = try await orders.updateOne(filter: ["_id": .string(document.orderId.rawValue)],
-                                           update: ["$set": .document(fields), "$unset": ["reason": ""]], upsert: true)
-        } else {
-            _ = try await orders.updateOne(id: .string(document.orderId.rawValue), set: fields, upsert: true)
+        try await timed("put_order") { () async throws(MongoError) in
+            if document.reason == nil {
+                _ = try await orders.updateOne(filter: ["_id": .string(document.orderId.rawValue)],
+                                               update: ["$set": .document(fields), "$unset": ["reason": ""]], upsert: true)
+            } else {
+                _ = try await orders.updateOne(id: .string(document.orderId.rawValue), set: fields, upsert: true)
+            }
         }
     }
 
     /// Moves a confirmed order to CANCELLED (no-op for any other status). Returns whether it changed.
     @discardableResult
     public func cancel(_ order: OrderID, reason: CancellationReason, at now: Date) async throws(MongoError) -> Bool {
-        let result = try await orders.updateOne(
-            filter: ["_id": .string(order.rawValue), "status": .string(OrderStatus.confirmed.rawValue)],
-            update: ["$set": ["status": .string(OrderStatus.cancelled.rawValue), "reason": .string(reason.rawValue),
-                              "updatedAt": .date(Timestamp.normalized(now))]])
+        let result = try await timed("cancel_order") { () async throws(MongoError) in
+            try await orders.updateOne(
+                filter: ["_id": .string(order.rawValue), "status": .string(OrderStatus.confirmed.rawValue)],
+                update: ["$set": ["status": .string(OrderStatus.cancelled.rawValue), "reason": .string(reason.rawValue),
+                                  "updatedAt": .date(Timestamp.normalized(now))]])
+        }
         return result.modified > 0
     }
 
     /// Records the payment of a confirmed order (`paidAt`). Returns whether a CONFIRMED order matched.
     @discardableResult
     public func markPaid(_ order: OrderID, at now: Date) async throws(MongoError) -> Bool {
-        let result = try await orders.updateOne(
-            filter: ["_id": .string(order.rawValue), "status": .string(OrderStatus.confirmed.rawValue)],
-            update: ["$set": ["paidAt": .date(Timestamp.normalized(now))]])
+        let result = try await timed("mark_paid") { () async throws(MongoError) in
+            try await orders.updateOne(
+                filter: ["_id": .string(order.rawValue), "status": .string(OrderStatus.confirmed.rawValue)],
+                update: ["$set": ["paidAt": .date(Timestamp.normalized(now))]])
+        }
         return result.matched > 0
     }
 
