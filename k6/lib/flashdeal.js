@@ -43,7 +43,8 @@ export const timeToDecision = new Trend('time_to_decision', true);
  * Reads one GraphQL-over-HTTP response. Returns
  *   { status, data, code, ext, retryAfter, transport, failure }
  * where `code` is the first error's `extensions.code` (null without errors), `ext` its
- * extensions, `transport` true when there is no usable body (status 0 or not JSON), and
+ * extensions, `transport` true when there is no usable answer (status 0, not JSON, neither data
+ * nor errors), and
  * `failure` null for a success or a business outcome, else the error's code for the metrics.
  */
 export function classify(res) {
@@ -55,6 +56,10 @@ export function classify(res) {
     return { status, data: null, code: null, ext: null, retryAfter: 0, transport: true, failure: `HTTP_${status}` };
   }
   const errors = body.errors;
+  if ((!errors || errors.length === 0) && (body.data === null || body.data === undefined)) {
+    // Neither data nor errors: not a GraphQL answer (a proxy's page, an empty object).
+    return { status, data: null, code: null, ext: null, retryAfter: 0, transport: true, failure: status >= 500 ? `HTTP_${status}` : 'NO_DATA' };
+  }
   let code = null;
   let ext = null;
   let failure = null;
