@@ -94,19 +94,7 @@ function header(a, name) {
 // STRICT_CONTRACT=1 a failure is listed as a known deviation instead of failing the run (and a
 // pass is listed too, so the entry can be removed once the gateway is fixed).
 const STRICT = __ENV.STRICT_CONTRACT === '1';
-const KNOWN = new Set([
-  // "Every error carries extensions.code and extensions.retryable": not the GraphQL library's own
-  // variable-coercion and validation errors.
-  'wrong variable type: extensions.retryable is a boolean',
-  'missing required variable: extensions.retryable is a boolean',
-  'wrong type inside an input object: extensions.retryable is a boolean',
-  'document does not validate: extensions.retryable is a boolean',
-  // DEAL_NOT_OPEN carries opensAt and retryAfter: joinWaitingRoom's has no retryAfter.
-  'join before the pre-queue opens: retryAfter',
-  // GET parameters are application/x-www-form-urlencoded: `+` is a space.
-  'query over GET, form-encoded (+ for spaces): HTTP 200',
-  'query over GET, form-encoded (+ for spaces): no errors',
-]);
+const KNOWN = new Set([]);
 const deviations = [];
 
 /** k6's check, except that known deviations do not fail the run unless STRICT_CONTRACT=1. */

@@ -21,6 +21,9 @@ extension GatewayTests {
                 func check(_ name: String, _ reply: GatewayHarness.Reply, status: Int, code: String) {
                     #expect(reply.status == status, "\(name): status \(reply.status), body \(reply.text)")
                     #expect(reply.codes.contains(code), "\(name): codes \(reply.codes), body \(reply.text)")
+                    // Every error says whether retrying can help (docs/api.md), the library's own included.
+                    let retryable = reply.errors.map { ($0["extensions"] as? [String: Any])?["retryable"] as? Bool }
+                    #expect(!retryable.isEmpty && retryable.allSatisfy { $0 == false }, "\(name): retryable \(retryable)")
                 }
 
                 let auth = ["Authorization": "Bearer \(token)"]
@@ -71,6 +74,13 @@ extension GatewayTests {
                                                      headers: ["Accept": "text/html"])
                 #expect(notAcceptable.status == 406)
 
+                // Too early: DEAL_NOT_OPEN says when, and when to come back.
+                let later = try await gw.seedDeal(opensIn: .seconds(7_200))
+                let early = try await gw.post(GatewayHarness.join, variables: ["d": later.rawValue], token: token)
+                #expect(early.codes == ["DEAL_NOT_OPEN"], "\(early.text)")
+                #expect((early.firstExtensions["retryAfter"] as? Int ?? 0) > 0, "\(early.text)")
+                #expect(early.firstExtensions["opensAt"] is String, "\(early.text)")
+
                 // Nothing reached Kafka, and the pass still works for exactly one order.
                 #expect(try await gw.messages(expecting: 0, timeout: .milliseconds(300)).isEmpty)
                 let good = try await gw.order(deal, token: token, pass: pass, key: "finally")
@@ -109,6 +119,12 @@ extension GatewayTests {
                 let get = try await gw.raw(method: "GET", path: "/graphql?query=\(encoded)&variables=\(variables)")
                 #expect(get.status == 200, "\(get.text)")
                 #expect((get.data?["stock"] as? [String: Any])?["phase"] as? String == "OPEN")
+                // GET parameters are application/x-www-form-urlencoded: `+` is a space, %2B a plus.
+                let formEncoded = query.split(separator: " ").map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
+                    .joined(separator: "+")
+                let plus = try await gw.raw(method: "GET", path: "/graphql?query=\(formEncoded)&variables=\(variables)")
+                #expect(plus.status == 200 && plus.errors.isEmpty, "\(plus.text)")
+                #expect((plus.data?["stock"] as? [String: Any])?["total"] as? Int == 100)
 
                 let legacy = try await gw.raw(method: "POST", path: "/graphql",
                                               body: try JSONSerialization.data(withJSONObject: ["query": "{ stockz }"]),

@@ -78,7 +78,7 @@ final class GraphQLEngine: Sendable {
         if !validation.isEmpty {
             throw RequestFailure(status: 400, graphQLErrors: validation.map {
                 GraphQLError(message: $0.message, locations: $0.locations, path: $0.path,
-                             extensions: ["code": .string(APIError.Code.validationFailed.rawValue)])
+                             extensions: ["code": .string(APIError.Code.validationFailed.rawValue), "retryable": .bool(false)])
             })
         }
         let fragments = Dictionary(document.definitions.compactMap { $0 as? FragmentDefinition }.map { ($0.name.value, $0) },

@@ -113,7 +113,7 @@ struct GraphQLHTTP: Sendable {
 
     func parameters(_ request: Request, method: HTTPRequest.Method) async throws(RequestFailure) -> Parameters {
         if method == .get {
-            let query = request.uri.queryParameters
+            let query = Self.formParameters(request.uri.query ?? "")
             var fields: OrderedDictionary<String, Map> = [:]
             if let text = query["query"] { fields["query"] = .string(String(text)) }
             if let name = query["operationName"], !name.isEmpty { fields["operationName"] = .string(String(name)) }
@@ -139,6 +139,22 @@ struct GraphQLHTTP: Sendable {
                 numbers: ["maxBodyBytes": Double(engine.limits.maxBodyBytes)]))
         }
         return try Self.parameters(try Self.decode(body.readableBytesView, what: "the body"))
+    }
+
+    /// The query string as `application/x-www-form-urlencoded` (GraphQL over HTTP, GET): `+` is a
+    /// space, `%XX` a byte; the first occurrence of a name wins.
+    static func formParameters(_ raw: String) -> [String: String] {
+        var result: [String: String] = [:]
+        for pair in raw.split(separator: "&", omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            func decode(_ text: Substring) -> String {
+                let spaced = text.replacingOccurrences(of: "+", with: " ")
+                return spaced.removingPercentEncoding ?? spaced
+            }
+            let name = decode(parts[0])
+            if result[name] == nil { result[name] = parts.count > 1 ? decode(parts[1]) : "" }
+        }
+        return result
     }
 
     static func parameters(_ body: Map) throws(RequestFailure) -> Parameters {
@@ -246,10 +262,11 @@ struct GraphQLHTTP: Sendable {
         if error.originalError == nil {
             // Variable coercion and operation selection errors (the request could not run).
             return GraphQLError(message: error.message, locations: error.locations, path: error.path,
-                                extensions: ["code": .string(APIError.Code.badRequest.rawValue)])
+                                extensions: ["code": .string(APIError.Code.badRequest.rawValue), "retryable": .bool(false)])
         }
         return GraphQLError(message: "internal error", locations: error.locations, path: error.path,
-                            extensions: ["code": .string(APIError.Code.internalError.rawValue)])
+                            extensions: ["code": .string(APIError.Code.internalError.rawValue),
+                                         "retryable": .bool(APIError.defaultRetryable(.internalError))])
     }
 
     func finish(_ started: ContinuousClock.Instant, status: Int, mediaType: String, errors: [GraphQLError]) -> Response {
