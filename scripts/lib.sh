@@ -28,3 +28,20 @@ stack_processes_alive() {
   done
   return 1
 }
+
+# drop_topics PREFIX GROUP: deletes a run's topics (names starting with PREFIX) and its consumer
+# group, best effort (the stack may be shared).
+drop_topics() {
+  local brokers=${FLASHDEAL_KAFKA_BROKERS:-$(. "$ENDPOINTS_FILE" && echo "$FLASHDEAL_KAFKA_BROKERS")}
+  timeout 30 "$VENV/bin/python" - "$brokers" "$1" "$2" <<'PYEOF' >/dev/null 2>&1
+import sys
+from confluent_kafka.admin import AdminClient
+admin = AdminClient({"bootstrap.servers": sys.argv[1], "log_level": 0})
+names = [t for t in admin.list_topics(timeout=10).topics if t.startswith(sys.argv[2])]
+futures = list(admin.delete_topics(names).values()) if names else []
+futures += list(admin.delete_consumer_groups([sys.argv[3]]).values())
+for f in futures:
+    try: f.result(10)
+    except Exception: pass
+PYEOF
+}
