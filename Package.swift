@@ -232,6 +232,7 @@ let package = Package(
             name: "ServiceTests",
             dependencies: [
                 "Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting", "TestSupport", "Domain",
+                "Admission", "Credentials",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
