@@ -293,6 +293,17 @@ struct LiveMetricsTests {
                 #expect(exposition.contains("# HELP flashdeal_build_info "), "\(name)")
             }
 
+            // The new series record what happened: produce latency on both sides, MongoDB writes, stock, ETA.
+            let prefix = environment["FLASHDEAL_TOPIC_PREFIX"]!
+            let requests = "flashdeal_kafka_produce_duration_seconds_count{topic=\"\(prefix)flashdeal.order-requests\",result=\"ok\"}"
+            let events = "flashdeal_kafka_produce_duration_seconds_count{topic=\"\(prefix)flashdeal.order-events\",result=\"ok\"}"
+            #expect((Self.value(gatewayMetrics, requests) ?? 0) >= 2, "\(requests) in\n\(gatewayMetrics)")
+            #expect((Self.value(workerMetrics, events) ?? 0) >= 2, "\(events) in\n\(workerMetrics)")
+            let inserts = "flashdeal_mongo_write_duration_seconds_count{operation=\"insert_orders\",result=\"ok\"}"
+            #expect((Self.value(workerMetrics, inserts) ?? 0) >= 1, "\(inserts) in\n\(workerMetrics)")
+            #expect(gatewayMetrics.contains("flashdeal_waitingroom_eta_seconds{deal="), "\(gatewayMetrics)")
+            #expect(gatewayMetrics.contains("flashdeal_kafka_consumer_lag_messages{group=\"\(environment["FLASHDEAL_WORKER_GROUP"]!)\""))
+
             let served = PromQLSources.sampleNames(in: gatewayMetrics).union(PromQLSources.sampleNames(in: workerMetrics))
             let recorded = try PromQLSources.recordedNames()
             var missing: [String] = []
@@ -311,6 +322,60 @@ struct LiveMetricsTests {
         }
         await gateway?.stop()
         await worker.stop()
+    }
+
+    /// `flashdeal_ratelimit_policy_version_info` is an info metric: after a reload only the version in
+    /// force is exposed, at 1 (the previous version's series is removed, never left at 0).
+    @Test func thePolicyVersionInfoNamesOnlyTheVersionInForce() async throws {
+        let file = NSTemporaryDirectory() + TestStack.uniqueName("telemetry-reload") + ".yaml"
+        defer { try? FileManager.default.removeItem(atPath: file) }
+        func policies(_ capacity: Int) -> String {
+            """
+            version: 1
+            defaults: {failMode: open, action: reject}
+            policies:
+              - name: everything
+                key: global
+                bucket: {capacity: \(capacity), refillPerSecond: 1000000}
+            """
+        }
+        try policies(1_000_000).write(toFile: file, atomically: true, encoding: .utf8)
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLASHDEAL_HTTP_PORT"] = "0"
+        environment["FLASHDEAL_DRAIN_MS"] = "200"
+        environment["FLASHDEAL_JWT_SECRET"] = Self.jwtSecret
+        environment["FLASHDEAL_PASS_KEYS"] = "t1:telemetry-tests-pass-key-0123456789abcdef"
+        environment["FLASHDEAL_POLICY_FILE"] = file
+        var logger = Logger(label: "telemetry-test")
+        logger.logLevel = .warning
+        let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: Self.root + "/.stack/endpoints.env")
+        let gateway = try await Self.start { onRunning in
+            try await GatewayApp.build(configuration, logger: logger, onServerRunning: onRunning)
+        }
+        do {
+            func versions() async throws -> [String: Double] {
+                let (_, text) = try await Self.get(gateway.port, "/metrics")
+                var out: [String: Double] = [:]
+                for line in text.split(separator: "\n") where line.hasPrefix("flashdeal_ratelimit_policy_version_info{version=\"") {
+                    let version = line.dropFirst("flashdeal_ratelimit_policy_version_info{version=\"".count).prefix { $0 != "\"" }
+                    out[String(version)] = line.split(separator: " ").last.flatMap { Double($0) }
+                }
+                return out
+            }
+            let first = try await versions()
+            #expect(first.count == 1 && first.values.allSatisfy { $0 == 1 }, "\(first)")
+            try policies(999_999).write(toFile: file, atomically: true, encoding: .utf8)
+            let second = try await eventually(timeout: .seconds(10)) {
+                let now = try await versions()
+                guard now.keys.first != first.keys.first else { throw NotYet(message: "not reloaded yet: \(now)") }
+                return now
+            }
+            #expect(second.count == 1 && second.values.allSatisfy { $0 == 1 }, "after the reload: \(second)")
+        } catch {
+            await gateway.stop()
+            throw error
+        }
+        await gateway.stop()
     }
 
     /// A few shoppers buy a two-unit deal (confirmed orders, a sold-out answer), one orders without a
