@@ -215,7 +215,7 @@ struct LiveMetricsTests {
         var pass = (room["pass"] as? [String: Any])?["token"] as? String
         if pass == nil {
             let ticket = try #require(room["ticket"] as? String, "\(room)")
-            pass = try await eventually(timeout: .seconds(20)) {
+            pass = try await eventually(timeout: .seconds(30)) {
                 let polled = try await graphQL(port, admission, ["d": deal.rawValue, "t": ticket], token: token)
                 if let code = code(polled) { return "!" + code }
                 let status = try need((polled["data"] as? [String: Any])?["admission"] as? [String: Any], "\(polled)")
@@ -227,7 +227,7 @@ struct LiveMetricsTests {
         let created = try await graphQL(port, createOrder, ["i": input], token: token)
         if let code = code(created) { return [code] }
         let id = try #require(((created["data"] as? [String: Any])?["createOrder"] as? [String: Any])?["id"] as? String, "\(created)")
-        let status = try await eventually(timeout: .seconds(30)) {
+        let status = try await eventually(timeout: .seconds(60)) {
             let polled = try await graphQL(port, order, ["id": id], token: token)
             let status = try need(((polled["data"] as? [String: Any])?["order"] as? [String: Any])?["status"] as? String, "\(polled)")
             guard status != "PENDING" else { throw NotYet(message: "order \(id) still PENDING") }
@@ -413,7 +413,7 @@ struct LiveMetricsTests {
         _ = try await Self.graphQL(gateway, Self.createOrder,
                                    ["i": ["dealId": id.rawValue, "quantity": 1, "idempotencyKey": "no-pass"]], token: token)
 
-        try await eventually(timeout: .seconds(30)) {
+        try await eventually(timeout: .seconds(60)) {
             let (_, workerMetrics) = try await Self.get(worker, "/metrics")
             let confirmed = Self.value(workerMetrics, "flashdeal_worker_orders_total{status=\"CONFIRMED\"}") ?? 0
             guard confirmed >= 2 else { throw NotYet(message: "worker confirmed \(confirmed) orders") }
