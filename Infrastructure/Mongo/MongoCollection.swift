@@ -48,6 +48,21 @@ public struct MongoCollection: Sendable {
         }
     }
 
+    /// Every document matching `filter`, read in pages of `pageSize` ordered by `_id`, each page a
+    /// query of its own (`_id` greater than the last one read) answered in one reply: no cursor
+    /// outlives a reply, so a server that ends cursors early cannot shorten the result.
+    public func findAll(_ filter: BSONDocument = [:], pageSize: Int = findBatchSize) async throws(MongoError) -> [BSONDocument] {
+        var all: [BSONDocument] = []
+        var last: BSONValue?
+        while true {
+            let page = try await find(last.map { ["$and": [.document(filter), ["_id": ["$gt": $0]]]] } ?? filter,
+                                      sort: ["_id": 1], limit: pageSize)
+            all += page
+            guard page.count == pageSize, let next = page.last?["_id"] else { return all }
+            last = next
+        }
+    }
+
     /// The first document matching `filter`, or `nil`.
     public func findOne(_ filter: BSONDocument) async throws(MongoError) -> BSONDocument? {
         try await find(filter, limit: 1).first

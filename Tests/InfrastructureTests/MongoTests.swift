@@ -173,6 +173,23 @@ extension StackTests {
             try await orders.drop()
         }
 
+        @Test func findAllReadsEveryMatchInIdPagesWithoutDuplicates() async throws {
+            let mongo = try client()
+            defer { mongo.shutdown() }
+            let orders = mongo.collection(collectionName("paged"))
+            // 2,345 matching documents (inserted out of order) among 500 others; pages of 1,000.
+            let matching: [BSONDocument] = (0..<2_345).shuffled().map { ["_id": .string(String(format: "m-%05d", $0)), "deal": "d1"] }
+            let others: [BSONDocument] = (0..<500).map { ["_id": .string(String(format: "x-%05d", $0)), "deal": "d2"] }
+            _ = try await orders.insertMany(matching + others)
+            let all = try await orders.findAll(["deal": "d1"], pageSize: 1_000)
+            let ids = all.compactMap { $0["_id"]?.stringValue }
+            #expect(ids.count == 2_345)
+            #expect(Set(ids).count == 2_345, "no document twice")
+            #expect(ids == ids.sorted(), "in _id order")
+            #expect(try await orders.findAll(["deal": "d1"], pageSize: 2_345).count == 2_345, "an exact last page")
+            #expect(try await orders.findAll(["deal": "none"]).isEmpty)
+        }
+
         @Test func insertManyUnorderedInsertsTheRestAndNamesTheDuplicates() async throws {
             let mongo = try client()
             defer { mongo.shutdown() }

@@ -186,6 +186,6 @@ public struct OrderStore: Sendable {
 
     /// Every order of a deal (raw documents, for the oracle).
     public func documents(of deal: DealID) async throws(MongoError) -> [BSONDocument] {
-        try await orders.find(["dealId": .string(deal.rawValue)])
+        try await orders.findAll(["dealId": .string(deal.rawValue)])
     }
 }
