@@ -1,0 +1,536 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// The compose playground (compose.yaml, Dockerfile, deploy/, prometheus/prometheus-compose.yml),
+/// checked without Docker: the compose file against the Compose specification's JSON schema
+/// (check-jsonschema's vendored copy) and by `docker-compose config` (the Docker Compose CLI, which
+/// resolves and validates a project without a daemon); the OpenTelemetry Collector, Loki and
+/// Promtail configurations against their documented sections; and every cross-reference between
+/// them and the processes (variables, ports, paths, health checks, scrape targets).
+/// The tools come from `scripts/setup` (the project venv); a missing one fails the test.
+@Suite("Compose playground and its Collector, Loki and Promtail configurations (static)")
+struct PlaygroundConfigTests {
+    static let root = TestStack.root
+
+    // MARK: - Tools
+
+    struct Missing: Error, CustomStringConvertible {
+        let tool: String
+        var description: String { "\(tool) not found: run scripts/setup (it installs it into .deps/venv)" }
+    }
+
+    struct Result {
+        let status: Int32
+        let output: String
+    }
+
+    /// A tool of the project venv, run in the repository with a minimal environment (so no
+    /// variable of the caller's shell changes how compose interpolates the file).
+    static func run(_ tool: String, _ arguments: [String]) throws -> Result {
+        let path = root + "/.deps/venv/bin/" + tool
+        guard FileManager.default.isExecutableFile(atPath: path) else { throw Missing(tool: path) }
+        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("playground-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: scratch) }
+        let outputFile = scratch.appendingPathComponent("out"), errorFile = scratch.appendingPathComponent("err")
+        FileManager.default.createFile(atPath: outputFile.path, contents: nil)
+        FileManager.default.createFile(atPath: errorFile.path, contents: nil)
+        let output = try FileHandle(forWritingTo: outputFile), errors = try FileHandle(forWritingTo: errorFile)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: path)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: root)
+        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch.path, "LANG": "C.UTF-8",
+                               "DOCKER_CONFIG": scratch.path]
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        process.waitUntilExit()
+        try output.close()
+        try errors.close()
+        let out = String(decoding: try Data(contentsOf: outputFile), as: UTF8.self)
+        let err = String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
+        return Result(status: process.terminationStatus, output: err.isEmpty ? out : out + "\n" + err)
+    }
+
+    struct Failed: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// A YAML file as JSON objects (ruamel.yaml, safe loader, from the project venv).
+    static func yaml(_ file: String) throws -> [String: Any] {
+        let script = """
+            import json, sys
+            from ruamel.yaml import YAML
+            with open(sys.argv[1]) as f:
+                print(json.dumps(YAML(typ="safe", pure=True).load(f), default=str))
+            """
+        let result = try run("python", ["-c", script, file])
+        guard result.status == 0 else { throw Failed(description: "\(file) does not parse as YAML:\n\(result.output)") }
+        guard let object = try JSONSerialization.jsonObject(with: Data(result.output.utf8)) as? [String: Any] else {
+            throw Failed(description: "\(file) is not a YAML mapping")
+        }
+        return object
+    }
+
+    /// The project as Docker Compose resolves it: variables interpolated, YAML merges applied,
+    /// relative paths made absolute.
+    static func resolvedCompose() throws -> [String: Any] {
+        let result = try run("docker-compose", ["--env-file", "deploy/versions.env", "-f", "compose.yaml", "config", "--format", "json"])
+        guard result.status == 0 else { throw Failed(description: "docker-compose config failed:\n\(result.output)") }
+        let start = result.output.firstIndex(of: "{") ?? result.output.startIndex
+        guard let object = try JSONSerialization.jsonObject(with: Data(result.output[start...].utf8)) as? [String: Any] else {
+            throw Failed(description: "docker-compose config printed no JSON object:\n\(result.output)")
+        }
+        return object
+    }
+
+    static func services(_ compose: [String: Any]) throws -> [String: [String: Any]] {
+        try #require(compose["services"] as? [String: [String: Any]], "no services")
+    }
+
+    static func text(_ file: String) throws -> String {
+        try String(contentsOfFile: root + "/" + file, encoding: .utf8)
+    }
+
+    /// `NAME=value` lines of deploy/versions.env.
+    static func versions() throws -> [String: String] {
+        var values: [String: String] = [:]
+        for line in try text("deploy/versions.env").split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            guard !trimmed.hasPrefix("#"), let eq = trimmed.firstIndex(of: "=") else { continue }
+            values[String(trimmed[..<eq])] = String(trimmed[trimmed.index(after: eq)...])
+        }
+        return values
+    }
+
+    static let flashDealServices = ["gateway", "worker-1", "worker-2", "seed"]
+    static let expectedServices: Set<String> = ["redis", "kafka", "mongodb", "gateway", "worker-1", "worker-2", "seed", "k6",
+                                                 "otel-collector", "jaeger", "prometheus", "grafana", "loki", "promtail"]
+
+    static func environment(_ service: [String: Any]) -> [String: String] {
+        (service["environment"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
+    }
+
+    /// host:port of a URL or an address (`http://loki:3100/x`, `kafka:9092`, `redis://redis:6379`).
+    static func hostPort(_ address: String) -> (host: String, port: Int)? {
+        var rest = Substring(address)
+        if let scheme = rest.range(of: "://") { rest = rest[scheme.upperBound...] }
+        rest = rest.prefix { $0 != "/" && $0 != "?" }
+        let parts = rest.split(separator: ":")
+        guard parts.count == 2, let port = Int(parts[1]) else { return nil }
+        return (String(parts[0]), port)
+    }
+
+    /// The container ports a service listens on, as far as the files say: published targets,
+    /// the Flash Deal processes' FLASHDEAL_HTTP_PORT, and the servers' well-known ports.
+    static func listens(_ service: String, _ port: Int, in compose: [String: Any]) throws -> Bool {
+        let services = try services(compose)
+        guard let definition = services[service] else { return false }
+        if let ports = definition["ports"] as? [[String: Any]], ports.contains(where: { ($0["target"] as? Int) == port }) { return true }
+        if environment(definition)["FLASHDEAL_HTTP_PORT"] == String(port) { return true }
+        let known: [String: Set<Int>] = ["redis": [6379], "mongodb": [27017], "jaeger": [4317, 4318, 16686],
+                                         "loki": [3100], "otel-collector": [4318, 8888, 13133], "prometheus": [9090]]
+        if known[service]?.contains(port) == true { return true }
+        if service == "kafka", let listeners = environment(definition)["KAFKA_LISTENERS"] {
+            return listeners.split(separator: ",").contains { $0.hasSuffix(":\(port)") }
+        }
+        return false
+    }
+
+    // MARK: - compose.yaml
+
+    @Test func composeFileMatchesTheComposeSpecificationSchema() throws {
+        let result = try Self.run("check-jsonschema", ["--builtin-schema", "vendor.compose-spec", "compose.yaml"])
+        #expect(result.status == 0, "check-jsonschema (compose-spec):\n\(result.output)")
+        #expect(result.output.contains("ok -- validation done"), "\(result.output)")
+    }
+
+    @Test func dockerComposeConfigAcceptsTheProjectWithTheVersionsFileAlone() throws {
+        let version = try Self.run("docker-compose", ["version"])
+        #expect(version.status == 0 && version.output.contains("Docker Compose version v"), "\(version.output)")
+        // As a user runs it: no --env-file, the `.env` link to deploy/versions.env supplies every variable.
+        let attributes = try FileManager.default.attributesOfItem(atPath: Self.root + "/.env")
+        #expect(attributes[.type] as? FileAttributeType == .typeSymbolicLink, ".env must link to deploy/versions.env")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: Self.root + "/.env") == "deploy/versions.env")
+        let plain = try Self.run("docker-compose", ["config", "--quiet"])
+        #expect(plain.status == 0, "docker-compose config:\n\(plain.output)")
+        #expect(!plain.output.lowercased().contains("warn"), "docker-compose config warns:\n\(plain.output)")
+        let compose = try Self.resolvedCompose()
+        #expect(compose["name"] as? String == "flashdeal")
+        #expect(Set(try Self.services(compose).keys) == Self.expectedServices)
+    }
+
+    @Test func everyImageVersionAndHostPortComesFromTheVersionsFile() throws {
+        let versions = try Self.versions()
+        let compose = try Self.text("compose.yaml").split(separator: "\n", omittingEmptySubsequences: false)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }.joined(separator: "\n")
+        // Every ${VAR} (not $${…}, a literal dollar for the container's shell) is in deploy/versions.env,
+        // and compose.yaml has no default of its own.
+        let pattern = try NSRegularExpression(pattern: #"(?<!\$)\$\{([A-Za-z_][A-Za-z0-9_]*)([^}]*)\}"#)
+        var used: Set<String> = []
+        for match in pattern.matches(in: compose, range: NSRange(compose.startIndex..., in: compose)) {
+            let name = String(compose[Range(match.range(at: 1), in: compose)!])
+            let modifier = String(compose[Range(match.range(at: 2), in: compose)!])
+            used.insert(name)
+            #expect(versions[name] != nil, "${\(name)} of compose.yaml is not defined in deploy/versions.env")
+            #expect(modifier.hasPrefix(":?"), "${\(name)\(modifier)}: compose.yaml takes values from deploy/versions.env only (use ${\(name):?…})")
+        }
+        let dockerfileArgs = Set(try Self.text("Dockerfile").split(separator: "\n").compactMap { line -> String? in
+            line.hasPrefix("ARG ") ? String(line.dropFirst(4)).components(separatedBy: "=")[0] : nil
+        })
+        for name in versions.keys {
+            #expect(used.contains(name), "\(name) of deploy/versions.env is not used by compose.yaml")
+            #expect(!(versions[name] ?? "").isEmpty, "\(name) is empty in deploy/versions.env")
+        }
+        #expect(dockerfileArgs.isSubset(of: used), "Dockerfile ARGs \(dockerfileArgs) not all passed by compose.yaml")
+        // No image or host port is written out in compose.yaml.
+        for line in compose.split(separator: "\n") {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.hasPrefix("image:") { #expect(trimmed.contains("_IMAGE:?"), "image not from deploy/versions.env: \(trimmed)") }
+        }
+        let resolved = try Self.resolvedCompose()
+        for (name, service) in try Self.services(resolved) {
+            let image = service["image"] as? String
+            #expect(image != nil || service["build"] != nil, "\(name) has neither image nor build")
+            if let image { #expect(versions.values.contains(image), "\(name): image \(image) is not a value of deploy/versions.env") }
+            for port in service["ports"] as? [[String: Any]] ?? [] {
+                let published = "\(port["published"] ?? "")"
+                #expect(versions.contains { $0.key.hasSuffix("_HOST_PORT") && $0.value == published },
+                        "\(name): host port \(published) is not a *_HOST_PORT of deploy/versions.env")
+            }
+        }
+        // Versions that must agree with the rest of the project.
+        let setup = try Self.text("scripts/setup")
+        let k6 = try #require(versions["K6_IMAGE"]?.components(separatedBy: ":").last)
+        #expect(setup.contains("k6==\(k6)"), "K6_IMAGE \(k6) is not the k6 scripts/setup installs")
+        #expect(versions["PROMETHEUS_IMAGE"]?.contains(":v2.") == true, "Prometheus 2.x: the rules are checked with promtool 2")
+    }
+
+    @Test func everyMountedHostPathAndBuildInputExists() throws {
+        let compose = try Self.resolvedCompose()
+        var mounts = 0
+        for (name, service) in try Self.services(compose) {
+            for volume in service["volumes"] as? [[String: Any]] ?? [] where volume["type"] as? String == "bind" {
+                let source = try #require(volume["source"] as? String, "\(name): bind mount without source")
+                if source == "/var/run/docker.sock" { #expect(name == "promtail"); continue }
+                #expect(source.hasPrefix(Self.root + "/"), "\(name): \(source) is outside the repository")
+                #expect(FileManager.default.fileExists(atPath: source), "\(name): mounted \(source) does not exist")
+                #expect(volume["read_only"] as? Bool == true, "\(name): \(source) should be mounted read-only")
+                mounts += 1
+            }
+            if let build = service["build"] as? [String: Any] {
+                let context = try #require(build["context"] as? String)
+                let dockerfile = build["dockerfile"] as? String ?? "Dockerfile"
+                #expect(FileManager.default.fileExists(atPath: context + "/" + dockerfile), "\(name): no \(dockerfile)")
+            }
+        }
+        #expect(mounts >= 8, "only \(mounts) bind mounts")
+        for line in try Self.text("Dockerfile").split(separator: "\n") where line.hasPrefix("COPY ") && !line.contains("--from") {
+            let sources = line.split(separator: " ").dropFirst().dropLast()
+            for source in sources where source != "." {
+                #expect(FileManager.default.fileExists(atPath: Self.root + "/" + source), "Dockerfile copies missing \(source)")
+            }
+        }
+        let ignored = try Self.text(".dockerignore")
+        for local in [".build", ".deps", ".stack", "reports"] {
+            #expect(ignored.split(separator: "\n").contains(Substring(local)), ".dockerignore lacks \(local)")
+        }
+    }
+
+    @Test func theImageBuildsWithTheLibrariesPackageSwiftLinks() throws {
+        let dockerfile = try Self.text("Dockerfile"), manifest = try Self.text("Package.swift")
+        let modulemap = try Self.text("CLibraries/CRdKafka/module.modulemap")
+        #expect(dockerfile.contains("FROM ${SWIFT_IMAGE} AS build") && dockerfile.contains("FROM ${SWIFT_RUNTIME_IMAGE}"))
+        for package in ["libhiredis-dev", "librdkafka-dev", "libmongoc-dev", "libbson-dev"] {
+            #expect(dockerfile.contains(package), "the build stage does not install \(package)")
+        }
+        // The link name and directory Package.swift and the module map use for librdkafka.
+        #expect(manifest.contains(#""/.deps/rdkafka/lib""#) && modulemap.contains(#"link "rdkafka_wheel""#))
+        #expect(dockerfile.contains(".deps/rdkafka/lib/librdkafka_wheel.so"), "the Dockerfile does not provide -lrdkafka_wheel")
+        for product in ["flashdeal-gateway", "flashdeal-worker", "flashdeal"] {
+            #expect(dockerfile.contains("--product \(product)"), "the image lacks \(product)")
+        }
+        #expect(try Self.versions()["SWIFT_IMAGE"]?.hasPrefix("swift:6.") == true)
+    }
+
+    @Test func theProcessesGetTheVariablesTheyReadAndAreCheckedOnReadyz() throws {
+        // Every FLASHDEAL_* or LOG_LEVEL variable given to a Flash Deal container is one the sources read.
+        var read: Set<String> = []
+        let pattern = try NSRegularExpression(pattern: #""((?:FLASHDEAL_[A-Z0-9_]+)|LOG_LEVEL)""#)
+        for directory in ["Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting", "Admission", "Credentials", "CLI"] {
+            let enumerator = FileManager.default.enumerator(atPath: Self.root + "/" + directory)
+            while let file = enumerator?.nextObject() as? String {
+                guard file.hasSuffix(".swift") else { continue }
+                let source = try Self.text(directory + "/" + file)
+                for match in pattern.matches(in: source, range: NSRange(source.startIndex..., in: source)) {
+                    read.insert(String(source[Range(match.range(at: 1), in: source)!]))
+                }
+            }
+        }
+        try #require(read.count >= 20, "found only \(read.count) variables read by the sources")
+        // The OpenTelemetry SDK's standard variables (the specification's names).
+        let otel: Set<String> = ["OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+                                 "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"]
+        let compose = try Self.resolvedCompose()
+        let services = try Self.services(compose)
+        for name in Self.flashDealServices {
+            let service = try #require(services[name], "no service \(name)")
+            let env = Self.environment(service)
+            for key in env.keys {
+                #expect(read.contains(key) || otel.contains(key), "\(name): \(key) is read by no Flash Deal process")
+            }
+            for key in ["FLASHDEAL_REDIS_URL", "FLASHDEAL_KAFKA_BROKERS", "FLASHDEAL_MONGO_URI"] {
+                let value = try #require(env[key], "\(name) lacks \(key)")
+                for address in value.split(separator: ",") {
+                    let (host, port) = try #require(Self.hostPort(String(address)), "\(name): \(key)=\(value)")
+                    #expect(try Self.listens(host, port, in: compose), "\(name): \(key) points at \(host):\(port), which no service listens on")
+                }
+            }
+            #expect(env["FLASHDEAL_MONGO_URI"]?.contains("replicaSet=") == true, "\(name): MongoDB through its replica set")
+            if let endpoint = env["OTEL_EXPORTER_OTLP_ENDPOINT"] {
+                let (host, port) = try #require(Self.hostPort(endpoint))
+                #expect(host == "otel-collector" && port == 4318, "\(name): OTLP/HTTP goes to the collector's 4318, not \(endpoint)")
+            }
+        }
+        for name in ["gateway", "worker-1", "worker-2"] {
+            let service = try #require(services[name])
+            let env = Self.environment(service)
+            #expect(env["FLASHDEAL_HTTP_HOST"] == "0.0.0.0", "\(name) must listen on every interface in a container")
+            let port = try #require(env["FLASHDEAL_HTTP_PORT"], "\(name) has no FLASHDEAL_HTTP_PORT")
+            let test = (service["healthcheck"] as? [String: Any])?["test"] as? [String] ?? []
+            #expect(test.joined(separator: " ").contains("http://127.0.0.1:\(port)/readyz"), "\(name): health check \(test) is not /readyz on \(port)")
+            let ports = service["ports"] as? [[String: Any]] ?? []
+            #expect(ports.contains { "\($0["target"] ?? "")" == port }, "\(name) does not publish its port \(port)")
+        }
+        let gateway = Self.environment(try #require(services["gateway"]))
+        for secret in ["FLASHDEAL_JWT_SECRET", "FLASHDEAL_PASS_KEYS"] {
+            #expect((gateway[secret] ?? "").count >= 32, "the gateway needs \(secret) (≥ 32 bytes)")
+        }
+        let policy = try #require(gateway["FLASHDEAL_POLICY_FILE"])
+        #expect(FileManager.default.fileExists(atPath: Self.root + "/" + policy), "policy file \(policy)")
+        #expect(try Self.text("Dockerfile").contains("COPY \(policy)") || policy.hasPrefix("policies/"), "\(policy) is not in the image")
+        // Dependencies start healthy before the processes; the k6 runner waits for the seeding job.
+        for name in ["gateway", "worker-1", "worker-2"] {
+            let dependsOn = try #require(services[name]?["depends_on"] as? [String: [String: Any]], "\(name) has no depends_on")
+            for server in ["redis", "kafka", "mongodb"] {
+                #expect(dependsOn[server]?["condition"] as? String == "service_healthy", "\(name) must wait for \(server)")
+            }
+        }
+        let k6 = try #require(services["k6"])
+        #expect((k6["depends_on"] as? [String: [String: Any]])?["seed"]?["condition"] as? String == "service_completed_successfully")
+        let profile = try #require(Self.environment(k6)["K6_PROFILE"])
+        #expect(FileManager.default.fileExists(atPath: Self.root + "/k6/\(profile).js"), "k6/\(profile).js")
+        let base = try #require(Self.hostPort(Self.environment(k6)["BASE_URL"] ?? ""), "k6 BASE_URL")
+        let baseServed = try Self.listens(base.host, base.port, in: compose)
+        #expect(base.host == "gateway" && baseServed, "k6 BASE_URL is not the gateway's port")
+    }
+
+    @Test func prometheusScrapesTheContainersOnTheirPorts() throws {
+        let promtool = try Promtool.find()
+        let check = try promtool.run(["check", "config", "prometheus/prometheus-compose.yml"])
+        #expect(check.status == 0 && check.output.contains("SUCCESS"), "promtool check config:\n\(check.output)")
+        let local = try Self.yaml("prometheus/prometheus.yml"), playground = try Self.yaml("prometheus/prometheus-compose.yml")
+        func jobs(_ config: [String: Any]) -> [String: [String]] {
+            var out: [String: [String]] = [:]
+            for job in config["scrape_configs"] as? [[String: Any]] ?? [] {
+                let targets = (job["static_configs"] as? [[String: Any]] ?? []).flatMap { $0["targets"] as? [String] ?? [] }
+                out[job["job_name"] as? String ?? ""] = targets
+            }
+            return out
+        }
+        let localJobs = jobs(local), playgroundJobs = jobs(playground)
+        #expect(Set(localJobs.keys).isSubset(of: Set(playgroundJobs.keys)), "the playground keeps the jobs of prometheus.yml")
+        #expect(local["rule_files"] as? [String] == playground["rule_files"] as? [String], "the same rules and alerts")
+        let compose = try Self.resolvedCompose()
+        let services = try Self.services(compose)
+        func target(_ name: String) throws -> String {
+            let service = try #require(services[name], "no service \(name)")
+            let port = try #require(Self.environment(service)["FLASHDEAL_HTTP_PORT"], "\(name) has no FLASHDEAL_HTTP_PORT")
+            return "\(name):\(port)"
+        }
+        #expect(playgroundJobs["flashdeal-gateway"] == [try target("gateway")])
+        #expect(Set(playgroundJobs["flashdeal-worker"] ?? []) == [try target("worker-1"), try target("worker-2")])
+        for (job, targets) in playgroundJobs {
+            for address in targets {
+                let (host, port) = try #require(Self.hostPort(address), "\(job): \(address)")
+                #expect(try Self.listens(host, port, in: compose), "\(job): \(address) is not a service's port")
+            }
+        }
+        // The collector's own metrics: the port its telemetry reader serves.
+        let collector = try Self.yaml("deploy/otel-collector.yaml")
+        let readers = (((collector["service"] as? [String: Any])?["telemetry"] as? [String: Any])?["metrics"] as? [String: Any])?["readers"]
+        let port = ((((readers as? [[String: Any]])?.first?["pull"] as? [String: Any])?["exporter"] as? [String: Any])?["prometheus"] as? [String: Any])?["port"] as? Int
+        #expect(playgroundJobs["otel-collector"] == ["otel-collector:\(port ?? -1)"])
+        // The volume Prometheus reads its configuration from is prometheus/ itself.
+        let volumes = services["prometheus"]?["volumes"] as? [[String: Any]] ?? []
+        #expect(volumes.contains { $0["source"] as? String == Self.root + "/prometheus" && $0["target"] as? String == "/etc/prometheus" })
+        #expect((services["prometheus"]?["command"] as? [String])?.contains("--config.file=/etc/prometheus/prometheus-compose.yml") == true)
+    }
+
+    // MARK: - Collector, Loki, Promtail, Grafana
+
+    @Test func collectorPipelinesUseOnlyDefinedComponents() throws {
+        let config = try Self.yaml("deploy/otel-collector.yaml")
+        let service = try #require(config["service"] as? [String: Any], "no service section")
+        let pipelines = try #require(service["pipelines"] as? [String: [String: Any]], "no service.pipelines")
+        #expect(!pipelines.isEmpty)
+        var used: [String: Set<String>] = [:]
+        for kind in ["receivers", "processors", "exporters"] {
+            let defined = Set((try #require(config[kind] as? [String: Any], "no \(kind) section")).keys)
+            for (name, pipeline) in pipelines {
+                #expect(["traces", "metrics", "logs"].contains(name.split(separator: "/").first.map(String.init) ?? ""), "pipeline \(name)")
+                let listed = pipeline[kind] as? [String] ?? []
+                if kind != "processors" { #expect(!listed.isEmpty, "pipeline \(name) has no \(kind)") }
+                for component in listed {
+                    #expect(defined.contains(component), "pipeline \(name) uses \(component), not defined under \(kind)")
+                }
+                used[kind, default: []].formUnion(listed)
+                if kind == "processors", let first = listed.first {
+                    #expect(first == "memory_limiter", "pipeline \(name): memory_limiter comes first")
+                }
+            }
+            #expect(defined == used[kind], "\(kind) defined but unused: \(defined.subtracting(used[kind] ?? []))")
+        }
+        let extensions = Set((config["extensions"] as? [String: Any] ?? [:]).keys)
+        #expect(Set(service["extensions"] as? [String] ?? []) == extensions, "service.extensions vs extensions")
+        // OTLP/HTTP on 4318, where the processes send and compose publishes.
+        let otlp = try #require((config["receivers"] as? [String: Any])?["otlp"] as? [String: Any])
+        let http = try #require((otlp["protocols"] as? [String: Any])?["http"] as? [String: Any], "otlp receiver without http")
+        #expect(http["endpoint"] as? String == "0.0.0.0:4318")
+        let compose = try Self.resolvedCompose()
+        let ports = try Self.services(compose)["otel-collector"]?["ports"] as? [[String: Any]] ?? []
+        #expect(ports.contains { $0["target"] as? Int == 4318 })
+        #expect((try Self.services(compose)["otel-collector"]?["volumes"] as? [[String: Any]])?.first?["source"] as? String
+            == Self.root + "/deploy/otel-collector.yaml")
+        // Exporters that send somewhere send to a compose service's port.
+        for (name, value) in config["exporters"] as? [String: Any] ?? [:] {
+            guard let endpoint = (value as? [String: Any])?["endpoint"] as? String else { continue }
+            let (host, port) = try #require(Self.hostPort(endpoint), "exporter \(name): \(endpoint)")
+            #expect(try Self.listens(host, port, in: compose), "exporter \(name) sends to \(endpoint), which no service serves")
+        }
+    }
+
+    @Test func lokiConfigurationHasItsDocumentedSections() throws {
+        let config = try Self.yaml("deploy/loki.yaml")
+        for section in ["server", "schema_config", "storage_config", "common", "limits_config"] {
+            #expect(config[section] is [String: Any], "loki.yaml lacks \(section)")
+        }
+        #expect(config["auth_enabled"] as? Bool == false)
+        let server = try #require(config["server"] as? [String: Any])
+        #expect(server["http_listen_port"] as? Int == 3100)
+        let periods = try #require((config["schema_config"] as? [String: Any])?["configs"] as? [[String: Any]], "schema_config.configs")
+        try #require(!periods.isEmpty)
+        let storage = try #require(config["storage_config"] as? [String: Any])
+        for period in periods {
+            for key in ["from", "store", "object_store", "schema", "index"] { #expect(period[key] != nil, "schema period lacks \(key)") }
+            // Structured metadata (trace_id, span_id) needs the TSDB index and schema v13.
+            #expect(period["store"] as? String == "tsdb" && period["schema"] as? String == "v13", "\(period)")
+            let objectStore = try #require(period["object_store"] as? String)
+            #expect(storage[objectStore] != nil, "object_store \(objectStore) is not configured in storage_config")
+            #expect((period["from"] as? String)?.range(of: #"^\d{4}-\d{2}-\d{2}$"#, options: .regularExpression) != nil)
+        }
+        #expect(storage["tsdb_shipper"] != nil, "storage_config.tsdb_shipper")
+        #expect((config["limits_config"] as? [String: Any])?["allow_structured_metadata"] as? Bool == true)
+        let compose = try Self.resolvedCompose()
+        let loki = try #require(try Self.services(compose)["loki"])
+        #expect((loki["command"] as? [String])?.contains("-config.file=/etc/loki/config.yaml") == true)
+        #expect((loki["volumes"] as? [[String: Any]])?.contains {
+            $0["source"] as? String == Self.root + "/deploy/loki.yaml" && $0["target"] as? String == "/etc/loki/config.yaml"
+        } == true)
+    }
+
+    @Test func promtailParsesTheProcessesJSONLinesAndPushesToLoki() throws {
+        let config = try Self.yaml("deploy/promtail.yaml")
+        for section in ["server", "positions", "clients", "scrape_configs"] {
+            #expect(config[section] != nil, "promtail.yaml lacks \(section)")
+        }
+        let compose = try Self.resolvedCompose()
+        let services = try Self.services(compose)
+        let clients = try #require(config["clients"] as? [[String: Any]])
+        try #require(!clients.isEmpty)
+        for client in clients {
+            let url = try #require(client["url"] as? String)
+            #expect(url.hasSuffix("/loki/api/v1/push"), "\(url)")
+            let (host, port) = try #require(Self.hostPort(url))
+            let served = try Self.listens(host, port, in: compose)
+            #expect(host == "loki" && served, "\(url) is not the loki service")
+        }
+        // Positions survive a restart: the file is on a volume.
+        let positions = try #require((config["positions"] as? [String: Any])?["filename"] as? String)
+        let promtail = try #require(services["promtail"])
+        let volumes = promtail["volumes"] as? [[String: Any]] ?? []
+        #expect(volumes.contains { $0["type"] as? String == "volume" && positions.hasPrefix(($0["target"] as? String ?? "?") + "/") },
+                "positions \(positions) are not on a volume")
+        #expect(volumes.contains { $0["source"] as? String == "/var/run/docker.sock" && $0["read_only"] as? Bool == true })
+        let jobs = try #require(config["scrape_configs"] as? [[String: Any]])
+        try #require(!jobs.isEmpty)
+        var fields: Set<String> = [], labels: Set<String> = [], metadata: Set<String> = [], selectors: [String] = []
+        func walk(_ stages: [[String: Any]]) {
+            for stage in stages {
+                if let json = stage["json"] as? [String: Any] {
+                    for (name, source) in json["expressions"] as? [String: Any] ?? [:] {
+                        fields.insert(name)
+                        #expect((source as? String ?? name) == name, "\(name) read from \(source)")
+                    }
+                }
+                labels.formUnion((stage["labels"] as? [String: Any] ?? [:]).keys)
+                metadata.formUnion((stage["structured_metadata"] as? [String: Any] ?? [:]).keys)
+                if let match = stage["match"] as? [String: Any] {
+                    selectors.append(match["selector"] as? String ?? "")
+                    walk(match["stages"] as? [[String: Any]] ?? [])
+                }
+            }
+        }
+        for job in jobs {
+            #expect(job["job_name"] is String)
+            let discovery = try #require(job["docker_sd_configs"] as? [[String: Any]], "containers through the Docker API")
+            #expect(discovery.first?["host"] as? String == "unix:///var/run/docker.sock")
+            let filters = discovery.first?["filters"] as? [[String: Any]] ?? []
+            #expect(filters.contains { ($0["values"] as? [String])?.contains("com.docker.compose.project=\(compose["name"] as? String ?? "")") == true },
+                    "only this compose project's containers")
+            walk(job["pipeline_stages"] as? [[String: Any]] ?? [])
+        }
+        #expect(fields.isSuperset(of: ["level", "trace_id", "span_id", "message"]), "json stage reads \(fields)")
+        #expect(labels == ["level"], "labels \(labels): ids are not labels (unbounded)")
+        #expect(metadata.isSuperset(of: ["trace_id", "span_id"]), "structured metadata \(metadata)")
+        for name in Self.flashDealServices {
+            #expect(selectors.contains { $0.contains(name) }, "the JSON stages do not apply to \(name)")
+        }
+    }
+
+    @Test func grafanaGetsEveryDataSourceAndTheDashboards() throws {
+        let playground = try Self.yaml("deploy/grafana/datasources.yaml")
+        #expect(playground["apiVersion"] as? Int == 1)
+        let sources = try #require(playground["datasources"] as? [[String: Any]])
+        let uids = Set(sources.compactMap { $0["uid"] as? String })
+        #expect(Set(sources.compactMap { $0["type"] as? String }) == ["loki", "jaeger"])
+        let compose = try Self.resolvedCompose()
+        let prometheus = try Self.yaml("grafana/provisioning/datasources/prometheus.yaml")
+        for source in sources + (prometheus["datasources"] as? [[String: Any]] ?? []) {
+            let url = try #require(source["url"] as? String)
+            let (host, port) = try #require(Self.hostPort(url), "\(url)")
+            #expect(try Self.listens(host, port, in: compose), "data source \(source["name"] ?? "") points at \(url)")
+            for field in (source["jsonData"] as? [String: Any])?["derivedFields"] as? [[String: Any]] ?? [] {
+                #expect(uids.contains(field["datasourceUid"] as? String ?? ""), "derived field links to an unknown data source")
+            }
+        }
+        let grafana = try #require(try Self.services(compose)["grafana"])
+        let targets = Dictionary((grafana["volumes"] as? [[String: Any]] ?? []).compactMap { volume -> (String, String)? in
+            guard let target = volume["target"] as? String, let source = volume["source"] as? String else { return nil }
+            return (target, source)
+        }, uniquingKeysWith: { a, _ in a })
+        // Where grafana/README.md says to mount them, and where the dashboards provider looks.
+        let provider = try Self.yaml("grafana/provisioning/dashboards/flashdeal.yaml")
+        let path = ((provider["providers"] as? [[String: Any]])?.first?["options"] as? [String: Any])?["path"] as? String
+        #expect(targets[path ?? "?"] == Self.root + "/grafana/dashboards")
+        #expect(targets["/etc/grafana/provisioning/dashboards"] == Self.root + "/grafana/provisioning/dashboards")
+        #expect(targets["/etc/grafana/provisioning/datasources/prometheus.yaml"] == Self.root + "/grafana/provisioning/datasources/prometheus.yaml")
+        #expect(targets["/etc/grafana/provisioning/datasources/playground.yaml"] == Self.root + "/deploy/grafana/datasources.yaml")
+        let home = Self.environment(grafana)["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] ?? ""
+        #expect(home.hasPrefix((path ?? "?") + "/") && FileManager.default.fileExists(
+            atPath: Self.root + "/grafana/dashboards/" + home.dropFirst((path ?? "").count + 1)), "home dashboard \(home)")
+    }
+}
