@@ -138,13 +138,13 @@ let package = Package(
         // MARK: Thin executables
         .executableTarget(
             name: "GatewayServer",
-            dependencies: ["Gateway", "RateLimiting",
+            dependencies: ["Gateway", "RateLimiting", "Operations",
                            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "Gateway/Server"
         ),
         .executableTarget(
             name: "OrderWorkerServer",
-            dependencies: ["OrderWorker", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: ["OrderWorker", "Operations", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             path: "OrderWorker/Server"
         ),
         .executableTarget(

@@ -18,7 +18,7 @@ public struct ReadinessCheck: Sendable {
 
     public static func kafka(_ admin: KafkaAdmin, timeout: Duration) -> ReadinessCheck {
         ReadinessCheck(name: "kafka") {
-            let metadata = try await admin.metadata(timeout: timeout)
+            let metadata = try await admin.metadata(timeout: timeout, allTopics: false)
             guard metadata.brokerCount > 0 else { throw ReadinessFailure("no broker in the cluster metadata") }
         }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Gateway
 import Logging
+import Operations
 import ServiceLifecycle
 
 // `flashdeal-gateway --print-schema` prints the served GraphQL schema (schema/flashdeal.graphql).
@@ -10,8 +11,11 @@ if CommandLine.arguments.contains("--print-schema") {
 }
 
 let environment = ProcessInfo.processInfo.environment
-var logger = Logger(label: "flashdeal.gateway")
-logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+do { try FlashDealLogging.bootstrap(environment: environment) } catch {
+    FileHandle.standardError.write(Data("flashdeal-gateway: \(error)\n".utf8))
+    exit(2)
+}
+let logger = Logger(label: "flashdeal.gateway")
 do {
     let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
     try await GatewayApp.build(configuration, logger: logger).run()

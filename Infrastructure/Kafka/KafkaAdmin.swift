@@ -37,10 +37,12 @@ public final class KafkaAdmin: Sendable {
     }
 
     /// Partition count per topic name, and the number of brokers, as the cluster reports them.
-    public func metadata(timeout: Duration = .seconds(5)) async throws -> ClusterMetadata {
+    /// - Parameter allTopics: `false` asks only for the brokers (and topics this client already
+    ///   knows): what a liveness check needs, at a cost that does not grow with the topic count.
+    public func metadata(timeout: Duration = .seconds(5), allTopics: Bool = true) async throws -> ClusterMetadata {
         let handle = self.handle
         return try await executor.run {
-            try handle.metadata(timeoutMilliseconds: Int32(wholeMilliseconds(timeout)))
+            try handle.metadata(allTopics: allTopics, timeoutMilliseconds: Int32(wholeMilliseconds(timeout)))
         }
     }
 }
@@ -107,7 +109,7 @@ private final class AdminHandle: @unchecked Sendable {
         if !failures.isEmpty { throw KafkaError(.admin, "CreateTopics: " + failures.joined(separator: "; ")) }
     }
 
-    func metadata(timeoutMilliseconds: Int32) throws(KafkaError) -> ClusterMetadata {
-        try RDKafka.metadata(rk, timeoutMilliseconds: timeoutMilliseconds)
+    func metadata(allTopics: Bool, timeoutMilliseconds: Int32) throws(KafkaError) -> ClusterMetadata {
+        try RDKafka.metadata(rk, allTopics: allTopics, timeoutMilliseconds: timeoutMilliseconds)
     }
 }

@@ -38,10 +38,13 @@ enum RDKafka {
         return rk
     }
 
-    /// Brokers and partition counts of every topic, as seen through any client handle.
-    static func metadata(_ rk: OpaquePointer, timeoutMilliseconds: Int32) throws(KafkaError) -> ClusterMetadata {
+    /// Brokers and partition counts of every topic (`allTopics`), or of the topics this client
+    /// already knows (a cheap liveness probe: its cost does not grow with the cluster's topics).
+    static func metadata(_ rk: OpaquePointer, allTopics: Bool = true, timeoutMilliseconds: Int32) throws(KafkaError)
+        -> ClusterMetadata
+    {
         var pointer: UnsafePointer<rd_kafka_metadata>?
-        let code = rd_kafka_metadata(rk, 1, nil, &pointer, timeoutMilliseconds)
+        let code = rd_kafka_metadata(rk, allTopics ? 1 : 0, nil, &pointer, timeoutMilliseconds)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let pointer else {
             throw KafkaError(.brokerUnavailable, "metadata: \(String(cString: rd_kafka_err2str(code)))",
                              rdKafkaCode: code.rawValue)

@@ -1,11 +1,15 @@
 import Foundation
 import Logging
+import Operations
 import ServiceLifecycle
 import OrderWorker
 
 let environment = ProcessInfo.processInfo.environment
-var logger = Logger(label: "flashdeal.worker")
-logger.logLevel = environment["LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .info
+do { try FlashDealLogging.bootstrap(environment: environment) } catch {
+    FileHandle.standardError.write(Data("flashdeal-worker: \(error)\n".utf8))
+    exit(2)
+}
+let logger = Logger(label: "flashdeal.worker")
 let configuration = try WorkerApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
 let partitions = environment["FLASHDEAL_TOPIC_PARTITIONS"].flatMap(Int.init) ?? 12
 let settings: WorkerSettings

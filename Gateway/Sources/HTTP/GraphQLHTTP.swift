@@ -6,6 +6,7 @@ public import Hummingbird
 import NIOCore
 import HTTPTypes
 import OrderedCollections
+import Operations
 import RateLimiting
 
 /// The gateway's request context: Hummingbird's core storage plus the peer address.
@@ -79,9 +80,12 @@ struct GraphQLHTTP: Sendable {
                 traceparent: TraceContext.traceparent(from: request.headers[.traceparent]))
             let result: GraphQLResult
             do {
-                result = try await execute(schema: engine.schema, documentAST: prepared.document, rootValue: (),
-                                           context: requestContext, variableValues: params.variables,
-                                           operationName: params.operationName)
+                // Log lines of this request carry its trace (the one its OrderRequested carries on).
+                result = try await LogTrace.$traceparent.withValue(requestContext.traceparent) {
+                    try await execute(schema: engine.schema, documentAST: prepared.document, rootValue: (),
+                                      context: requestContext, variableValues: params.variables,
+                                      operationName: params.operationName)
+                }
             } catch {
                 throw RequestFailure(status: 400, error: APIError(.badRequest, GraphQLEngine.message(of: error)))
             }

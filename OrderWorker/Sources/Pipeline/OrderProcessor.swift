@@ -1,6 +1,7 @@
 public import Admission
 import Domain
 import Foundation
+import Operations
 public import Infrastructure
 public import Logging
 import ServiceLifecycle
@@ -81,11 +82,16 @@ public final class OrderProcessor: Sendable {
                 // Requests before the cancellation come first: it may cancel one of them.
                 try await publishDecided(try await decide(requests))
                 requests = []
-                try await cancel(cancellation, traceparent: message.header("traceparent"))
+                let traceparent = message.header("traceparent")
+                try await LogTrace.$traceparent.withValue(traceparent?.stringValue) {
+                    try await cancel(cancellation, traceparent: traceparent)
+                }
             case .poison(let reason, let message):
                 metrics.message(kind: "poison")
                 if !ordered { try await beforeOrderedWork(); ordered = true }
-                try await deadLetter(message, reason: reason)
+                try await LogTrace.$traceparent.withValue(message.header("traceparent")?.stringValue) {
+                    try await deadLetter(message, reason: reason)
+                }
             }
         }
         return PreparedBatch(decided: try await decide(requests), start: start)
