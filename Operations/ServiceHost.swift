@@ -127,7 +127,8 @@ public struct ServiceHost: Sendable {
             logger: logger)
         let clients = self.clients
         return ServiceGroup(configuration: .init(
-            services: [CloseOnShutdown { clients.close() }] + services
+            // The span exporter (when tracing is on) stops last, after the spans of the final requests.
+            services: (FlashDealTracing.takeExporter().map { [$0] } ?? []) + [CloseOnShutdown { clients.close() }] + services
                 + [app, DrainOnShutdown(readiness: readiness, delay: configuration.drainDelay, logger: logger)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

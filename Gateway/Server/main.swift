@@ -11,7 +11,10 @@ if CommandLine.arguments.contains("--print-schema") {
 }
 
 let environment = ProcessInfo.processInfo.environment
-do { try FlashDealLogging.bootstrap(environment: environment) } catch {
+do {
+    try FlashDealLogging.bootstrap(environment: environment)
+    try FlashDealTracing.bootstrap(serviceName: "flashdeal-gateway", version: FlashDealBuild.version, environment: environment)
+} catch {
     FileHandle.standardError.write(Data("flashdeal-gateway: \(error)\n".utf8))
     exit(2)
 }

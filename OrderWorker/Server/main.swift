@@ -5,7 +5,10 @@ import ServiceLifecycle
 import OrderWorker
 
 let environment = ProcessInfo.processInfo.environment
-do { try FlashDealLogging.bootstrap(environment: environment) } catch {
+do {
+    try FlashDealLogging.bootstrap(environment: environment)
+    try FlashDealTracing.bootstrap(serviceName: "flashdeal-worker", version: FlashDealBuild.version, environment: environment)
+} catch {
     FileHandle.standardError.write(Data("flashdeal-worker: \(error)\n".utf8))
     exit(2)
 }

@@ -178,9 +178,11 @@ struct LiveMetricsTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? -1, String(decoding: data, as: UTF8.self))
     }
 
-    static func graphQL(_ port: Int, _ query: String, _ variables: [String: Any], token: String) async throws -> [String: Any] {
+    static func graphQL(_ port: Int, _ query: String, _ variables: [String: Any], token: String,
+                        traceparent: String? = nil) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/graphql")!)
         request.httpMethod = "POST"
+        if let traceparent { request.setValue(traceparent, forHTTPHeaderField: "traceparent") }
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.httpBody = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
@@ -381,7 +383,8 @@ struct LiveMetricsTests {
     /// A few shoppers buy a two-unit deal (confirmed orders, a sold-out answer), one orders without a
     /// pass (an error); then waits until the worker has decided the orders and the gateway has read
     /// the workers' lag.
-    func traffic(gateway: Int, worker: Int) async throws {
+    /// Seeds a deal that opened a second ago, in MongoDB and Redis.
+    static func seedOpenDeal(_ prefix: String, stock: Int) async throws -> DealID {
         let endpoints = try TestStack.endpoints()
         let redis = RedisClient(configuration: RedisConfiguration(host: endpoints.redisHost, port: endpoints.redisPort))
         let mongo = try MongoClient(configuration: MongoConfiguration(endpoints: endpoints))
@@ -389,20 +392,28 @@ struct LiveMetricsTests {
             redis.shutdown()
             mongo.shutdown()
         }
-        let id = try DealID(TestStack.uniqueName("telemetry-deal"))
+        let id = try DealID(TestStack.uniqueName(prefix))
         let product = try Product(id: try ProductID("prod-\(id.rawValue)"), name: "Telemetry test product")
         let opens = Date().addingTimeInterval(-1)
         let deal = try Deal(id: id, productId: product.id, title: "Telemetry deal", price: Money(amountMinor: 999, currency: try CurrencyCode("EUR")),
-                            startsAt: opens, endsAt: opens.addingTimeInterval(3600), totalStock: 2, perCustomerLimit: 1)
+                            startsAt: opens, endsAt: opens.addingTimeInterval(3600), totalStock: stock, perCustomerLimit: 1)
         let catalog = DealCatalog(mongo: mongo)
         try await catalog.upsert(product)
         try await catalog.upsert(deal)
         let store = DealStateStore(redis: redis)
         try await store.prepare()
         try await store.seed(deal, reset: true)
+        return id
+    }
 
-        let issuer = try await ShopperTokenIssuer(key: .hs256(secret: Array(Self.jwtSecret.utf8)), issuer: "flashdeal",
-                                                  audience: "flashdeal-gateway", lifetime: .seconds(600))
+    static func issuer() async throws -> ShopperTokenIssuer {
+        try await ShopperTokenIssuer(key: .hs256(secret: Array(Self.jwtSecret.utf8)), issuer: "flashdeal",
+                                     audience: "flashdeal-gateway", lifetime: .seconds(600))
+    }
+
+    func traffic(gateway: Int, worker: Int) async throws {
+        let id = try await Self.seedOpenDeal("telemetry-deal", stock: 2)
+        let issuer = try await Self.issuer()
         var outcomes: [String] = []
         for shopper in 1...3 {
             outcomes += try await Self.shop(gateway, deal: id, user: "telemetry-\(shopper)-\(id.rawValue)", issuer: issuer)

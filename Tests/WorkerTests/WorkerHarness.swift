@@ -205,45 +205,12 @@ struct HarnessError: Error, CustomStringConvertible {
 }
 
 /// A worker running as its own process (`.build/debug/flashdeal-worker`), so it can be SIGKILLed.
-final class WorkerProcess {
-    let pid: pid_t
-    let logFile: String
+typealias WorkerProcess = ChildProcess
 
-    init(environment: [String: String]) throws {
-        let binary = TestStack.root + "/.build/debug/flashdeal-worker"
-        guard FileManager.default.isExecutableFile(atPath: binary) else {
-            throw HarnessError("\(binary) is missing: build first (swift build --build-tests builds it)")
-        }
-        logFile = "/tmp/flashdeal-worker-test-\(UUID().uuidString.prefix(8)).log"
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, logFile, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_adddup2(&actions, 1, 2)
-        let argv = [strdup(binary), nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            for p in argv { free(p) }
-            for p in envp { free(p) }
-        }
-        var pid: pid_t = 0
-        let chdirOK = FileManager.default.changeCurrentDirectoryPath(TestStack.root)
-        guard chdirOK else { throw HarnessError("cannot enter \(TestStack.root)") }
-        let status = posix_spawn(&pid, binary, &actions, nil, argv, envp)
-        guard status == 0 else { throw HarnessError("posix_spawn failed: \(status)") }
-        self.pid = pid
+extension ChildProcess {
+    convenience init(environment: [String: String]) throws {
+        try self.init(product: "flashdeal-worker", environment: environment)
     }
-
-    /// Sends `signal` and waits for the process to end; returns its exit code (nil when a signal ended it).
-    @discardableResult
-    func stop(_ signal: Int32) -> Int32? {
-        kill(pid, signal)
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        return status & 0x7f == 0 ? (status >> 8) & 0xff : nil
-    }
-
-    var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
 }
 
 /// Runs `.build/debug/flashdeal ARGS…` from the repository root; returns its exit status and output.

@@ -2,6 +2,8 @@ public import Admission
 public import Credentials
 public import Domain
 public import Foundation
+import Operations
+import Tracing
 public import Infrastructure
 public import Logging
 public import RateLimiting
@@ -62,10 +64,20 @@ public final class ShopperAPI: Sendable {
     /// Returns whether a `queue` policy sent the request to the waiting room.
     @discardableResult
     func checkRate(_ operation: String, deal: DealID?, _ context: CallContext) async throws(APIError) -> Bool {
+        let started = DefaultTracerClock.now
         let decision = await limiter.decide(RateLimitRequest(
             operation: operation, dealId: deal, userId: context.userId, clientIP: context.clientIP,
             headers: context.headers, labels: context.headers["x-api-key"] == nil ? [:] : ["tier": "partner"]))
         context.record(decision)
+        if let span = FlashDealTracing.start("flashdeal.rate_limit", at: started) {
+            span.attributes[FlashDealSpanAttribute.operation] = operation
+            span.attributes[FlashDealSpanAttribute.rateLimitDecision] = "\(decision.outcome)"
+            let deciding = decision.verdicts.filter { $0.result == .limited || $0.result == .queued }
+            span.attributes[FlashDealSpanAttribute.policy] = (deciding.isEmpty ? decision.verdicts : deciding)
+                .map(\.policy).joined(separator: ",")
+            if let deal { span.attributes[FlashDealSpanAttribute.dealId] = deal.rawValue }
+            span.end()
+        }
         switch decision.outcome {
         case .allowed: return false
         case .queued: return true
@@ -154,8 +166,16 @@ public final class ShopperAPI: Sendable {
     }
 
     func joinRoom(_ id: DealID, user: UserID) async throws(APIError) -> (WaitingTicket, AdmissionStatus, Bool) {
+        let span = FlashDealTracing.start("flashdeal.waiting_room.join")
+        span?.attributes[FlashDealSpanAttribute.dealId] = id.rawValue
+        defer { span?.end() }
         let outcome: JoinOutcome
-        do { outcome = try await room.join(deal: id, user: user) } catch { throw Self.unavailable("the waiting room", error) }
+        do { outcome = try await room.join(deal: id, user: user) } catch {
+            span?.attributes[FlashDealSpanAttribute.admissionDecision] = "unavailable"
+            span?.recordError(error)
+            throw Self.unavailable("the waiting room", error)
+        }
+        span?.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(outcome)
         pacer.track(id)
         switch outcome {
         case .joined(let ticket), .alreadyJoined(let ticket):
@@ -185,10 +205,16 @@ public final class ShopperAPI: Sendable {
         do { ticket = try TicketID(rawTicket) } catch { throw APIError(.badRequest, error.description) }
         try await checkRate("admission", deal: deal, context)
         pacer.track(deal)
+        let span = FlashDealTracing.start("flashdeal.waiting_room.status")
+        span?.attributes[FlashDealSpanAttribute.dealId] = deal.rawValue
+        defer { span?.end() }
         let status: AdmissionStatus
         do { status = try await room.status(ticket: ticket, deal: deal, user: user) } catch {
+            span?.attributes[FlashDealSpanAttribute.admissionDecision] = "unavailable"
+            span?.recordError(error)
             throw Self.unavailable("the waiting room", error)
         }
+        span?.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(status)
         if case .unknownTicket = status { throw APIError(.notFound, "no ticket \(ticket) for this shopper in deal \(deal)") }
         return status
     }
@@ -252,10 +278,18 @@ public final class ShopperAPI: Sendable {
         // Round trip 2: bind the pass to this order, atomically.
         let orderId = OrderID.derive(userId: user, dealId: deal, idempotencyKey: key)
         let consumption: PassConsumption
+        let passSpan = FlashDealTracing.start("flashdeal.pass.consume")
+        passSpan?.attributes[FlashDealSpanAttribute.dealId] = deal.rawValue
+        passSpan?.attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
         do {
             consumption = try await room.consume(pass: pass, order: orderId, quantity: quantity,
                                                  budget: settings.orders.redisBudget)
+            passSpan?.attributes[FlashDealSpanAttribute.admissionDecision] = "\(consumption)".prefix { $0 != "(" }.description
+            passSpan?.end()
         } catch {
+            passSpan?.attributes[FlashDealSpanAttribute.admissionDecision] = "unavailable"
+            passSpan?.recordError(error)
+            passSpan?.end()
             throw Self.unavailable("the waiting room", error)
         }
         var replayed = false
@@ -309,6 +343,25 @@ public final class ShopperAPI: Sendable {
             throw Self.publishError(error, orderId: orderId)
         }
         return order
+    }
+
+    // MARK: Span attributes
+
+    /// The waiting room's answer to a join, as `flashdeal.admission.decision`.
+    static func decision(_ outcome: JoinOutcome) -> String {
+        switch outcome {
+        case .joined: "joined"
+        case .alreadyJoined: "already_joined"
+        case .notOpenYet: "not_open"
+        case .soldOut: "sold_out"
+        case .ended: "ended"
+        case .unknownDeal: "unknown_deal"
+        }
+    }
+
+    /// A ticket's state, as `flashdeal.admission.decision` (`waiting`, `admitted`, …).
+    static func decision(_ status: AdmissionStatus) -> String {
+        "\(status)".prefix { $0 != "(" }.description
     }
 
     // MARK: Error mapping

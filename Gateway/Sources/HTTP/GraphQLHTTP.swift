@@ -8,6 +8,8 @@ import HTTPTypes
 import OrderedCollections
 import Operations
 import RateLimiting
+import ServiceContextModule
+import Tracing
 
 /// The gateway's request context: Hummingbird's core storage plus the peer address.
 public struct GatewayRequestContext: Hummingbird.RequestContext, RemoteAddressRequestContext {
@@ -44,7 +46,28 @@ struct GraphQLHTTP: Sendable {
         router.get("graphql") { request, context in await self.handle(request, context, method: .get) }
     }
 
+    /// One request, in a server span (named `mutation createOrder` once the operation is known)
+    /// that continues the caller's `traceparent` when tracing is on.
     func handle(_ request: Request, _ context: GatewayRequestContext, method: HTTPRequest.Method) async -> Response {
+        let parent = FlashDealTracing.context(traceparent: request.headers[.traceparent],
+                                              tracestate: request.headers[.tracestate])
+        guard let span = FlashDealTracing.start("\(method.rawValue) /graphql", kind: .server, context: parent) else {
+            return await handle(request, context, method: method, span: nil)
+        }
+        span.attributes["http.request.method"] = method.rawValue
+        span.attributes["http.route"] = "/graphql"
+        span.attributes["url.path"] = "/graphql"
+        let response = await ServiceContext.withValue(span.context) {
+            await handle(request, context, method: method, span: span)
+        }
+        span.attributes["http.response.status_code"] = response.status.code
+        if response.status.code >= 500 { span.setStatus(.init(code: .error)) }
+        span.end()
+        return response
+    }
+
+    func handle(_ request: Request, _ context: GatewayRequestContext, method: HTTPRequest.Method,
+                span: (any Span)?) async -> Response {
         let started = ContinuousClock.now
         let accept = request.headers[.accept]
         guard let mediaType = Self.negotiate(accept) else {
@@ -68,6 +91,14 @@ struct GraphQLHTTP: Sendable {
                 response.headers[.allow] = "POST"
                 return response
             }
+            if let span {
+                // Named by the root field, not the client's operation name: span names stay low-cardinality.
+                let type = operation.isMutation ? "mutation" : "query"
+                span.operationName = "\(type) \(operation.rootFields.joined(separator: ","))"
+                span.attributes["graphql.operation.type"] = type
+                if let name = params.operationName { span.attributes["graphql.operation.name"] = name }
+                span.attributes[FlashDealSpanAttribute.operation] = operation.rootFields.joined(separator: ",")
+            }
             let user = try await authenticator.user(authorization: request.headers[.authorization])
             let clientIP = addresses.resolve(socketAddress: context.remoteAddress?.ipAddress ?? "",
                                              forwardedFor: request.headers[.xForwardedFor])
@@ -77,7 +108,8 @@ struct GraphQLHTTP: Sendable {
             }
             let requestContext = CallContext(
                 userId: user, clientIP: clientIP, headers: headers,
-                traceparent: TraceContext.traceparent(from: request.headers[.traceparent]))
+                traceparent: span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
+                    ?? TraceContext.traceparent(from: request.headers[.traceparent]))
             let result: GraphQLResult
             do {
                 // Log lines of this request carry its trace (the one its OrderRequested carries on).
@@ -283,5 +315,6 @@ struct GraphQLHTTP: Sendable {
 
 extension HTTPField.Name {
     static let traceparent = Self("traceparent")!
+    static let tracestate = Self("tracestate")!
     static let xForwardedFor = Self("X-Forwarded-For")!
 }

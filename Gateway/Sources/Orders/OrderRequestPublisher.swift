@@ -1,7 +1,9 @@
 public import Domain
 import Foundation
 public import Infrastructure
+import Operations
 import Synchronization
+import Tracing
 
 /// Produces OrderRequested (and cancellation requests) to Kafka and waits for the broker's
 /// acknowledgement, with bounded work: past `maxInFlight` calls or `maxProducerQueue` queued
@@ -41,18 +43,36 @@ public final class OrderRequestPublisher: Sendable {
         return nil
     }
 
-    /// Produces `event` keyed by its order id with a W3C `traceparent` header.
+    /// Produces `event` keyed by its order id with a W3C `traceparent` header: the producer span's
+    /// when tracing is on (the worker's spans continue it), else `traceparent` as given.
     public func publish(_ event: DomainEvent, traceparent: String?) async throws(Refusal) {
         let admitted = inFlightCount.wrappingAdd(1, ordering: .relaxed).newValue
         defer { inFlightCount.wrappingSubtract(1, ordering: .relaxed) }
         if admitted > maxInFlight { throw .overloaded(inFlight: admitted - 1, queued: producer.queueLength) }
+        let span = FlashDealTracing.start("send \(topic)", kind: .producer)
+        defer { span?.end() }
+        if let span {
+            span.attributes["messaging.system"] = "kafka"
+            span.attributes["messaging.operation.type"] = "send"
+            span.attributes["messaging.operation.name"] = "send"
+            span.attributes["messaging.destination.name"] = topic
+            if let orderId = event.orderId {
+                span.attributes["messaging.kafka.message.key"] = orderId.rawValue
+                span.attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
+            }
+            span.attributes["messaging.message.id"] = event.eventId.rawValue
+        }
         var headers = [KafkaHeader(name: "flashdeal-event-type", value: Array(event.type.rawValue.utf8)),
                        KafkaHeader(name: "content-type", value: Array("application/json".utf8))]
-        if let traceparent { headers.append(KafkaHeader(name: "traceparent", value: Array(traceparent.utf8))) }
+        if let traceparent = span.flatMap({ FlashDealTracing.traceparent(of: $0.context) }) ?? traceparent {
+            headers.append(KafkaHeader(name: "traceparent", value: Array(traceparent.utf8)))
+        }
         do {
             try await producer.send(topic: topic, key: event.orderId.map { Array($0.rawValue.utf8) },
                                     value: [UInt8](event.jsonData()), headers: headers)
         } catch {
+            span?.recordError(error)
+            span?.setStatus(.init(code: .error))
             switch error.code {
             case .queueFull: throw .overloaded(inFlight: admitted, queued: producer.queueLength)
             case .messageTimedOut, .fatal: throw .outcomeUnknown(error.message)

@@ -5,6 +5,7 @@ import Operations
 public import Infrastructure
 public import Logging
 import ServiceLifecycle
+import Tracing
 
 /// Turns polled order-request messages into outcomes: reserve (Redis) → persist (MongoDB) →
 /// publish (Kafka) → mark published. ``process(_:)`` returns once every message's effects are
@@ -142,12 +143,24 @@ public final class OrderProcessor: Sendable {
         var reply: ReservationReply
         /// The deal is unknown to the catalog: rejected without a Redis record.
         var unknownDeal = false
+        /// The message's `process` span when tracing is on; ended once the outcome is published.
+        var span: (any Span)? = nil
+
+        /// The trace context the outcome events carry on: the process span's, else the request's.
+        var outgoingTraceparent: KafkaHeader? {
+            if let span, let value = FlashDealTracing.traceparent(of: span.context) {
+                return KafkaHeader(name: "traceparent", value: Array(value.utf8))
+            }
+            return traceparent
+        }
     }
 
     /// Reserves and persists (or, past the MongoDB budget, compensates) a run of requests.
     func decide(_ batch: [(OrderRequested, KafkaMessage)]) async throws -> Decided {
         guard !batch.isEmpty else { return Decided() }
+        let reserveStart = DefaultTracerClock.now
         let replies = try await reserveAll(batch.map(\.0))
+        let reserveEnd = DefaultTracerClock.now
         var pending: [Pending] = []
         for ((request, message), reply) in zip(batch, replies) {
             if case .decided(let outcome) = reply.result {
@@ -156,13 +169,18 @@ public final class OrderProcessor: Sendable {
             // Already persisted and published (a redelivery after a crash): nothing left to do.
             if reply.published { continue }
             pending.append(Pending(request: request, traceparent: message.header("traceparent"), reply: reply,
-                                   unknownDeal: reply.result == .noState))
+                                   unknownDeal: reply.result == .noState,
+                                   span: traceReservation(request, message, reply, batch: batch.count,
+                                                          from: reserveStart, to: reserveEnd)))
         }
         guard !pending.isEmpty else { return Decided() }
         let now = Date()
         var outcomes = pending.map { Self.outcome(of: $0, at: now) }
         let fresh = outcomes.filter { !$0.viaOutbox }.map(\.document)
-        if try await !persist(fresh) {
+        let persistStart = DefaultTracerClock.now
+        let persisted = try await persist(fresh)
+        tracePersistence(pending, outcomes, persisted: persisted, from: persistStart, to: DefaultTracerClock.now)
+        if !persisted {
             outcomes = try await compensate(pending, at: Date())
         }
         return Decided(pending: pending, outcomes: outcomes)
@@ -170,8 +188,14 @@ public final class OrderProcessor: Sendable {
 
     func publishDecided(_ decided: Decided) async throws {
         guard !decided.pending.isEmpty else { return }
+        let publishStart = DefaultTracerClock.now
         try await publish(decided.outcomes, pending: decided.pending)
+        tracePublication(decided, from: publishStart, to: DefaultTracerClock.now)
         try await markPublished(decided.pending)
+        for (p, outcome) in zip(decided.pending, decided.outcomes) {
+            p.span?.attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue
+            p.span?.end()
+        }
         let now = Date()
         for outcome in decided.outcomes {
             metrics.order(status: outcome.document.status.rawValue)
@@ -307,7 +331,7 @@ public final class OrderProcessor: Sendable {
                 try await retrying("redis") { try await self.outbox.add([document]) }
             }
             for event in outcome.events {
-                messages.append(OutgoingEvent(event: event, key: p.request.orderId.rawValue, traceparent: p.traceparent))
+                messages.append(OutgoingEvent(event: event, key: p.request.orderId.rawValue, traceparent: p.outgoingTraceparent))
             }
             if p.reply.announcedSoldOut {
                 let soldOut = DealSoldOut(
@@ -315,7 +339,7 @@ public final class OrderProcessor: Sendable {
                                      discriminator: p.request.orderId.rawValue),
                     occurredAt: Date(), dealId: p.request.dealId)
                 messages.append(OutgoingEvent(event: .dealSoldOut(soldOut), key: p.request.dealId.rawValue,
-                                              traceparent: p.traceparent))
+                                              traceparent: p.outgoingTraceparent))
                 metrics.soldOutAnnounced()
             }
         }
@@ -327,6 +351,84 @@ public final class OrderProcessor: Sendable {
         for p in pending where !p.unknownDeal { byDeal[p.request.dealId, default: []].append(p.request.orderId) }
         for (deal, ids) in byDeal {
             try await retrying("redis") { try await self.reservations.markPublished(ids, deal: deal) }
+        }
+    }
+
+    // MARK: Spans
+
+    /// Starts the message's `process` span (continuing the gateway's trace from its `traceparent`)
+    /// with its finished `flashdeal.reserve` child. Reservations run as one pipelined batch, so
+    /// every message's reserve span covers the batch's time; `flashdeal.batch.size` says how many shared it.
+    func traceReservation(_ request: OrderRequested, _ message: KafkaMessage, _ reply: ReservationReply, batch: Int,
+                          from start: DefaultTracerClock.Instant, to end: DefaultTracerClock.Instant) -> (any Span)? {
+        guard FlashDealTracing.isEnabled else { return nil }
+        let parent = FlashDealTracing.context(traceparent: message.header("traceparent")?.stringValue)
+        guard let process = FlashDealTracing.start("process \(message.topic)", kind: .consumer, context: parent, at: start)
+        else { return nil }
+        process.attributes["messaging.system"] = "kafka"
+        process.attributes["messaging.operation.type"] = "process"
+        process.attributes["messaging.operation.name"] = "process"
+        process.attributes["messaging.destination.name"] = message.topic
+        process.attributes["messaging.destination.partition.id"] = String(message.partition)
+        process.attributes["messaging.kafka.offset"] = Int(message.offset)
+        process.attributes["messaging.kafka.message.key"] = request.orderId.rawValue
+        process.attributes["messaging.consumer.group.name"] = settings.groupID
+        process.attributes["messaging.message.id"] = request.eventId.rawValue
+        process.attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
+        process.attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
+        if let reserve = FlashDealTracing.start("flashdeal.reserve", context: process.context, at: start) {
+            reserve.attributes["db.system.name"] = "redis"
+            reserve.attributes["db.operation.name"] = "FCALL"
+            reserve.attributes["db.stored_procedure.name"] = ReservationFunctions.reserve
+            reserve.attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
+            reserve.attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
+            reserve.attributes[FlashDealSpanAttribute.batchSize] = batch
+            reserve.attributes[FlashDealSpanAttribute.reservationResult] = switch reply.result {
+            case .decided(let outcome): outcome.rawValue
+            case .noState: "NO_STATE"
+            }
+            if reply.replay { reserve.attributes["flashdeal.reservation.replay"] = true }
+            reserve.end(at: end)
+        }
+        return process
+    }
+
+    /// The `flashdeal.persist` child of each message's span: one `insertMany` for the batch.
+    func tracePersistence(_ pending: [Pending], _ outcomes: [Outcome], persisted: Bool,
+                          from start: DefaultTracerClock.Instant, to end: DefaultTracerClock.Instant) {
+        guard FlashDealTracing.isEnabled else { return }
+        let inserted = outcomes.filter { !$0.viaOutbox }.count
+        for (p, outcome) in zip(pending, outcomes) where !outcome.viaOutbox {
+            guard let parent = p.span,
+                  let span = FlashDealTracing.start("flashdeal.persist", context: parent.context, at: start) else { continue }
+            span.attributes["db.system.name"] = "mongodb"
+            span.attributes["db.operation.name"] = "insertMany"
+            span.attributes["db.collection.name"] = OrderStore.collectionName
+            span.attributes["db.operation.batch.size"] = inserted
+            span.attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
+            span.attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue
+            if !persisted {
+                span.attributes[FlashDealSpanAttribute.errorCode] = Self.compensationReason
+                span.setStatus(.init(code: .error, message: "MongoDB unavailable past the retry budget; compensated"))
+            }
+            span.end(at: end)
+        }
+    }
+
+    /// The `send` child of each message's span: its outcome events, produced and acknowledged.
+    func tracePublication(_ decided: Decided, from start: DefaultTracerClock.Instant, to end: DefaultTracerClock.Instant) {
+        guard FlashDealTracing.isEnabled else { return }
+        for (p, outcome) in zip(decided.pending, decided.outcomes) {
+            guard let parent = p.span,
+                  let span = FlashDealTracing.start("send \(settings.topics.events)", kind: .producer,
+                                                    context: parent.context, at: start) else { continue }
+            span.attributes["messaging.system"] = "kafka"
+            span.attributes["messaging.operation.type"] = "send"
+            span.attributes["messaging.operation.name"] = "send"
+            span.attributes["messaging.destination.name"] = settings.topics.events
+            span.attributes["messaging.batch.message_count"] = outcome.events.count
+            span.attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
+            span.end(at: end)
         }
     }
 
