@@ -44,7 +44,9 @@ def main():
             verdict = "met" if ok else f"NOT met ({stat.replace('p(', 'p').replace(')', '')} {value:,.1f} ms)"
         print(f"| {rate:,} | {achieved:,.0f} | {d.get('med', 0):.2f} | {d.get('p(95)', 0):.2f} | {d.get('p(99)', 0):.2f} | "
               f"{d.get('p(99.9)', 0):.2f} | {errors:,.0f} | {error_rate:.2%} | {business:,.0f} | {dropped:,.0f} | "
-              f"{'PASS' if verify == '0' else 'FAIL'} | {judged} | {verdict} | {achieved / a.livez:.1%} |")
+              f"{'PASS' if verify == '0' else 'FAIL'} | {judged} | {verdict} | {(f"{achieved / a.livez:.1%}" if a.livez else "—")} |")
+    if not a.livez:
+        return
     print()
     print(f"Ceilings measured in the same run: `GET /livez` {a.livez:,.0f} req/s (wrk, 32 connections); "
           f"the reserve function {a.reserve:,.0f} calls/s (redis-benchmark, pipelined).")
