@@ -17,6 +17,9 @@ import json
 import math
 import os
 import re
+import time
+import urllib.parse
+import urllib.request
 from collections import Counter, defaultdict
 from datetime import datetime, timezone
 
@@ -336,6 +339,8 @@ def main():
     ap.add_argument("--html", help="also write this self-contained HTML report with plots")
     ap.add_argument("--gateway-metrics", help="the gateway's /metrics at the end (when there are no samples)")
     ap.add_argument("--worker-metrics", help="the worker's /metrics at the end (when there are no samples)")
+    ap.add_argument("--prometheus", help="the run's Prometheus (base URL): a few figures are read back from it")
+    ap.add_argument("--prometheus-since", type=float, help="when Prometheus started scraping (Unix seconds)")
     a = ap.parse_args()
     metrics = json.load(open(a.k6))["metrics"]
     verify = open(a.verify).read().rstrip()
@@ -344,11 +349,54 @@ def main():
     samples = load_samples(a.samples, t0)
     requests = load_requests(a.k6_csv, t0)
     r = compute(metrics, verify, deal, samples, requests, a)
+    r["prometheus"] = read_back(a.prometheus, a.prometheus_since) if a.prometheus else None
     text = markdown(r, a)
     open(a.markdown, "w").write(text + "\n")
     if a.html:
         open(a.html, "w").write(render_html(r))
     print(text)
+
+
+# Figures read back from the run's Prometheus: (label, PromQL with {w} = the run's window, scale, unit).
+PROMETHEUS_FIGURES = [
+    ("targets up (gateway, worker)", "count(up == 1)", 1, ""),
+    ("peak GraphQL operations/s (5 s rate)", "max_over_time(sum(rate(flashdeal_gateway_operations_total[5s]))[{w}:1s])", 1, "/s"),
+    ("createOrder p99 over the run (gateway histogram)",
+     'histogram_quantile(0.99, sum by (le) (increase(flashdeal_gateway_operation_duration_seconds_bucket{{operation="createOrder"}}[{w}])))',
+     1000, " ms"),
+    ("accept → outcome p99 (worker histogram)",
+     "histogram_quantile(0.99, sum by (le) (increase(flashdeal_worker_accept_to_outcome_seconds_bucket[{w}])))", 1000, " ms"),
+    ("orders confirmed (worker counter)", 'sum(flashdeal_worker_orders_total{{status="CONFIRMED"}})', 1, ""),
+    ("orders rejected (worker counter)", 'sum(flashdeal_worker_orders_total{{status="REJECTED"}})', 1, ""),
+    ("peak waiting-room depth", "max_over_time(sum(flashdeal_waitingroom_waiting)[{w}:1s])", 1, ""),
+    ("peak consumer lag (recording rule topic:…:sum)", "max(max_over_time(topic:flashdeal_kafka_consumer_lag_messages:sum[{w}]))", 1, " messages"),
+    ("availability errors, last 5 min (SLO recording rule)", "max(slo:flashdeal_availability_errors:ratio_rate5m)", 100, " %"),
+]
+
+
+def read_back(base, since):
+    """Evaluates PROMETHEUS_FIGURES at the end of the run; None values when Prometheus cannot answer."""
+    window = f"{max(10, int(time.time() - (since or time.time())) + 1)}s"
+    out = []
+    for label, query, scale, unit in PROMETHEUS_FIGURES:
+        expr = query.format(w=window)
+        try:
+            url = f"{base}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+            reply = json.load(urllib.request.urlopen(url, timeout=10))
+            result = reply["data"]["result"]
+            v = float(result[0]["value"][1]) * scale if result else None
+            out.append((label, None if v is None or v != v else v, unit, expr))
+        except Exception as error:  # noqa: BLE001 - reported as "no answer" with the reason
+            out.append((label, None, f" (no answer: {error})", expr))
+    return out
+
+
+def prometheus_rows(r):
+    rows = []
+    for label, v, unit, expr in r["prometheus"] or []:
+        shown = "—" + unit if v is None else (f"{v:,.1f}" if abs(v) < 100 and v != int(v) else f"{v:,.0f}") + unit
+        rows.append((label, shown, expr))
+    return rows
 
 
 def compute(metrics, verify, deal, samples, requests, a):
@@ -591,6 +639,12 @@ def markdown(r, a):
         width = max(len(label) for label, _, _ in sp)
         lines += [f"{label.ljust(width)}  {bars}  {rng}" for label, bars, rng in sp]
         lines += ["```"]
+    if r["prometheus"] is not None:
+        lines += ["", "## Read back from Prometheus", "",
+                  "The run's Prometheus scraped the gateway and the worker every second, with the project's "
+                  "recording rules; these figures are its answers at the end of the run.", "",
+                  "| figure | value | PromQL |", "|---|---:|---|"]
+        lines += [f"| {k} | {v} | `{q}` |" for k, v, q in prometheus_rows(r)]
     lines += ["", "## Shoppers", ""]
     shoppers = sum(r["outcomes"].values())
     lines.append(f"- journeys finished: {shoppers}; HTTP requests: {r['http_reqs']}; "
@@ -712,6 +766,13 @@ def render_html(r):
         out.append(svg_chart("requests per second by operation", x_range=xr, markers=markers, y_label="requests/s",
                              lines=[(op, PALETTE[i], [(s + 0.5, c) for s, c in sorted(r["reqs_per_s"][op].items())])
                                     for i, op in enumerate(OPERATIONS) if op in r["reqs_per_s"]]))
+    if r["prometheus"] is not None:
+        out.append("<h2>Read back from Prometheus</h2><p class=\"note\">The run's Prometheus scraped the gateway and "
+                   "the worker every second, with the project's recording rules; its answers at the end of the run.</p>"
+                   "<table><tr><th>figure</th><th>value</th><th>PromQL</th></tr>")
+        for k, v, q in prometheus_rows(r):
+            out.append(f"<tr><td>{e(k)}</td><td>{e(v)}</td><td style=\"text-align:left\"><code>{e(q)}</code></td></tr>")
+        out.append("</table>")
     out.append("<h2>Shoppers</h2><table><tr><th>journey outcome</th><th>shoppers</th></tr>")
     for k in sorted(r["outcomes"], key=lambda k: -r["outcomes"][k]):
         out.append(f"<tr><td>{e(k)}</td><td>{r['outcomes'][k]:,}</td></tr>")

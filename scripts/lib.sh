@@ -5,6 +5,8 @@ STACK_DIR="${FLASHDEAL_STACK_DIR:-$ROOT/.stack}"
 VENV="$DEPS/venv"
 # promtool (Prometheus 2.42), unpacked by scripts/setup; FLASHDEAL_PROMTOOL overrides it.
 PROMTOOL="${FLASHDEAL_PROMTOOL:-$DEPS/prometheus/bin/promtool}"
+# Prometheus itself (same package): `make demo` runs one to scrape the gateway and the worker.
+PROMETHEUS="${FLASHDEAL_PROMETHEUS:-$DEPS/prometheus/bin/prometheus}"
 ENDPOINTS_FILE="$STACK_DIR/endpoints.env"
 
 # Loopback ports of the local stack (non-default, so a developer's own servers do not collide).
