@@ -17,13 +17,17 @@ public import Tracing
 /// |---|---|---|
 /// | `OTEL_EXPORTER_OTLP_ENDPOINT` / `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT` | collector; setting one turns tracing on | unset (off) |
 /// | `OTEL_EXPORTER_OTLP_PROTOCOL` | `http/protobuf` or `http/json` | `http/protobuf` |
-/// | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | e.g. `parentbased_traceidratio` and `0.1` | `parentbased_always_on` |
+/// | `OTEL_TRACES_SAMPLER`, `OTEL_TRACES_SAMPLER_ARG` | e.g. `parentbased_always_on` to keep every trace | `parentbased_traceidratio`, 0.1 |
 /// | `OTEL_BSP_SCHEDULE_DELAY`, `OTEL_BSP_MAX_QUEUE_SIZE`, `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` | batching of exports | 5000 ms, 2048, 512 |
 /// | `OTEL_SERVICE_NAME`, `OTEL_RESOURCE_ATTRIBUTES` | resource | `flashdeal-gateway` / `flashdeal-worker` |
 /// | `OTEL_SDK_DISABLED` | `true` turns tracing off even with an endpoint | `false` |
 public enum FlashDealTracing {
     private static let enabled = Atomic<Bool>(false)
     private static let exporter = Mutex<(any Service)?>(nil)
+
+    /// The head sampler's ratio when `OTEL_TRACES_SAMPLER` is not set (parent-based: a caller's
+    /// sampling decision is followed).
+    public static let defaultSampleRatio = 0.1
 
     /// Whether spans are being recorded in this process.
     public static var isEnabled: Bool { enabled.load(ordering: .relaxed) }
@@ -41,6 +45,11 @@ public enum FlashDealTracing {
         var configuration = OTel.Configuration.default
         configuration.serviceName = serviceName
         configuration.resourceAttributes["service.version"] = version
+        // One trace in ten unless the environment says otherwise: at flash-sale rates, recording every
+        // trace costs a quarter of the throughput (docs/benchmarks.md, telemetry overhead).
+        if let tenth = OTel.Configuration.TracesConfiguration.SamplerConfiguration.parentBasedTraceIDRatio(ratio: defaultSampleRatio) {
+            configuration.traces.sampler = tenth
+        }
         configuration.logs.enabled = false
         configuration.metrics.enabled = false
         configuration.diagnosticLogger = .custom(Logger(label: "flashdeal.tracing"))

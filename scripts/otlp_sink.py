@@ -4,8 +4,9 @@ the collector stand-in of the telemetry overhead benchmark (scripts/bench-steps 
 
     otlp_sink.py --port 4318 --stats stats.json
 
-Spans are counted in OTLP/JSON bodies (occurrences of the "spanId" key); protobuf bodies are
-counted as requests and bytes only. The stats file (requests, bytes, spans, the sink's own CPU
+Spans are counted in both encodings: OTLP/protobuf bodies by walking the message
+(ExportTraceServiceRequest → resource_spans → scope_spans → spans), OTLP/JSON bodies by their
+"spanId" keys. The stats file (requests, bytes, spans, the sink's own CPU
 seconds) is rewritten every second and on SIGTERM.
 """
 import argparse
@@ -17,6 +18,49 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 stats = {"requests": 0, "bytes": 0, "spans": 0}
+
+
+def fields(buf, start=0, end=None):
+    """(field number, wire type, value or (offset, length)) of one protobuf message."""
+    i, end = start, len(buf) if end is None else end
+    while i < end:
+        tag, i = varint(buf, i)
+        number, wire = tag >> 3, tag & 7
+        if wire == 0:
+            _, i = varint(buf, i)
+        elif wire == 1:
+            i += 8
+        elif wire == 5:
+            i += 4
+        elif wire == 2:
+            length, i = varint(buf, i)
+            yield number, (i, length)
+            i += length
+        else:
+            raise ValueError(f"wire type {wire}")
+
+
+def varint(buf, i):
+    shift = value = 0
+    while True:
+        b = buf[i]
+        i += 1
+        value |= (b & 0x7F) << shift
+        if b < 0x80:
+            return value, i
+        shift += 7
+
+
+def protobuf_spans(body):
+    count = 0
+    for n1, (o1, l1) in fields(body):
+        if n1 != 1:
+            continue
+        for n2, (o2, l2) in fields(body, o1, o1 + l1):
+            if n2 != 2:
+                continue
+            count += sum(1 for n3, _ in fields(body, o2, o2 + l2) if n3 == 2)
+    return count
 lock = threading.Lock()
 
 
@@ -30,6 +74,8 @@ class Handler(BaseHTTPRequestHandler):
             stats["bytes"] += len(body)
             if self.headers.get("Content-Type", "").startswith("application/json"):
                 stats["spans"] += body.count(b'"spanId"')
+            else:
+                stats["spans"] += protobuf_spans(body)
         reply = b"{}"
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

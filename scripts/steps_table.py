@@ -42,9 +42,10 @@ def main():
             ok = value <= ms and error_rate <= (budget if budget is not None else 0.005) and dropped <= 0.005 * rate * seconds
             judged = f"{name}: {stat.replace('p(', 'p').replace(')', '')} ≤ {ms} ms" + (f", errors ≤ {budget:.1%}" if budget else "")
             verdict = "met" if ok else f"NOT met ({stat.replace('p(', 'p').replace(')', '')} {value:,.1f} ms)"
+        ratio = f"{achieved / a.livez:.1%}" if a.livez else "—"
         print(f"| {rate:,} | {achieved:,.0f} | {d.get('med', 0):.2f} | {d.get('p(95)', 0):.2f} | {d.get('p(99)', 0):.2f} | "
               f"{d.get('p(99.9)', 0):.2f} | {errors:,.0f} | {error_rate:.2%} | {business:,.0f} | {dropped:,.0f} | "
-              f"{'PASS' if verify == '0' else 'FAIL'} | {judged} | {verdict} | {(f"{achieved / a.livez:.1%}" if a.livez else "—")} |")
+              f"{'PASS' if verify == '0' else 'FAIL'} | {judged} | {verdict} | {ratio} |")
     if not a.livez:
         return
     print()

@@ -48,6 +48,7 @@ struct TracingTests {
         environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(collector.port)"
         environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/json"
         environment["OTEL_BSP_SCHEDULE_DELAY"] = "100"
+        environment["OTEL_TRACES_SAMPLER"] = "parentbased_always_on"  // the default keeps one in ten
         environment["OTEL_SERVICE_NAME"] = nil
 
         let worker = try ChildProcess(product: "flashdeal-worker", environment: environment)

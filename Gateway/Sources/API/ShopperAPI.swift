@@ -70,12 +70,16 @@ public final class ShopperAPI: Sendable {
             headers: context.headers, labels: context.headers["x-api-key"] == nil ? [:] : ["tier": "partner"]))
         context.record(decision)
         if let span = FlashDealTracing.start("flashdeal.rate_limit", at: started) {
-            span.attributes[FlashDealSpanAttribute.operation] = operation
-            span.attributes[FlashDealSpanAttribute.rateLimitDecision] = "\(decision.outcome)"
-            let deciding = decision.verdicts.filter { $0.result == .limited || $0.result == .queued }
-            span.attributes[FlashDealSpanAttribute.policy] = (deciding.isEmpty ? decision.verdicts : deciding)
-                .map(\.policy).joined(separator: ",")
-            if let deal { span.attributes[FlashDealSpanAttribute.dealId] = deal.rawValue }
+            if span.isRecording {
+                let deciding = decision.verdicts.filter { $0.result == .limited || $0.result == .queued }
+                span.updateAttributes { attributes in
+                    attributes[FlashDealSpanAttribute.operation] = operation
+                    attributes[FlashDealSpanAttribute.rateLimitDecision] = "\(decision.outcome)"
+                    attributes[FlashDealSpanAttribute.policy] = (deciding.isEmpty ? decision.verdicts : deciding)
+                        .map(\.policy).joined(separator: ",")
+                    if let deal { attributes[FlashDealSpanAttribute.dealId] = deal.rawValue }
+                }
+            }
             span.end()
         }
         switch decision.outcome {
@@ -175,7 +179,7 @@ public final class ShopperAPI: Sendable {
             span?.recordError(error)
             throw Self.unavailable("the waiting room", error)
         }
-        span?.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(outcome)
+        if let span, span.isRecording { span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(outcome) }
         pacer.track(id)
         switch outcome {
         case .joined(let ticket), .alreadyJoined(let ticket):
@@ -214,7 +218,7 @@ public final class ShopperAPI: Sendable {
             span?.recordError(error)
             throw Self.unavailable("the waiting room", error)
         }
-        span?.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(status)
+        if let span, span.isRecording { span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(status) }
         if case .unknownTicket = status { throw APIError(.notFound, "no ticket \(ticket) for this shopper in deal \(deal)") }
         return status
     }
@@ -279,12 +283,16 @@ public final class ShopperAPI: Sendable {
         let orderId = OrderID.derive(userId: user, dealId: deal, idempotencyKey: key)
         let consumption: PassConsumption
         let passSpan = FlashDealTracing.start("flashdeal.pass.consume")
-        passSpan?.attributes[FlashDealSpanAttribute.dealId] = deal.rawValue
-        passSpan?.attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
         do {
             consumption = try await room.consume(pass: pass, order: orderId, quantity: quantity,
                                                  budget: settings.orders.redisBudget)
-            passSpan?.attributes[FlashDealSpanAttribute.admissionDecision] = "\(consumption)".prefix { $0 != "(" }.description
+            if let passSpan, passSpan.isRecording {
+                passSpan.updateAttributes { attributes in
+                    attributes[FlashDealSpanAttribute.dealId] = deal.rawValue
+                    attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
+                    attributes[FlashDealSpanAttribute.admissionDecision] = "\(consumption)".prefix { $0 != "(" }.description
+                }
+            }
             passSpan?.end()
         } catch {
             passSpan?.attributes[FlashDealSpanAttribute.admissionDecision] = "unavailable"

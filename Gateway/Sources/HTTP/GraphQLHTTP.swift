@@ -54,14 +54,18 @@ struct GraphQLHTTP: Sendable {
         guard let span = FlashDealTracing.start("\(method.rawValue) /graphql", kind: .server, context: parent) else {
             return await handle(request, context, method: method, span: nil)
         }
-        span.attributes["http.request.method"] = method.rawValue
-        span.attributes["http.route"] = "/graphql"
-        span.attributes["url.path"] = "/graphql"
         let response = await ServiceContext.withValue(span.context) {
             await handle(request, context, method: method, span: span)
         }
-        span.attributes["http.response.status_code"] = response.status.code
-        if response.status.code >= 500 { span.setStatus(.init(code: .error)) }
+        if span.isRecording {
+            span.updateAttributes { attributes in
+                attributes["http.request.method"] = method.rawValue
+                attributes["http.route"] = "/graphql"
+                attributes["url.path"] = "/graphql"
+                attributes["http.response.status_code"] = response.status.code
+            }
+            if response.status.code >= 500 { span.setStatus(.init(code: .error)) }
+        }
         span.end()
         return response
     }
@@ -91,13 +95,16 @@ struct GraphQLHTTP: Sendable {
                 response.headers[.allow] = "POST"
                 return response
             }
-            if let span {
+            if let span, span.isRecording {
                 // Named by the root field, not the client's operation name: span names stay low-cardinality.
                 let type = operation.isMutation ? "mutation" : "query"
-                span.operationName = "\(type) \(operation.rootFields.joined(separator: ","))"
-                span.attributes["graphql.operation.type"] = type
-                if let name = params.operationName { span.attributes["graphql.operation.name"] = name }
-                span.attributes[FlashDealSpanAttribute.operation] = operation.rootFields.joined(separator: ",")
+                let roots = operation.rootFields.joined(separator: ",")
+                span.operationName = "\(type) \(roots)"
+                span.updateAttributes { attributes in
+                    attributes["graphql.operation.type"] = type
+                    if let name = params.operationName { attributes["graphql.operation.name"] = name }
+                    attributes[FlashDealSpanAttribute.operation] = roots
+                }
             }
             let user = try await authenticator.user(authorization: request.headers[.authorization])
             let clientIP = addresses.resolve(socketAddress: context.remoteAddress?.ipAddress ?? "",

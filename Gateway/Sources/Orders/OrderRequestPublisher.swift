@@ -51,16 +51,18 @@ public final class OrderRequestPublisher: Sendable {
         if admitted > maxInFlight { throw .overloaded(inFlight: admitted - 1, queued: producer.queueLength) }
         let span = FlashDealTracing.start("send \(topic)", kind: .producer)
         defer { span?.end() }
-        if let span {
-            span.attributes["messaging.system"] = "kafka"
-            span.attributes["messaging.operation.type"] = "send"
-            span.attributes["messaging.operation.name"] = "send"
-            span.attributes["messaging.destination.name"] = topic
-            if let orderId = event.orderId {
-                span.attributes["messaging.kafka.message.key"] = orderId.rawValue
-                span.attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
+        if let span, span.isRecording {
+            span.updateAttributes { attributes in
+                attributes["messaging.system"] = "kafka"
+                attributes["messaging.operation.type"] = "send"
+                attributes["messaging.operation.name"] = "send"
+                attributes["messaging.destination.name"] = topic
+                if let orderId = event.orderId {
+                    attributes["messaging.kafka.message.key"] = orderId.rawValue
+                    attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
+                }
+                attributes["messaging.message.id"] = event.eventId.rawValue
             }
-            span.attributes["messaging.message.id"] = event.eventId.rawValue
         }
         var headers = [KafkaHeader(name: "flashdeal-event-type", value: Array(event.type.rawValue.utf8)),
                        KafkaHeader(name: "content-type", value: Array("application/json".utf8))]

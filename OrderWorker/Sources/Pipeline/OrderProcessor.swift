@@ -193,8 +193,9 @@ public final class OrderProcessor: Sendable {
         tracePublication(decided, from: publishStart, to: DefaultTracerClock.now)
         try await markPublished(decided.pending)
         for (p, outcome) in zip(decided.pending, decided.outcomes) {
-            p.span?.attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue
-            p.span?.end()
+            guard let span = p.span else { continue }
+            if span.isRecording { span.attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue }
+            span.end()
         }
         let now = Date()
         for outcome in decided.outcomes {
@@ -365,29 +366,36 @@ public final class OrderProcessor: Sendable {
         let parent = FlashDealTracing.context(traceparent: message.header("traceparent")?.stringValue)
         guard let process = FlashDealTracing.start("process \(message.topic)", kind: .consumer, context: parent, at: start)
         else { return nil }
-        process.attributes["messaging.system"] = "kafka"
-        process.attributes["messaging.operation.type"] = "process"
-        process.attributes["messaging.operation.name"] = "process"
-        process.attributes["messaging.destination.name"] = message.topic
-        process.attributes["messaging.destination.partition.id"] = String(message.partition)
-        process.attributes["messaging.kafka.offset"] = Int(message.offset)
-        process.attributes["messaging.kafka.message.key"] = request.orderId.rawValue
-        process.attributes["messaging.consumer.group.name"] = settings.groupID
-        process.attributes["messaging.message.id"] = request.eventId.rawValue
-        process.attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
-        process.attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
+        // Not sampled: the span only carries the context on (to the outcome events); no children.
+        guard process.isRecording else { return process }
+        let group = settings.groupID
+        process.updateAttributes { attributes in
+            attributes["messaging.system"] = "kafka"
+            attributes["messaging.operation.type"] = "process"
+            attributes["messaging.operation.name"] = "process"
+            attributes["messaging.destination.name"] = message.topic
+            attributes["messaging.destination.partition.id"] = String(message.partition)
+            attributes["messaging.kafka.offset"] = Int(message.offset)
+            attributes["messaging.kafka.message.key"] = request.orderId.rawValue
+            attributes["messaging.consumer.group.name"] = group
+            attributes["messaging.message.id"] = request.eventId.rawValue
+            attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
+            attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
+        }
         if let reserve = FlashDealTracing.start("flashdeal.reserve", context: process.context, at: start) {
-            reserve.attributes["db.system.name"] = "redis"
-            reserve.attributes["db.operation.name"] = "FCALL"
-            reserve.attributes["db.stored_procedure.name"] = ReservationFunctions.reserve
-            reserve.attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
-            reserve.attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
-            reserve.attributes[FlashDealSpanAttribute.batchSize] = batch
-            reserve.attributes[FlashDealSpanAttribute.reservationResult] = switch reply.result {
-            case .decided(let outcome): outcome.rawValue
-            case .noState: "NO_STATE"
+            reserve.updateAttributes { attributes in
+                attributes["db.system.name"] = "redis"
+                attributes["db.operation.name"] = "FCALL"
+                attributes["db.stored_procedure.name"] = ReservationFunctions.reserve
+                attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
+                attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
+                attributes[FlashDealSpanAttribute.batchSize] = batch
+                attributes[FlashDealSpanAttribute.reservationResult] = switch reply.result {
+                case .decided(let outcome): outcome.rawValue
+                case .noState: "NO_STATE"
+                }
+                if reply.replay { attributes["flashdeal.reservation.replay"] = true }
             }
-            if reply.replay { reserve.attributes["flashdeal.reservation.replay"] = true }
             reserve.end(at: end)
         }
         return process
@@ -399,16 +407,18 @@ public final class OrderProcessor: Sendable {
         guard FlashDealTracing.isEnabled else { return }
         let inserted = outcomes.filter { !$0.viaOutbox }.count
         for (p, outcome) in zip(pending, outcomes) where !outcome.viaOutbox {
-            guard let parent = p.span,
+            guard let parent = p.span, parent.isRecording,
                   let span = FlashDealTracing.start("flashdeal.persist", context: parent.context, at: start) else { continue }
-            span.attributes["db.system.name"] = "mongodb"
-            span.attributes["db.operation.name"] = "insertMany"
-            span.attributes["db.collection.name"] = OrderStore.collectionName
-            span.attributes["db.operation.batch.size"] = inserted
-            span.attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
-            span.attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue
+            span.updateAttributes { attributes in
+                attributes["db.system.name"] = "mongodb"
+                attributes["db.operation.name"] = "insertMany"
+                attributes["db.collection.name"] = OrderStore.collectionName
+                attributes["db.operation.batch.size"] = inserted
+                attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
+                attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue
+                if !persisted { attributes[FlashDealSpanAttribute.errorCode] = Self.compensationReason }
+            }
             if !persisted {
-                span.attributes[FlashDealSpanAttribute.errorCode] = Self.compensationReason
                 span.setStatus(.init(code: .error, message: "MongoDB unavailable past the retry budget; compensated"))
             }
             span.end(at: end)
@@ -419,15 +429,18 @@ public final class OrderProcessor: Sendable {
     func tracePublication(_ decided: Decided, from start: DefaultTracerClock.Instant, to end: DefaultTracerClock.Instant) {
         guard FlashDealTracing.isEnabled else { return }
         for (p, outcome) in zip(decided.pending, decided.outcomes) {
-            guard let parent = p.span,
+            guard let parent = p.span, parent.isRecording,
                   let span = FlashDealTracing.start("send \(settings.topics.events)", kind: .producer,
                                                     context: parent.context, at: start) else { continue }
-            span.attributes["messaging.system"] = "kafka"
-            span.attributes["messaging.operation.type"] = "send"
-            span.attributes["messaging.operation.name"] = "send"
-            span.attributes["messaging.destination.name"] = settings.topics.events
-            span.attributes["messaging.batch.message_count"] = outcome.events.count
-            span.attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
+            let topic = settings.topics.events
+            span.updateAttributes { attributes in
+                attributes["messaging.system"] = "kafka"
+                attributes["messaging.operation.type"] = "send"
+                attributes["messaging.operation.name"] = "send"
+                attributes["messaging.destination.name"] = topic
+                attributes["messaging.batch.message_count"] = outcome.events.count
+                attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
+            }
             span.end(at: end)
         }
     }
