@@ -112,6 +112,8 @@ public enum FlashDealSpanAttribute {
     public static let rateLimitDecision = "flashdeal.rate_limit.decision"
     public static let policy = "flashdeal.rate_limit.policy"
     public static let reservationResult = "flashdeal.reservation.result"
+    public static let releaseResult = "flashdeal.release.result"
+    public static let releaseReason = "flashdeal.release.reason"
     public static let orderStatus = "flashdeal.order.status"
     public static let errorCode = "flashdeal.error.code"
     public static let batchSize = "flashdeal.batch.size"

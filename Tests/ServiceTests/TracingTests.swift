@@ -65,7 +65,8 @@ struct TracingTests {
         // A shopper's whole journey: join → admitted → createOrder → confirmed by the worker.
         let deal = try await LiveMetricsTests.seedOpenDeal("tracing-deal", stock: 1)
         let issuer = try await LiveMetricsTests.issuer()
-        let outcome = try await LiveMetricsTests.shop(gatewayPort, deal: deal, user: "tracing-\(deal.rawValue)", issuer: issuer)
+        let shopper = "tracing-\(deal.rawValue)"
+        let outcome = try await LiveMetricsTests.shop(gatewayPort, deal: deal, user: shopper, issuer: issuer)
         #expect(outcome == ["CONFIRMED"])
 
         // A caller's own trace context is continued, not replaced.
@@ -136,6 +137,31 @@ struct TracingTests {
         #expect(persist.attributes["db.operation.name"] == "insertMany")
         #expect(persist.attributes["flashdeal.order.status"] == "CONFIRMED")
         #expect(publish.attributes["messaging.destination.name"] == events)
+
+        // The stock path: the shopper cancels; the worker's release is in the cancellation's trace.
+        let shopperToken = try await issuer.issue(for: try UserID(shopper), at: Date())
+        let cancelled = try await LiveMetricsTests.graphQL(gatewayPort, "mutation X($id: ID!) { cancelOrder(orderId: $id) { id } }",
+                                                           ["id": orderId], token: shopperToken)
+        #expect(cancelled["errors"] == nil, "\(cancelled)")
+        let cancellation = try await eventually(timeout: .seconds(30)) {
+            let spans = collector.spans
+            let server = try need(spans.first { $0.name == "mutation cancelOrder" }, "no cancelOrder span yet")
+            let trace = spans.filter { $0.traceId == server.traceId }
+            guard trace.contains(where: { $0.name == "flashdeal.release" }) else {
+                throw NotYet(message: "the cancellation's trace has no release span yet: \(trace.map(\.name))")
+            }
+            return trace
+        }
+        let cancelServer = try #require(cancellation.first { $0.name == "mutation cancelOrder" })
+        let cancelSend = try #require(cancellation.first { $0.name == "send \(requests)" })
+        let cancelProcess = try #require(cancellation.first { $0.name == "process \(requests)" })
+        let release = try #require(cancellation.first { $0.name == "flashdeal.release" })
+        #expect(cancelSend.parentSpanId == cancelServer.spanId && cancelProcess.parentSpanId == cancelSend.spanId)
+        #expect(release.parentSpanId == cancelProcess.spanId && release.service == "flashdeal-worker")
+        #expect(cancelProcess.attributes["flashdeal.order.id"] == orderId)
+        #expect(release.attributes["flashdeal.release.result"] == "RELEASED")
+        #expect(release.attributes["flashdeal.release.reason"] == "CANCELLED")
+        #expect(release.attributes["db.stored_procedure.name"] == "flashdeal_ord_release")
 
         // The waiting room's spans are there too, and the caller's trace was continued.
         try await eventually(timeout: .seconds(10)) {

@@ -83,9 +83,20 @@ public final class OrderProcessor: Sendable {
                 // Requests before the cancellation come first: it may cancel one of them.
                 try await publishDecided(try await decide(requests))
                 requests = []
-                let traceparent = message.header("traceparent")
-                try await LogTrace.$traceparent.withValue(traceparent?.stringValue) {
-                    try await cancel(cancellation, traceparent: traceparent)
+                // The stock path in the trace: process → flashdeal.release, the event carrying it on.
+                let span = startProcessSpan(message, orderId: cancellation.orderId, dealId: cancellation.dealId,
+                                            eventId: cancellation.eventId, at: DefaultTracerClock.now)
+                let traceparent = span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
+                    .map { KafkaHeader(name: "traceparent", value: $0) } ?? message.header("traceparent")
+                do {
+                    try await LogTrace.$traceparent.withValue(traceparent?.stringValue) {
+                        try await cancel(cancellation, traceparent: traceparent, span: span)
+                    }
+                    span?.end()
+                } catch {
+                    span?.recordError(error)
+                    span?.end()
+                    throw error
                 }
             case .poison(let reason, let message):
                 metrics.message(kind: "poison")
@@ -362,26 +373,10 @@ public final class OrderProcessor: Sendable {
     /// every message's reserve span covers the batch's time; `flashdeal.batch.size` says how many shared it.
     func traceReservation(_ request: OrderRequested, _ message: KafkaMessage, _ reply: ReservationReply, batch: Int,
                           from start: DefaultTracerClock.Instant, to end: DefaultTracerClock.Instant) -> (any Span)? {
-        guard FlashDealTracing.isEnabled else { return nil }
-        let parent = FlashDealTracing.context(traceparent: message.header("traceparent")?.stringValue)
-        guard let process = FlashDealTracing.start("process \(message.topic)", kind: .consumer, context: parent, at: start)
-        else { return nil }
+        guard let process = startProcessSpan(message, orderId: request.orderId, dealId: request.dealId,
+                                             eventId: request.eventId, at: start) else { return nil }
         // Not sampled: the span only carries the context on (to the outcome events); no children.
         guard process.isRecording else { return process }
-        let group = settings.groupID
-        process.updateAttributes { attributes in
-            attributes["messaging.system"] = "kafka"
-            attributes["messaging.operation.type"] = "process"
-            attributes["messaging.operation.name"] = "process"
-            attributes["messaging.destination.name"] = message.topic
-            attributes["messaging.destination.partition.id"] = String(message.partition)
-            attributes["messaging.kafka.offset"] = Int(message.offset)
-            attributes["messaging.kafka.message.key"] = request.orderId.rawValue
-            attributes["messaging.consumer.group.name"] = group
-            attributes["messaging.message.id"] = request.eventId.rawValue
-            attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
-            attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
-        }
         if let reserve = FlashDealTracing.start("flashdeal.reserve", context: process.context, at: start) {
             reserve.updateAttributes { attributes in
                 attributes["db.system.name"] = "redis"
@@ -397,6 +392,31 @@ public final class OrderProcessor: Sendable {
                 if reply.replay { attributes["flashdeal.reservation.replay"] = true }
             }
             reserve.end(at: end)
+        }
+        return process
+    }
+
+    /// A message's `process` span, continuing the trace of its `traceparent` header; nil when tracing is off.
+    func startProcessSpan(_ message: KafkaMessage, orderId: OrderID, dealId: DealID, eventId: EventID,
+                          at start: DefaultTracerClock.Instant) -> (any Span)? {
+        guard FlashDealTracing.isEnabled else { return nil }
+        let parent = FlashDealTracing.context(traceparent: message.header("traceparent")?.stringValue)
+        guard let process = FlashDealTracing.start("process \(message.topic)", kind: .consumer, context: parent, at: start)
+        else { return nil }
+        guard process.isRecording else { return process }
+        let group = settings.groupID
+        process.updateAttributes { attributes in
+            attributes["messaging.system"] = "kafka"
+            attributes["messaging.operation.type"] = "process"
+            attributes["messaging.operation.name"] = "process"
+            attributes["messaging.destination.name"] = message.topic
+            attributes["messaging.destination.partition.id"] = String(message.partition)
+            attributes["messaging.kafka.offset"] = Int(message.offset)
+            attributes["messaging.kafka.message.key"] = orderId.rawValue
+            attributes["messaging.consumer.group.name"] = group
+            attributes["messaging.message.id"] = eventId.rawValue
+            attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
+            attributes[FlashDealSpanAttribute.dealId] = dealId.rawValue
         }
         return process
     }
@@ -449,9 +469,22 @@ public final class OrderProcessor: Sendable {
 
     /// Gives a confirmed order's stock back, records CANCELLED and publishes StockReleased(CANCELLED).
     /// A cancellation of an order that holds nothing (turned away, unknown, another shopper's) changes nothing.
-    func cancel(_ c: OrderCancellationRequested, traceparent: KafkaHeader?) async throws {
+    func cancel(_ c: OrderCancellationRequested, traceparent: KafkaHeader?, span: (any Span)? = nil) async throws {
+        let releaseSpan = span.flatMap { $0.isRecording ? FlashDealTracing.start("flashdeal.release", context: $0.context) : nil }
         let reply = try await retrying("redis") {
             try await self.reservations.release(order: c.orderId, deal: c.dealId, user: c.userId, reason: .cancelled)
+        }
+        if let releaseSpan {
+            releaseSpan.updateAttributes { attributes in
+                attributes["db.system.name"] = "redis"
+                attributes["db.operation.name"] = "FCALL"
+                attributes["db.stored_procedure.name"] = ReservationFunctions.release
+                attributes[FlashDealSpanAttribute.orderId] = c.orderId.rawValue
+                attributes[FlashDealSpanAttribute.dealId] = c.dealId.rawValue
+                attributes[FlashDealSpanAttribute.releaseResult] = reply.result.rawValue
+                attributes[FlashDealSpanAttribute.releaseReason] = StockReleaseReason.cancelled.rawValue
+            }
+            releaseSpan.end()
         }
         metrics.release(reason: StockReleaseReason.cancelled.rawValue, result: reply.result.rawValue)
         switch reply.result {
