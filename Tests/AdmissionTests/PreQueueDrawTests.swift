@@ -87,7 +87,8 @@ struct PreQueueDrawStackTests {
         let h = try await AdmissionHarness()
         // No admission: every place stays visible as a position.
         let room = h.room(AdmissionHarness.settings(rate: 0.001, burst: 0, drawChunk: 7))
-        let deal = try await h.deal(startsIn: .seconds(2))
+        // Long enough for the 40 joins and checks below to happen before the opening on a busy machine.
+        let deal = try await h.deal(startsIn: .seconds(6))
         let commitment = try #require(try await room.draw(deal: deal.id)).seedCommitment
 
         let users = try AdmissionHarness.users(40, "early")

@@ -105,7 +105,8 @@ struct ReservationTests {
 
     @Test func paymentAndTheDeadlineSweepNeverBothWin() async throws {
         let h = try await WorkerHarness()
-        let deal = try await h.deal(stock: 3, limit: 1, paymentWindow: .seconds(1))
+        // A window long enough that reserving and the first checks finish inside it on a busy machine.
+        let deal = try await h.deal(stock: 3, limit: 1, paymentWindow: .seconds(4))
         let paid = try WorkerHarness.request(deal.id, user: "pam", key: "k")
         let late = try WorkerHarness.request(deal.id, user: "leo", key: "k")
         let unpublished = try WorkerHarness.request(deal.id, user: "uma", key: "k")
@@ -122,7 +123,7 @@ struct ReservationTests {
         #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: paid.userId).result == .paid)
         #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: nil).result == .notDue)
         #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: try UserID("eve")).result == .wrongUser)
-        try await Task.sleep(for: .milliseconds(1_200))
+        try await Task.sleep(for: .milliseconds(4_200))
         // Past it: the published unpaid order is released and parked; the unpublished one waits.
         let sweep = try await h.reservations.expire(deal: deal.id, limit: 100, endGrace: .seconds(300))
         #expect(sweep.expired.map(\.orderId) == [late.orderId])
