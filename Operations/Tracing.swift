@@ -102,6 +102,24 @@ struct DictionaryExtractor: Extractor {
     func extract(key: String, from carrier: [String: String]) -> String? { carrier[key] }
 }
 
+/// The semantic-convention attributes of the steps both processes trace, named in one place.
+extension SpanAttributes {
+    /// `messaging.*` of a Kafka step (`send` or `process`) on `topic`.
+    public mutating func kafka(_ operation: String, topic: String) {
+        self["messaging.system"] = "kafka"
+        self["messaging.operation.type"] = operation
+        self["messaging.operation.name"] = operation
+        self["messaging.destination.name"] = topic
+    }
+
+    /// `db.*` of a call to a Redis function (`FCALL`).
+    public mutating func redisFunction(_ name: String) {
+        self["db.system.name"] = "redis"
+        self["db.operation.name"] = "FCALL"
+        self["db.stored_procedure.name"] = name
+    }
+}
+
 /// Attribute names used on Flash Deal's spans beyond the OpenTelemetry semantic conventions
 /// (`http.*`, `messaging.*`, `db.*`, `graphql.*`); catalogued in docs/telemetry.md.
 public enum FlashDealSpanAttribute {

@@ -218,7 +218,7 @@ public final class ShopperAPI: Sendable {
             span?.recordError(error)
             throw Self.unavailable("the waiting room", error)
         }
-        if let span, span.isRecording { span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(status) }
+        if let span, span.isRecording { span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.caseName(status) }
         if case .unknownTicket = status { throw APIError(.notFound, "no ticket \(ticket) for this shopper in deal \(deal)") }
         return status
     }
@@ -290,7 +290,7 @@ public final class ShopperAPI: Sendable {
                 passSpan.updateAttributes { attributes in
                     attributes[FlashDealSpanAttribute.dealId] = deal.rawValue
                     attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
-                    attributes[FlashDealSpanAttribute.admissionDecision] = "\(consumption)".prefix { $0 != "(" }.description
+                    attributes[FlashDealSpanAttribute.admissionDecision] = Self.caseName(consumption)
                 }
             }
             passSpan?.end()
@@ -367,9 +367,10 @@ public final class ShopperAPI: Sendable {
         }
     }
 
-    /// A ticket's state, as `flashdeal.admission.decision` (`waiting`, `admitted`, …).
-    static func decision(_ status: AdmissionStatus) -> String {
-        "\(status)".prefix { $0 != "(" }.description
+    /// An enum value's case name without its associated values (`waiting`, `admitted`, `used`, …),
+    /// for `flashdeal.admission.decision`.
+    static func caseName(_ value: some Sendable) -> String {
+        "\(value)".prefix { $0 != "(" }.description
     }
 
     // MARK: Error mapping

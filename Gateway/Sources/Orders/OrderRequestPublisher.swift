@@ -53,10 +53,7 @@ public final class OrderRequestPublisher: Sendable {
         defer { span?.end() }
         if let span, span.isRecording {
             span.updateAttributes { attributes in
-                attributes["messaging.system"] = "kafka"
-                attributes["messaging.operation.type"] = "send"
-                attributes["messaging.operation.name"] = "send"
-                attributes["messaging.destination.name"] = topic
+                attributes.kafka("send", topic: topic)
                 if let orderId = event.orderId {
                     attributes["messaging.kafka.message.key"] = orderId.rawValue
                     attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue

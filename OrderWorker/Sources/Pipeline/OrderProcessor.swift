@@ -337,13 +337,14 @@ public final class OrderProcessor: Sendable {
     func publish(_ outcomes: [Outcome], pending: [Pending]) async throws {
         var messages: [OutgoingEvent] = []
         for (outcome, p) in zip(outcomes, pending) {
+            let traceparent = p.outgoingTraceparent
             // A redelivered FAILED order whose document is still waiting in the outbox: make sure it is there.
             if outcome.viaOutbox, p.reply.released == .failed, p.reply.replay {
                 let document = outcome.document
                 try await retrying("redis") { try await self.outbox.add([document]) }
             }
             for event in outcome.events {
-                messages.append(OutgoingEvent(event: event, key: p.request.orderId.rawValue, traceparent: p.outgoingTraceparent))
+                messages.append(OutgoingEvent(event: event, key: p.request.orderId.rawValue, traceparent: traceparent))
             }
             if p.reply.announcedSoldOut {
                 let soldOut = DealSoldOut(
@@ -351,7 +352,7 @@ public final class OrderProcessor: Sendable {
                                      discriminator: p.request.orderId.rawValue),
                     occurredAt: Date(), dealId: p.request.dealId)
                 messages.append(OutgoingEvent(event: .dealSoldOut(soldOut), key: p.request.dealId.rawValue,
-                                              traceparent: p.outgoingTraceparent))
+                                              traceparent: traceparent))
                 metrics.soldOutAnnounced()
             }
         }
@@ -379,9 +380,7 @@ public final class OrderProcessor: Sendable {
         guard process.isRecording else { return process }
         if let reserve = FlashDealTracing.start("flashdeal.reserve", context: process.context, at: start) {
             reserve.updateAttributes { attributes in
-                attributes["db.system.name"] = "redis"
-                attributes["db.operation.name"] = "FCALL"
-                attributes["db.stored_procedure.name"] = ReservationFunctions.reserve
+                attributes.redisFunction(ReservationFunctions.reserve)
                 attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
                 attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
                 attributes[FlashDealSpanAttribute.batchSize] = batch
@@ -406,10 +405,7 @@ public final class OrderProcessor: Sendable {
         guard process.isRecording else { return process }
         let group = settings.groupID
         process.updateAttributes { attributes in
-            attributes["messaging.system"] = "kafka"
-            attributes["messaging.operation.type"] = "process"
-            attributes["messaging.operation.name"] = "process"
-            attributes["messaging.destination.name"] = message.topic
+            attributes.kafka("process", topic: message.topic)
             attributes["messaging.destination.partition.id"] = String(message.partition)
             attributes["messaging.kafka.offset"] = Int(message.offset)
             attributes["messaging.kafka.message.key"] = orderId.rawValue
@@ -454,10 +450,7 @@ public final class OrderProcessor: Sendable {
                                                     context: parent.context, at: start) else { continue }
             let topic = settings.topics.events
             span.updateAttributes { attributes in
-                attributes["messaging.system"] = "kafka"
-                attributes["messaging.operation.type"] = "send"
-                attributes["messaging.operation.name"] = "send"
-                attributes["messaging.destination.name"] = topic
+                attributes.kafka("send", topic: topic)
                 attributes["messaging.batch.message_count"] = outcome.events.count
                 attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
             }
@@ -476,9 +469,7 @@ public final class OrderProcessor: Sendable {
         }
         if let releaseSpan {
             releaseSpan.updateAttributes { attributes in
-                attributes["db.system.name"] = "redis"
-                attributes["db.operation.name"] = "FCALL"
-                attributes["db.stored_procedure.name"] = ReservationFunctions.release
+                attributes.redisFunction(ReservationFunctions.release)
                 attributes[FlashDealSpanAttribute.orderId] = c.orderId.rawValue
                 attributes[FlashDealSpanAttribute.dealId] = c.dealId.rawValue
                 attributes[FlashDealSpanAttribute.releaseResult] = reply.result.rawValue
