@@ -27,26 +27,15 @@ struct GatewayHarness {
     let redis: RedisClient
     let mongo: MongoClient
 
-    /// Policies that let tests through unless a test brings its own.
-    static let permissivePolicies = """
-        version: 1
-        defaults: {failMode: open, action: reject}
-        policies:
-          - name: everything
-            key: global
-            bucket: {capacity: 1000000, refillPerSecond: 1000000}
-        """
-
     /// Starts a gateway, runs `body`, stops it gracefully.
-    static func with(policies: String = permissivePolicies, environment extra: [String: String] = [:],
+    static func with(policies: String = TestStack.permissivePolicies, environment extra: [String: String] = [:],
                      _ body: (GatewayHarness) async throws -> Void) async throws {
         let endpoints = try TestStack.endpoints()
         let topic = TestStack.uniqueName("gw-orders")
         let admin = try KafkaAdmin(brokers: endpoints.kafkaBrokers)
         try await admin.createTopics([TopicSpecification(name: topic, partitions: 3)])
 
-        let policyFile = NSTemporaryDirectory() + TestStack.uniqueName("policies") + ".yaml"
-        try policies.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        let policyFile = try TestStack.policyFile(policies)
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
 
         var environment = ProcessInfo.processInfo.environment

@@ -173,6 +173,23 @@ struct LiveMetricsTests {
         return Running(port: port.withLock { $0 }!, group: group, task: task)
     }
 
+    /// A gateway's or worker's environment in these tests: any free port, a short drain, the tests'
+    /// secrets and `policyFile`; with `isolatedAs`, topics and a consumer group of its own on the
+    /// shared broker.
+    static func processEnvironment(policyFile: String, isolatedAs name: String? = nil) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["FLASHDEAL_HTTP_PORT"] = "0"
+        environment["FLASHDEAL_DRAIN_MS"] = "200"
+        environment["FLASHDEAL_JWT_SECRET"] = jwtSecret
+        environment["FLASHDEAL_PASS_KEYS"] = "t1:telemetry-tests-pass-key-0123456789abcdef"
+        environment["FLASHDEAL_POLICY_FILE"] = policyFile
+        if let name {
+            environment["FLASHDEAL_TOPIC_PREFIX"] = TestStack.uniqueName(name) + "."
+            environment["FLASHDEAL_WORKER_GROUP"] = TestStack.uniqueName(name + "-workers")
+        }
+        return environment
+    }
+
     static func get(_ port: Int, _ path: String) async throws -> (Int, String) {
         let (data, response) = try await URLSession.shared.data(from: URL(string: "http://127.0.0.1:\(port)\(path)")!)
         return ((response as? HTTPURLResponse)?.statusCode ?? -1, String(decoding: data, as: UTF8.self))
@@ -241,27 +258,11 @@ struct LiveMetricsTests {
     @Test func metricsPassPromtoolAndServeEveryMetricTheRulesAndDashboardsRead() async throws {
         let promtool = try Promtool.find()
         let endpointsFile = Self.root + "/.stack/endpoints.env"
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLASHDEAL_HTTP_PORT"] = "0"
-        environment["FLASHDEAL_DRAIN_MS"] = "200"
-        environment["FLASHDEAL_READINESS_TIMEOUT_MS"] = "1000"
-        environment["FLASHDEAL_JWT_SECRET"] = Self.jwtSecret
-        environment["FLASHDEAL_PASS_KEYS"] = "t1:telemetry-tests-pass-key-0123456789abcdef"
-        environment["FLASHDEAL_ADMISSION_RATE"] = "500"
-        // Topics and a consumer group of this test's own on the shared broker.
-        environment["FLASHDEAL_TOPIC_PREFIX"] = TestStack.uniqueName("telemetry") + "."
-        environment["FLASHDEAL_WORKER_GROUP"] = TestStack.uniqueName("telemetry-workers")
-        let policyFile = NSTemporaryDirectory() + TestStack.uniqueName("telemetry-policies") + ".yaml"
-        try """
-            version: 1
-            defaults: {failMode: open, action: reject}
-            policies:
-              - name: everything
-                key: global
-                bucket: {capacity: 1000000, refillPerSecond: 1000000}
-            """.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        let policyFile = try TestStack.policyFile()
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
-        environment["FLASHDEAL_POLICY_FILE"] = policyFile
+        var environment = Self.processEnvironment(policyFile: policyFile, isolatedAs: "telemetry")
+        environment["FLASHDEAL_READINESS_TIMEOUT_MS"] = "1000"
+        environment["FLASHDEAL_ADMISSION_RATE"] = "500"
         var logger = Logger(label: "telemetry-test")
         logger.logLevel = .warning
 
@@ -342,12 +343,7 @@ struct LiveMetricsTests {
             """
         }
         try policies(1_000_000).write(toFile: file, atomically: true, encoding: .utf8)
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLASHDEAL_HTTP_PORT"] = "0"
-        environment["FLASHDEAL_DRAIN_MS"] = "200"
-        environment["FLASHDEAL_JWT_SECRET"] = Self.jwtSecret
-        environment["FLASHDEAL_PASS_KEYS"] = "t1:telemetry-tests-pass-key-0123456789abcdef"
-        environment["FLASHDEAL_POLICY_FILE"] = file
+        let environment = Self.processEnvironment(policyFile: file)
         var logger = Logger(label: "telemetry-test")
         logger.logLevel = .warning
         let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: Self.root + "/.stack/endpoints.env")

@@ -21,29 +21,14 @@ import Testing
 struct TracingTests {
     @Test func oneTraceCoversCreateOrderInTheGatewayAndItsReservationAndPersistenceInTheWorker() async throws {
         let collector = try await OTLPCollector.start()
-        let prefix = TestStack.uniqueName("tracing") + "."
-        let group = TestStack.uniqueName("tracing-workers")
-        let policyFile = NSTemporaryDirectory() + TestStack.uniqueName("tracing-policies") + ".yaml"
-        try """
-            version: 1
-            defaults: {failMode: open, action: reject}
-            policies:
-              - name: everything
-                key: global
-                bucket: {capacity: 1000000, refillPerSecond: 1000000}
-            """.write(toFile: policyFile, atomically: true, encoding: .utf8)
+        let policyFile = try TestStack.policyFile()
         defer { try? FileManager.default.removeItem(atPath: policyFile) }
 
-        var environment = ProcessInfo.processInfo.environment
-        environment["FLASHDEAL_HTTP_PORT"] = "0"
-        environment["FLASHDEAL_DRAIN_MS"] = "200"
-        environment["FLASHDEAL_JWT_SECRET"] = LiveMetricsTests.jwtSecret
-        environment["FLASHDEAL_PASS_KEYS"] = "t1:tracing-tests-pass-key-0123456789abcdefgh"
+        var environment = LiveMetricsTests.processEnvironment(policyFile: policyFile, isolatedAs: "tracing")
+        let prefix = try #require(environment["FLASHDEAL_TOPIC_PREFIX"])
+        let group = try #require(environment["FLASHDEAL_WORKER_GROUP"])
         environment["FLASHDEAL_ADMISSION_RATE"] = "500"
-        environment["FLASHDEAL_TOPIC_PREFIX"] = prefix
-        environment["FLASHDEAL_WORKER_GROUP"] = group
         environment["FLASHDEAL_TOPIC_PARTITIONS"] = "3"
-        environment["FLASHDEAL_POLICY_FILE"] = policyFile
         environment["LOG_FORMAT"] = "json"
         environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://127.0.0.1:\(collector.port)"
         environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/json"

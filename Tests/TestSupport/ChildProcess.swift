@@ -44,6 +44,12 @@ public final class ChildProcess: Sendable {
     @discardableResult
     public func stop(_ signal: Int32) -> Int32? {
         kill(pid, signal)
+        return wait()
+    }
+
+    /// Waits for the process to end; returns its exit code (nil when a signal ended it).
+    @discardableResult
+    public func wait() -> Int32? {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
         return status & 0x7f == 0 ? (status >> 8) & 0xff : nil

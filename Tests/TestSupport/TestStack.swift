@@ -44,6 +44,23 @@ public enum TestStack {
         public var description: String { "scripts/stack \(arguments.joined(separator: " ")) exited \(status)" }
     }
 
+    /// Rate policies that let every test request through.
+    public static let permissivePolicies = """
+        version: 1
+        defaults: {failMode: open, action: reject}
+        policies:
+          - name: everything
+            key: global
+            bucket: {capacity: 1000000, refillPerSecond: 1000000}
+        """
+
+    /// Writes `policies` to a temporary file of its own and returns its path; the caller removes it.
+    public static func policyFile(_ policies: String = permissivePolicies) throws -> String {
+        let path = NSTemporaryDirectory() + uniqueName("policies") + ".yaml"
+        try policies.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
     /// A name no other test (or earlier run) uses: for topics, groups, collections and keys.
     public static func uniqueName(_ prefix: String) -> String {
         "\(prefix)-\(UInt32.random(in: 0...UInt32.max))-\(Int(Date().timeIntervalSince1970 * 1000) % 1_000_000)"

@@ -213,26 +213,13 @@ extension ChildProcess {
     }
 }
 
-/// Runs `.build/debug/flashdeal ARGS…` from the repository root; returns its exit status and output.
+/// Runs `.build/debug/flashdeal ARGS…` from the repository root; returns its exit status (-1 when a
+/// signal ended it) and output.
 func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
-    let binary = TestStack.root + "/.build/debug/flashdeal"
-    guard FileManager.default.isExecutableFile(atPath: binary) else { throw HarnessError("\(binary) is missing") }
-    let out = "/tmp/flashdeal-cli-\(UUID().uuidString.prefix(8)).txt"
-    defer { try? FileManager.default.removeItem(atPath: out) }
-    var actions = posix_spawn_file_actions_t()
-    posix_spawn_file_actions_init(&actions)
-    defer { posix_spawn_file_actions_destroy(&actions) }
-    posix_spawn_file_actions_addopen(&actions, 1, out, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-    posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    let argv = ([binary] + arguments
-                + ["--endpoints", ProcessInfo.processInfo.environment["FLASHDEAL_ENDPOINTS_FILE"]
-                    ?? TestStack.root + "/.stack/endpoints.env"]).map { strdup($0) } + [nil]
-    defer { for p in argv { free(p) } }
-    var pid: pid_t = 0
-    let spawned = posix_spawn(&pid, binary, &actions, nil, argv, environ)
-    guard spawned == 0 else { throw HarnessError("posix_spawn failed: \(spawned)") }
-    var status: Int32 = 0
-    while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-    let output = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
-    return ((status >> 8) & 0xff, output)
+    let environment = ProcessInfo.processInfo.environment
+    let endpoints = environment["FLASHDEAL_ENDPOINTS_FILE"] ?? TestStack.root + "/.stack/endpoints.env"
+    let cli = try ChildProcess(product: "flashdeal", arguments: arguments + ["--endpoints", endpoints], environment: environment)
+    defer { try? FileManager.default.removeItem(atPath: cli.logFile) }
+    let status = cli.wait() ?? -1
+    return (status, cli.log)
 }
