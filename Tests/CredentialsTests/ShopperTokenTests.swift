@@ -23,6 +23,8 @@ struct ShopperTokenTests {
         #expect(try await v.verify(bearer: "Bearer \(token)", at: t0.addingTimeInterval(10)) == Fixture.alice)
         #expect(try await v.verify(bearer: "bearer  \(token)", at: t0) == Fixture.alice)
         #expect(try await v.verify(bearer: token, at: t0) == Fixture.alice)
+        #expect(try await v.verify(bearer: " \tBEARER \(token)\t ", at: t0) == Fixture.alice)
+        #expect(try await v.verify(bearer: "bEaReR \(token)", at: t0) == Fixture.alice)
         let claims = try await v.verifyClaims(bearer: token, at: t0)
         #expect(claims.issuedAt == t0)
         #expect(claims.expiresAt == t0.addingTimeInterval(3600))
@@ -42,6 +44,13 @@ struct ShopperTokenTests {
         await Fixture.expectCode(.missingToken) { () async throws(CredentialError) in try await v.verify(bearer: "Bearer ", at: t0) }
         await Fixture.expectCode(.malformedToken) { () async throws(CredentialError) in try await v.verify(bearer: "Basic dXNlcjpwYXNz", at: t0) }
         await Fixture.expectCode(.malformedToken) { () async throws(CredentialError) in try await v.verify(bearer: "Bearer abc.def", at: t0) }
+        await Fixture.expectCode(.missingToken) { () async throws(CredentialError) in try await v.verify(bearer: " \t ", at: t0) }
+        await Fixture.expectCode(.missingToken) { () async throws(CredentialError) in try await v.verify(bearer: "BEARER", at: t0) }
+        await Fixture.expectCode(.missingToken) { () async throws(CredentialError) in try await v.verify(bearer: "Bearer \t", at: t0) }
+        await Fixture.expectCode(.malformedToken) { () async throws(CredentialError) in try await v.verify(bearer: "Bearerx a.b.c", at: t0) }
+        await Fixture.expectCode(.malformedToken) { () async throws(CredentialError) in try await v.verify(bearer: "Bearer a.b.c.d", at: t0) }
+        await Fixture.expectCode(.malformedToken) { () async throws(CredentialError) in try await v.verify(bearer: "Bearer a.b.c d", at: t0) }
+        await Fixture.expectCode(.malformedToken) { () async throws(CredentialError) in try await v.verify(bearer: "Bearér a.b.c", at: t0) }
         await Fixture.expectCode(.malformedToken) { () async throws(CredentialError) in try await v.verify(bearer: "Bearer !!!.@@@.###", at: t0) }
         let headerNotJSON = "\(Fixture.b64url(Array("nope".utf8))).\(Fixture.b64url(Array("{}".utf8))).AAAA"
         await Fixture.expectCode(.malformedToken) { () async throws(CredentialError) in try await v.verify(bearer: headerNotJSON, at: t0) }
