@@ -12,6 +12,7 @@ if CommandLine.arguments.contains("--print-schema") {
 
 let environment = ProcessInfo.processInfo.environment
 do {
+    try FlashDealExecutor.install(environment: environment)
     try FlashDealLogging.bootstrap(environment: environment)
     try FlashDealTracing.bootstrap(serviceName: "flashdeal-gateway", version: FlashDealBuild.version, environment: environment)
 } catch {

@@ -6,6 +6,7 @@ import OrderWorker
 
 let environment = ProcessInfo.processInfo.environment
 do {
+    try FlashDealExecutor.install(environment: environment)
     try FlashDealLogging.bootstrap(environment: environment)
     try FlashDealTracing.bootstrap(serviceName: "flashdeal-worker", version: FlashDealBuild.version, environment: environment)
 } catch {
