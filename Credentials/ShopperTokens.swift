@@ -150,8 +150,8 @@ public struct ShopperTokenVerifier: Sendable {
 
     private static func isBlank(_ byte: UInt8) -> Bool { byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") }
 
-    /// `bearer` in any letter case.
-    private static func isBearer(_ bytes: Substring.UTF8View) -> Bool {
+    /// `bearer` in any letter case: the scheme of an `Authorization` header that carries a token.
+    public static func isBearer(_ bytes: Substring.UTF8View) -> Bool {
         bytes.count == 6 && zip(bytes, "bearer".utf8).allSatisfy { $0 | 0x20 == $1 }
     }
 

@@ -57,6 +57,10 @@ extension GatewayTests {
                 check("missing auth", try await gw.post(order, variables: ["i": input]), status: 401, code: "UNAUTHENTICATED")
                 check("garbage token", try await gw.post(order, variables: ["i": input], token: "not.a.jwt"),
                       status: 401, code: "UNAUTHENTICATED")
+                for header in ["Basic \(token)", "Bearerx \(token)", "Bearer", "\(token)"] {
+                    check("Authorization: \(header.prefix(8))…", try await gw.post(order, variables: ["i": input], headers: ["Authorization": header]),
+                          status: 401, code: "UNAUTHENTICATED")
+                }
                 let foreign = try await GatewayHarness.token(for: "careless-user", secret: "another-secret-another-secret-0123456789")
                 check("token signed by someone else", try await gw.post(order, variables: ["i": input], token: foreign),
                       status: 401, code: "UNAUTHENTICATED")

@@ -25,10 +25,11 @@ struct ShopperAuthenticator: Sendable {
         guard let authorization, !authorization.isEmpty else { return nil }
         // On UTF-8 bytes: String.count and lowercased() of a whole token showed up in the CPU profile.
         let bytes = authorization.utf8
-        guard bytes.count > 7, zip(bytes, "bearer ".utf8).allSatisfy({ $0 | 0x20 == $1 }) else {
+        guard let space = bytes.firstIndex(of: UInt8(ascii: " ")), ShopperTokenVerifier.isBearer(bytes[..<space]),
+              bytes.index(after: space) < bytes.endIndex else {
             throw RequestFailure(status: 401, error: APIError(.unauthenticated, "Authorization must be `Bearer <token>`"))
         }
-        let token = String(Substring(bytes.dropFirst(7).drop { $0 == UInt8(ascii: " ") }))
+        let token = String(Substring(bytes[bytes.index(after: space)...].drop { $0 == UInt8(ascii: " ") }))
         let now = Date()
         if let hit = verified.value(for: token), now < hit.expiresAt { return hit.user }
         guard let verifier else {
