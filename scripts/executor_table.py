@@ -4,23 +4,15 @@ loops against the Dispatch pool, from the rounds' k6 summaries and CPU rows.
 
     executor_table.py --rate RATE --seconds S EXECUTOR:RUN_DIR [...]
 """
-import argparse
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from telemetry_table import run  # noqa: E402  (one reader of a round's k6 summary and CPU row)
+from telemetry_table import rounds  # noqa: E402  (the rounds' arguments and rows, read one way)
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rate", type=int, required=True)
-    ap.add_argument("--seconds", type=float, required=True)
-    ap.add_argument("runs", nargs="+")
-    a = ap.parse_args()
-    rows = [run(*spec.split(":", 1), a.rate, a.seconds) for spec in a.runs]
-    print(f"createOrder offered at {a.rate:,}/s for {a.seconds:.0f} s (k6 constant-arrival-rate), release builds, local stack, 2 cores")
-    print()
+    rows = rounds()
     print("| round | executor | accepted/s | errors | p50 ms | p95 ms | p99 ms | gateway CPU ms/req | worker CPU ms/req | verify |")
     print("|---:|---|---:|---:|---:|---:|---:|---:|---:|---|")
     for i, r in enumerate(rows, 1):

@@ -29,7 +29,9 @@ def run(mode, path, rate, seconds):
     }
 
 
-def main():
+def rounds():
+    """Reads `--rate R --seconds S LABEL:RUN_DIR ...` (the rounds of one comparison, each a
+    bench-steps run at the same rate), prints the line saying what was offered, returns the rows."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--rate", type=int, required=True)
     ap.add_argument("--seconds", type=float, required=True)
@@ -38,6 +40,11 @@ def main():
     rows = [run(*spec.split(":", 1), a.rate, a.seconds) for spec in a.runs]
     print(f"createOrder offered at {a.rate:,}/s for {a.seconds:.0f} s (k6 constant-arrival-rate), release builds, local stack, 2 cores")
     print()
+    return rows
+
+
+def main():
+    rows = rounds()
     print("| tracing | accepted/s | errors | p50 ms | p95 ms | p99 ms | gateway CPU ms/req | worker CPU ms/req | spans exported | sink CPU s | verify |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in rows:
