@@ -3,8 +3,9 @@ import Foundation
 public import Logging
 import Synchronization
 
-/// An idempotent producer (`enable.idempotence=true`, `acks=all`) whose ``send(topic:key:value:headers:)``
-/// returns only when the broker has acknowledged the message, or throws a typed error.
+/// A producer (`acks=all`, retries; not idempotent: see ``KafkaProducerConfiguration``) whose
+/// ``send(topic:key:value:headers:)`` returns only when the broker has acknowledged the message, or
+/// throws a typed error.
 ///
 /// A background thread serves delivery reports. Call ``close(flushTimeout:)`` before dropping it.
 ///

@@ -25,6 +25,10 @@ public enum TestStack {
     /// Uses `posix_spawn` + `waitpid` rather than Foundation's `Process`: a server that daemonizes
     /// keeps the descriptors `Process` watches for the child's exit, and `waitUntilExit` never returns.
     public static func run(_ arguments: String...) throws {
+        try run(arguments)
+    }
+
+    public static func run(_ arguments: [String]) throws {
         let argv = ([root + "/scripts/stack"] + arguments).map { strdup($0) } + [nil]
         defer { for p in argv { free(p) } }
         var pid: pid_t = 0
