@@ -10,6 +10,8 @@ let strictSettings: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("MemberImportVisibility"),
     .enableUpcomingFeature("InternalImportsByDefault"),
+    // Flash Deal's own targets build without a warning (dependencies keep their own settings).
+    .unsafeFlags(["-warnings-as-errors"]),
 ]
 
 let package = Package(
@@ -235,7 +237,7 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "OrderWorker", "Admission", "Domain", "Infrastructure", "TestSupport",
+                "OrderWorker", "Admission", "Credentials", "Domain", "Infrastructure", "TestSupport",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],

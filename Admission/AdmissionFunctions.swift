@@ -5,7 +5,7 @@ public import Infrastructure
 /// `FUNCTION LOAD REPLACE` by ``DealStateStore/prepare()`` (or on first use), and re-loaded by
 /// `RedisClient` when a server comes back without it.
 ///
-/// Every function takes the same fifteen keys, ``AdmissionKeys/all`` in that order, all under the
+/// Every function takes the same seventeen keys, ``AdmissionKeys/all`` in that order, all under the
 /// deal's hash tag. Time is Redis server time (`TIME`), never the caller's. docs/admission.md
 /// describes each function, its arguments and its reply.
 public enum AdmissionFunctions {
@@ -21,8 +21,8 @@ public enum AdmissionFunctions {
     public static let library = RedisFunctionLibrary(name: "flashdeal_admission", source: #"""
         #!lua name=flashdeal_admission
         -- KEYS, in this order, for every function (all under the hash tag {deal:<id>}):
-        local INFO, STOCK, SOLDOUT, DRAW, ROOM, ENTRANTS, LINE, TICKETS, SEQ, SEEN, STATE, USERS, ACTIVE, PASSES, BINDINGS =
-          1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15
+        local INFO, STOCK, SOLDOUT, DRAW, ROOM, ENTRANTS, LINE, TICKETS, SEQ, SEEN, STATE, USERS, ACTIVE, PASSES, BINDINGS,
+          REQUESTS, UNDECIDED = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17
 
         -- Redis server time: epoch milliseconds and epoch microseconds.
         local function now()
@@ -82,10 +82,11 @@ public enum AdmissionFunctions {
           local reset = args[7] == '1'
           if reset then
             redis.call('UNLINK', keys[STOCK], keys[SOLDOUT], keys[DRAW], keys[ROOM], keys[ENTRANTS], keys[LINE],
-              keys[TICKETS], keys[SEQ], keys[SEEN], keys[STATE], keys[USERS], keys[ACTIVE], keys[PASSES], keys[BINDINGS])
+              keys[TICKETS], keys[SEQ], keys[SEEN], keys[STATE], keys[USERS], keys[ACTIVE], keys[PASSES], keys[BINDINGS],
+              keys[REQUESTS], keys[UNDECIDED])
           else
             -- A deal seeded again (e.g. its window moved) keeps its room for as long as it runs.
-            for i = DRAW, BINDINGS do redis.call('PERSIST', keys[i]) end
+            for i = DRAW, UNDECIDED do redis.call('PERSIST', keys[i]) end
             redis.call('HDEL', keys[ROOM], 'retained')
           end
           redis.call('HSET', keys[INFO], 'startsAt', args[1], 'endsAt', args[2], 'totalStock', args[3],
@@ -190,10 +191,14 @@ public enum AdmissionFunctions {
           return {'waiting', math.max(1, seq - served), redis.call('HGET', keys[ROOM], 'rate') or '0'}
         end)
 
-        -- consume(passId, userId, orderId, quantity)
-        -- -> {'accepted'} | {'again'} | {'conflict', quantity} | {'used', orderId} | {'unknown'} | {'expired'}
+        -- consume(passId, userId, orderId, quantity, request)
+        -- -> {'accepted'} | {'again', request or ''} | {'conflict', quantity} | {'used', orderId} | {'unknown'} | {'expired'}
+        -- `request` is the OrderRequested exactly as the gateway publishes it: kept with the binding
+        -- (REQUESTS) and marked undecided (UNDECIDED, scored by Redis time) until the order worker has
+        -- decided the order, so a request the broker loses is sent again (docs/worker.md, "Re-sending").
+        -- A retry of the same order gets the stored request back, to publish the same bytes again.
         redis.register_function('flashdeal_adm_consume', function(keys, args)
-          local pass_id, user, order, quantity = args[1], args[2], args[3], args[4]
+          local pass_id, user, order, quantity, request = args[1], args[2], args[3], args[4], args[5] or ''
           local record = redis.call('HGET', keys[PASSES], pass_id)
           if not record then return {'unknown'} end
           local ticket, owner, _, expires = parse_pass(record)
@@ -202,7 +207,7 @@ public enum AdmissionFunctions {
           if binding then
             local bound_order, bound_quantity = string.match(binding, '^(.*)|(%d+)$')
             if bound_order ~= order then return {'used', bound_order} end
-            if bound_quantity == quantity then return {'again'} end
+            if bound_quantity == quantity then return {'again', redis.call('HGET', keys[REQUESTS], order) or ''} end
             return {'conflict', tonumber(bound_quantity)}
           end
           local now_ms = now()
@@ -214,6 +219,10 @@ public enum AdmissionFunctions {
           redis.call('HSET', keys[STATE], ticket, 'used:' .. order)
           redis.call('ZREM', keys[ACTIVE], ticket)
           redis.call('HINCRBY', keys[ROOM], 'used', 1)
+          if request ~= '' then
+            redis.call('HSET', keys[REQUESTS], order, request)
+            redis.call('ZADD', keys[UNDECIDED], 'NX', now_ms, order)
+          end
           return {'accepted'}
         end)
 
@@ -307,7 +316,7 @@ public enum AdmissionFunctions {
           -- After the deal ends its room is kept for `retention`, then Redis drops it.
           if code == 'ended' and room[7] ~= '1' then
             redis.call('HSET', keys[ROOM], 'retained', '1')
-            for i = DRAW, BINDINGS do redis.call('PEXPIRE', keys[i], retention) end
+            for i = DRAW, UNDECIDED do redis.call('PEXPIRE', keys[i], retention) end
           end
 
           return {admitted, line_length - served, redis.call('ZCARD', keys[ACTIVE]), reclaimed, rate_text, code, served, skipped}

@@ -47,9 +47,17 @@ public struct AdmissionKeys: Sendable, Hashable {
     /// Hash: pass id → `orderId|quantity`, once the pass is consumed.
     public var bindings: String { "wr:\(hashTag):bindings" }
 
+    /// Hash: order id → the accepted OrderRequested, exactly as the gateway published it (JSON).
+    public var requests: String { "wr:\(hashTag):requests" }
+    /// Sorted set: order ids accepted and not yet decided by the order worker, scored by when they
+    /// were accepted (epoch ms) — or, once re-sent, by when they were last sent. The worker removes an
+    /// order once its outcome is persisted and published; what stays past a bound is sent again.
+    public var undecided: String { "wr:\(hashTag):undecided" }
+
     /// Every key, in the order the admission functions expect them as `KEYS`.
     public var all: [String] {
-        [info, stock, soldOut, draw, room, entrants, line, tickets, sequence, seen, state, users, active, passes, bindings]
+        [info, stock, soldOut, draw, room, entrants, line, tickets, sequence, seen, state, users, active, passes, bindings,
+         requests, undecided]
     }
 
     /// The waiting room's keys (everything but the deal's info, stock and sold-out flag).

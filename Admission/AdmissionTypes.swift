@@ -158,8 +158,10 @@ public struct DrawRecord: Sendable, Equatable {
 public enum PassConsumption: Sendable, Equatable {
     /// The pass was free and is now bound to this order.
     case accepted
-    /// Already bound to this very order (same idempotency key, same quantity): accept again.
-    case alreadyAccepted
+    /// Already bound to this very order (same idempotency key, same quantity): accept again. `request`
+    /// is the OrderRequested stored at the first binding (nil if none was stored), to be published
+    /// again byte for byte.
+    case alreadyAccepted(request: [UInt8]?)
     /// Bound to another order.
     case used(by: OrderID)
     /// Bound to this order id with a different quantity: the idempotency key was reused.

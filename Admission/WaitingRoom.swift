@@ -106,10 +106,15 @@ public final class WaitingRoom: Sendable {
     /// Binds the pass to `order` for `quantity` units, atomically (one function call on the pass's
     /// deal). The first binding takes the pass out of the active set, so its capacity returns; a
     /// retry with the same order and quantity is accepted again. Expiry is judged on Redis time.
-    public func consume(pass: AdmissionPass, order: OrderID, quantity: Int, budget: Duration?) async throws
-        -> PassConsumption
+    ///
+    /// `request` is the order's OrderRequested as it will be published: the first binding keeps it and
+    /// marks the order undecided, so the order worker can send it again should the broker lose it; a
+    /// retry gets it back (``PassConsumption/alreadyAccepted(request:)``) to publish the same bytes.
+    public func consume(pass: AdmissionPass, order: OrderID, quantity: Int, request: [UInt8], budget: Duration?)
+        async throws -> PassConsumption
     {
-        let arguments = [pass.passId.rawValue, pass.userId.rawValue, order.rawValue, String(quantity)]
+        let arguments = [pass.passId.rawValue, pass.userId.rawValue, order.rawValue, String(quantity),
+                         String(decoding: request, as: UTF8.self)]
         let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.consume, AdmissionKeys(pass.dealId),
                                                     arguments, budget: budget)
         return try Self.parseConsumption(raw)
@@ -119,7 +124,9 @@ public final class WaitingRoom: Sendable {
         let reply = try Reply(raw, from: AdmissionFunctions.consume)
         switch try reply.string(0) {
         case "accepted": return .accepted
-        case "again": return .alreadyAccepted
+        case "again":
+            let stored = (try? reply.string(1)) ?? ""
+            return .alreadyAccepted(request: stored.isEmpty ? nil : Array(stored.utf8))
         case "used": return .used(by: try OrderID(try reply.string(1)))
         case "conflict": return .conflictingRetry(quantity: try reply.int(1))
         case "unknown": return .unknown

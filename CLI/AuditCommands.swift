@@ -49,9 +49,25 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Keep checking for up to this many seconds until every invariant holds.") var wait: Int = 0
     @Option(help: "Seconds without new Kafka messages that count as caught up.") var idle: Double = 2
     @Option(help: "Prefix of the topic names (as the workers' FLASHDEAL_TOPIC_PREFIX).") var topicPrefix = ""
+    @Option(help: ArgumentHelp("A file of order ids shoppers were given (one per line; text after the id is ignored): each must be decided with one outcome event.",
+                               valueName: "file"))
+    var expectOrders: String?
 
     func run() async throws {
         let id = try parseDealID(deal)
+        var told = Set<OrderID>()
+        if let expectOrders {
+            let text: String
+            do { text = try String(contentsOfFile: expectOrders, encoding: .utf8) } catch {
+                throw ValidationError("--expect-orders: cannot read \(expectOrders): \(error.localizedDescription)")
+            }
+            for (number, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+                guard let first = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).first else { continue }
+                do { told.insert(try OrderID(String(first))) } catch {
+                    throw ValidationError("--expect-orders \(expectOrders):\(number + 1): \(error)")
+                }
+            }
+        }
         let clients = try AuditClients(options)
         defer { clients.close() }
         var logger = Logger(label: "flashdeal.verify")
@@ -66,7 +82,7 @@ struct VerifyCommand: AsyncParsableCommand {
         var report: AuditReport
         repeat {
             log.add(try await reader.catchUp(idle: .seconds(idle)))
-            report = try await audit.audit(id, log: log)
+            report = try await audit.audit(id, log: log, told: told)
             if report.passed || ContinuousClock.now >= deadline { break }
             try await Task.sleep(for: .seconds(1))
         } while true

@@ -5,8 +5,8 @@ import Foundation
 import GraphQL
 import Infrastructure
 public import Logging
-public import Operations
-public import RateLimiting
+import Operations
+import RateLimiting
 public import ServiceLifecycle
 import Hummingbird
 import Synchronization
@@ -42,7 +42,8 @@ public enum GatewayApp {
             producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
                 brokers: configuration.host.endpoints.kafkaBrokers, deliveryTimeout: configuration.orders.deliveryTimeout,
                 linger: configuration.orders.linger, maxQueuedMessages: max(configuration.orders.maxProducerQueue * 2, 1_000),
-                compression: configuration.orders.compression, clientID: "flashdeal-gateway"), logger: logger,
+                compression: configuration.orders.compression, clientID: "flashdeal-gateway",
+                additional: configuration.orders.producerProperties), logger: logger,
                 observer: { produceMetrics.observe($0) })
         } catch {
             host.clients.close()
@@ -90,6 +91,7 @@ public enum GatewayApp {
                                               maxProducerQueue: configuration.orders.maxProducerQueue)
         let api = ShopperAPI(limiter: limiter, deals: dealCache, catalog: DealCatalog(mongo: host.clients.mongo), room: room,
                              pacer: pacer, keyring: keyring, publisher: publisher,
+                             acceptingDeals: AcceptingDeals(redis: background, requestsTopic: configuration.orders.topic),
                              orders: host.clients.mongo.collection("orders"), settings: configuration, metrics: metrics,
                              logger: logger)
         let engine = GraphQLEngine(schema: try GatewaySchema.make(api: api), limits: configuration.graphQL)

@@ -1,7 +1,8 @@
 public import Admission
 public import Credentials
 public import Domain
-public import Foundation
+import Foundation
+import Infrastructure
 public import Operations
 public import RateLimiting
 import Yams
@@ -58,6 +59,9 @@ public struct GatewayConfiguration: Sendable {
         public var deliveryTimeout: Duration = .seconds(3)
         public var linger: Duration = .milliseconds(1)
         public var compression = "none"
+        /// librdkafka properties for the order producer, over Flash Deal's own
+        /// (`FLASHDEAL_KAFKA_PRODUCER_PROPERTIES`, `name=value,…`).
+        public var producerProperties: [String: String] = [:]
         /// createOrder calls between "accepted by the rate limiter" and "answered", at most.
         public var maxInFlight = 4_096
         /// Producer messages queued locally or in flight to the broker, at most, before shedding.
@@ -235,6 +239,11 @@ public struct GatewayConfiguration: Sendable {
         // The same two variables as the order worker's: an isolated run on a shared broker.
         if let prefix = env["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty { orders.topic = prefix + "flashdeal.order-requests" }
         if let group = env["FLASHDEAL_WORKER_GROUP"], !group.isEmpty { orders.workerGroup = group }
+        if let raw = env["FLASHDEAL_KAFKA_PRODUCER_PROPERTIES"], !raw.isEmpty {
+            do { orders.producerProperties = try KafkaProducerConfiguration.parseProperties(raw) } catch {
+                throw ConfigurationError("FLASHDEAL_KAFKA_PRODUCER_PROPERTIES: \(error.message)")
+            }
+        }
         if let ms = env["FLASHDEAL_ORDER_LINGER_MS"].flatMap(Int.init), (0...1_000).contains(ms) {
             orders.linger = .milliseconds(ms)
         }

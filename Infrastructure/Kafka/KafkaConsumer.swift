@@ -69,6 +69,11 @@ public final class KafkaConsumer: Sendable {
     /// Partitions currently assigned to this consumer.
     public var assignment: Set<TopicPartition> { handle.state.assignment }
 
+    /// Since when this member has held its current partitions without a rebalance in between (nil
+    /// while it holds none). Every member's partitions are revoked on a rebalance (the classic,
+    /// eager protocol), so no member's clock runs through one.
+    public var assignedSince: ContinuousClock.Instant? { handle.state.assignedSince }
+
     /// Waits until the group has given this consumer at least one partition.
     ///
     /// The group is joined inside polls, so this polls; messages that arrive meanwhile are kept and
@@ -131,6 +136,7 @@ public final class KafkaConsumer: Sendable {
 final class ConsumerState: Sendable {
     private struct Value {
         var assignment: Set<TopicPartition> = []
+        var assignedAt: ContinuousClock.Instant?
         var paused = false
     }
     private let value = Mutex(Value())
@@ -144,7 +150,15 @@ final class ConsumerState: Sendable {
         set { value.withLock { $0.paused = newValue } }
     }
 
-    func setAssignment(_ partitions: Set<TopicPartition>) { value.withLock { $0.assignment = partitions } }
+    /// Since when the current (non-empty) assignment has held; nil while nothing is assigned.
+    var assignedSince: ContinuousClock.Instant? { value.withLock { $0.assignment.isEmpty ? nil : $0.assignedAt } }
+
+    func setAssignment(_ partitions: Set<TopicPartition>) {
+        value.withLock {
+            $0.assignment = partitions
+            $0.assignedAt = partitions.isEmpty ? nil : .now
+        }
+    }
 }
 
 private let rebalanceCallback: @convention(c) (

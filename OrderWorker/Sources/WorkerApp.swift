@@ -41,7 +41,8 @@ public enum WorkerApp {
         do {
             producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
                 brokers: configuration.endpoints.kafkaBrokers, deliveryTimeout: .seconds(10), linger: settings.linger,
-                clientID: "flashdeal-worker"), logger: logger, observer: { produceMetrics.observe($0) })
+                clientID: "flashdeal-worker", additional: settings.producerProperties), logger: logger,
+                observer: { produceMetrics.observe($0) })
         } catch {
             host.clients.close()
             throw error
@@ -73,7 +74,20 @@ public enum WorkerApp {
         let writer = OutboxWriter(outbox: outbox, orders: orders, metrics: metrics, interval: settings.outboxInterval,
                                   logger: logger)
         let expiry = PaymentExpiry(processor: processor, interval: settings.expiryInterval, logger: logger)
-        return host.serviceGroup(services: [CloseProducerOnShutdown(producer: producer), setup, writer, expiry, consumer],
+        let watcher = EventWatcher(
+            makeConsumer: {
+                try KafkaConsumer(configuration: KafkaConsumerConfiguration(
+                    brokers: brokers, groupID: settings.eventWatchGroupID, sessionTimeout: settings.sessionTimeout,
+                    clientID: "flashdeal-worker-event-watch"), topics: [settings.topics.events], logger: logger)
+            },
+            reservations: reservations, ready: { setup.isDone }, retryBackoff: settings.retryBackoff, logger: logger)
+        let resender = Resender(deals: AcceptingDeals(redis: redis, requestsTopic: settings.topics.requests),
+                                reservations: reservations, orders: orders, outbox: outbox, producer: producer,
+                                settings: settings, metrics: metrics, logger: logger,
+                                requestsConsumedSince: { consumer.assignedSince },
+                                eventsReadSince: { watcher.assignedSince })
+        return host.serviceGroup(services: [CloseProducerOnShutdown(producer: producer), setup, writer, expiry, resender,
+                                            watcher, consumer],
                                  onServerRunning: onServerRunning)
     }
 }

@@ -10,6 +10,8 @@ public final class WorkerMetrics: Sendable {
     private let acceptToOutcome: DurationHistogram
     private let pausedGauge: Gauge
     private let outboxGauge: Gauge
+    private let undecidedGauge: Gauge
+    private let unseenGauge: Gauge
     private let mongoWrites = Mutex<[String: DurationHistogram]>([:])
     static let buckets: [Duration] = [.milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
                                       .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
@@ -30,6 +32,10 @@ public final class WorkerMetrics: Sendable {
                                      help: "1 while consumption waits for a dependency (Redis, MongoDB or Kafka).")
         outboxGauge = registry.gauge("flashdeal_worker_outbox_pending",
                                      help: "Decided orders waiting to be written to MongoDB.")
+        undecidedGauge = registry.gauge("flashdeal_worker_undecided_orders",
+                                        help: "Orders accepted by the gateway and not yet decided, over every deal the re-sender watches (sampled each sweep).")
+        unseenGauge = registry.gauge("flashdeal_worker_unseen_outcomes",
+                                     help: "Orders whose outcome event is published but not yet read back from the log (sampled each sweep).")
         // Series that exist before their first event, so rates and alerts see a zero, not nothing.
         for kind in ["request", "cancellation", "poison"] { _ = counter("flashdeal_worker_messages_total", [("kind", kind)], help: Self.messagesHelp) }
         for dependency in ["redis", "mongo", "kafka"] { _ = counter("flashdeal_worker_retries_total", [("dependency", dependency)], help: Self.retriesHelp) }
@@ -37,6 +43,10 @@ public final class WorkerMetrics: Sendable {
         _ = counter("flashdeal_worker_compensations_total", [], help: Self.compensationsHelp)
         _ = counter("flashdeal_worker_dead_letters_total", [], help: Self.deadLettersHelp)
         _ = counter("flashdeal_worker_sold_out_total", [], help: Self.soldOutHelp)
+        for kind in ["request", "event"] {
+            _ = counter("flashdeal_worker_resent_total", [("kind", kind)], help: Self.resentHelp)
+            _ = counter("flashdeal_worker_resend_unrecoverable_total", [("kind", kind)], help: Self.unrecoverableHelp)
+        }
         for operation in ["insert_orders", "put_order"] { _ = mongoWriteHistogram(operation: operation, result: "ok") }
     }
 
@@ -46,6 +56,8 @@ public final class WorkerMetrics: Sendable {
     static let compensationsHelp = "Orders failed after MongoDB stayed unavailable past the retry budget."
     static let deadLettersHelp = "Messages sent to the dead-letter topic because they do not parse or validate."
     static let soldOutHelp = "DealSoldOut events published."
+    static let resentHelp = "Messages sent again by the re-sender, by kind: request (accepted, not decided within the bound: its OrderRequested again) or event (decided, its outcome event not read back within the bound: re-published identically)."
+    static let unrecoverableHelp = "Orders the re-sender found overdue but could not send again (no stored request, or no stored decision), by kind."
 
     /// One write to MongoDB's orders collection answered (see ``OrderStore``).
     func mongoWrite(operation: String, duration: Duration, ok: Bool) {
@@ -118,4 +130,20 @@ public final class WorkerMetrics: Sendable {
     func paused(_ on: Bool) { pausedGauge.set(to: on ? 1.0 : 0.0) }
 
     func outboxPending(_ count: Int) { outboxGauge.set(to: Double(count)) }
+
+    func resent(kind: String, count: Int) {
+        guard count > 0 else { return }
+        counter("flashdeal_worker_resent_total", [("kind", kind)], help: Self.resentHelp).increment(by: Int64(count))
+    }
+
+    func unrecoverable(kind: String, count: Int) {
+        guard count > 0 else { return }
+        counter("flashdeal_worker_resend_unrecoverable_total", [("kind", kind)], help: Self.unrecoverableHelp)
+            .increment(by: Int64(count))
+    }
+
+    func resendBacklog(undecided: Int, unseen: Int) {
+        undecidedGauge.set(to: Double(undecided))
+        unseenGauge.set(to: Double(unseen))
+    }
 }

@@ -90,7 +90,7 @@ struct PacingTests {
         #expect(admitted.count == 7)
         let pass = try #require(try await h.issuedPass(room, admitted[0])).pass
         let order = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("one"))
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, budget: nil) == .accepted)
+        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .accepted)
         let next = try await room.advance(deal: deal.id, lagFactor: 1)
         #expect(next.admitted == 1 && next.activePasses == 7, "\(next)")
     }

@@ -122,10 +122,17 @@ struct WaitingRoomTests {
 
         let order = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("k-1"))
         let otherOrder = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("k-2"))
-        #expect(try await room.consume(pass: pass, order: order, quantity: 2, budget: nil) == .accepted)
-        #expect(try await room.consume(pass: pass, order: order, quantity: 2, budget: .milliseconds(200)) == .alreadyAccepted)
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, budget: nil) == .conflictingRetry(quantity: 2))
-        #expect(try await room.consume(pass: pass, order: otherOrder, quantity: 2, budget: nil) == .used(by: order))
+        let request = Array(#"{"orderId":"first"}"#.utf8)
+        #expect(try await room.consume(pass: pass, order: order, quantity: 2, request: request, budget: nil) == .accepted)
+        // A retry gets the request stored by the first binding back, not its own.
+        #expect(try await room.consume(pass: pass, order: order, quantity: 2, request: Array("{}".utf8), budget: .milliseconds(200))
+            == .alreadyAccepted(request: request))
+        let keys = AdmissionKeys(deal.id)
+        #expect(try await h.redis.send(["HGET", keys.requests, order.rawValue]).stringValue == #"{"orderId":"first"}"#)
+        #expect(try await h.redis.send(["ZSCORE", keys.undecided, order.rawValue]).stringValue != nil,
+                "an accepted order is undecided until the worker decides it")
+        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .conflictingRetry(quantity: 2))
+        #expect(try await room.consume(pass: pass, order: otherOrder, quantity: 2, request: Array("{}".utf8), budget: nil) == .used(by: order))
 
         // Capacity returns as soon as the pass is bound.
         #expect(try await room.advance(deal: deal.id, lagFactor: 1).activePasses == 1)
@@ -136,10 +143,10 @@ struct WaitingRoomTests {
         // A pass the room never issued, and a real pass presented for another shopper.
         let forged = try h.keyring.makePass(passId: try PassID("pass_forged"), user: pass.userId, deal: deal.id,
                                             issuedAt: Date(), lifetime: .seconds(60))
-        #expect(try await room.consume(pass: forged, order: order, quantity: 1, budget: nil) == .unknown)
+        #expect(try await room.consume(pass: forged, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .unknown)
         let stolen = try AdmissionPass(passId: otherPass.passId, dealId: deal.id, userId: pass.userId,
                                        issuedAt: otherPass.issuedAt, expiresAt: otherPass.expiresAt, keyId: otherPass.keyId)
-        #expect(try await room.consume(pass: stolen, order: order, quantity: 1, budget: nil) == .unknown)
+        #expect(try await room.consume(pass: stolen, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .unknown)
         #expect(try await h.issuedPass(room, tickets[1]) != nil, "the other shopper's pass is untouched")
     }
 
@@ -163,7 +170,7 @@ struct WaitingRoomTests {
         #expect(reclaim.activePasses == 1)
 
         let order = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("late"))
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, budget: nil) == .expired)
+        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .expired)
         #expect(try await room.status(ticket: tickets[0].ticketId, deal: deal.id, user: tickets[0].userId) == .expired)
         #expect(try await room.status(ticket: tickets[1].ticketId, deal: deal.id, user: tickets[1].userId) == .expired)
         #expect(try await h.issuedPass(room, tickets[2]) != nil)
@@ -186,8 +193,8 @@ struct WaitingRoomTests {
         let pass = try #require(try await h.issuedPass(room, ticket)).pass
         try await h.waitForRedisTime(pass.expiresAt.addingTimeInterval(0.02))
         let order = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("k"))
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, budget: nil) == .expired)
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, budget: nil) == .expired)
+        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .expired)
+        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .expired)
         #expect(try await room.status(ticket: ticket.ticketId, deal: deal.id, user: ticket.userId) == .expired)
         #expect(try await room.advance(deal: deal.id, lagFactor: 1).activePasses == 0)
     }
@@ -230,7 +237,7 @@ struct WaitingRoomTests {
         for ticket in early + late {
             if let issued = try await h.issuedPass(room, ticket), ticket.userId == early[0].userId {
                 let order = OrderID.derive(userId: ticket.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("t"))
-                #expect(try await room.consume(pass: issued.pass, order: order, quantity: 1, budget: nil) == .accepted)
+                #expect(try await room.consume(pass: issued.pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .accepted)
             }
         }
         try await h.redis.send(["SET", AdmissionKeys(deal.id).soldOut, "1"])

@@ -61,4 +61,16 @@ import Testing
         }
         #expect(throws: ConfigurationError.self) { try configuration.apply(environment: ["FLASHDEAL_PASS_KEYS": "no-colon"]) }
     }
+
+    @Test func producerPropertiesComeFromTheEnvironmentAndAMalformedListStopsTheStart() throws {
+        var configuration = try load([:])
+        #expect(configuration.orders.producerProperties.isEmpty)
+        try configuration.apply(environment: ["FLASHDEAL_KAFKA_PRODUCER_PROPERTIES": "enable.idempotence=true, linger.ms = 10"])
+        #expect(configuration.orders.producerProperties == ["enable.idempotence": "true", "linger.ms": "10"])
+        #expect {
+            try configuration.apply(environment: ["FLASHDEAL_KAFKA_PRODUCER_PROPERTIES": "enable.idempotence"])
+        } throws: { error in
+            "\(error)".contains("FLASHDEAL_KAFKA_PRODUCER_PROPERTIES") && "\(error)".contains("name=value")
+        }
+    }
 }

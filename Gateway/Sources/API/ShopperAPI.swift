@@ -1,12 +1,12 @@
-public import Admission
-public import Credentials
+import Admission
+import Credentials
 public import Domain
 public import Foundation
 import Operations
 import Tracing
-public import Infrastructure
-public import Logging
-public import RateLimiting
+import Infrastructure
+import Logging
+import RateLimiting
 
 /// What the shopper-facing operations do, independent of GraphQL: each method checks the rate
 /// policies for its operation, then does its work, and fails only with ``APIError``.
@@ -37,13 +37,14 @@ public final class ShopperAPI: Sendable {
     let pacer: WaitingRoomPacer
     let keyring: PassKeyring
     let publisher: OrderRequestPublisher
+    let acceptingDeals: AcceptingDeals
     let orders: MongoCollection
     let settings: GatewayConfiguration
     let metrics: GatewayMetrics
     let logger: Logger
 
     init(limiter: RateLimiter, deals: DealStateCache, catalog: DealCatalog, room: WaitingRoom, pacer: WaitingRoomPacer,
-         keyring: PassKeyring, publisher: OrderRequestPublisher, orders: MongoCollection,
+         keyring: PassKeyring, publisher: OrderRequestPublisher, acceptingDeals: AcceptingDeals, orders: MongoCollection,
          settings: GatewayConfiguration, metrics: GatewayMetrics, logger: Logger) {
         self.limiter = limiter
         self.deals = deals
@@ -52,6 +53,7 @@ public final class ShopperAPI: Sendable {
         self.pacer = pacer
         self.keyring = keyring
         self.publisher = publisher
+        self.acceptingDeals = acceptingDeals
         self.orders = orders
         self.settings = settings
         self.metrics = metrics
@@ -279,12 +281,17 @@ public final class ShopperAPI: Sendable {
             throw Self.publishError(refusal)
         }
 
-        // Round trip 2: bind the pass to this order, atomically.
+        // Round trip 2: bind the pass to this order, atomically, keeping the request beside the
+        // binding (the worker sends it again should the broker lose it).
         let orderId = OrderID.derive(userId: user, dealId: deal, idempotencyKey: key)
+        let event = DomainEvent.orderRequested(OrderRequested(
+            eventId: EventID.derive(type: .orderRequested, orderId: orderId), occurredAt: now, orderId: orderId,
+            dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, requestedAt: now))
+        var request = [UInt8](event.jsonData())
         let consumption: PassConsumption
         let passSpan = FlashDealTracing.start("flashdeal.pass.consume")
         do {
-            consumption = try await room.consume(pass: pass, order: orderId, quantity: quantity,
+            consumption = try await room.consume(pass: pass, order: orderId, quantity: quantity, request: request,
                                                  budget: settings.orders.redisBudget)
             if let passSpan, passSpan.isRecording {
                 passSpan.updateAttributes { attributes in
@@ -302,8 +309,11 @@ public final class ShopperAPI: Sendable {
         }
         var replayed = false
         switch consumption {
-        case .accepted: break
-        case .alreadyAccepted: replayed = true
+        case .accepted: await acceptingDeals.register(deal)
+        case .alreadyAccepted(let stored):
+            replayed = true
+            // The same request as the first time, byte for byte (its occurredAt is the first one's).
+            if let stored { request = stored }
         case .used(let other):
             throw APIError(.passUsed, "this pass was already used for order \(other)", details: ["orderId": other.rawValue])
         case .conflictingRetry(let original):
@@ -314,12 +324,10 @@ public final class ShopperAPI: Sendable {
         case .expired: throw APIError(.passExpired, "this pass has expired; join the waiting room again")
         }
 
-        // Kafka, acknowledged.
-        let event = DomainEvent.orderRequested(OrderRequested(
-            eventId: EventID.derive(type: .orderRequested, orderId: orderId), occurredAt: now, orderId: orderId,
-            dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, requestedAt: now))
-        do { try await publisher.publish(event, traceparent: context.traceparent) } catch {
-            throw Self.publishError(error, orderId: orderId)
+        // Kafka, acknowledged. From here on the order is kept (the pass is bound to it and its request
+        // stored): a send that fails leaves it to a retry or to the worker's re-sender.
+        do { try await publisher.publish(event, encoded: request, traceparent: context.traceparent) } catch {
+            throw Self.publishError(error, orderId: orderId, kept: true)
         }
         return OrderReceipt(orderId: orderId, dealId: deal, quantity: quantity, replayed: replayed)
     }
@@ -396,20 +404,41 @@ public final class ShopperAPI: Sendable {
         }
     }
 
-    static func publishError(_ refusal: OrderRequestPublisher.Refusal, orderId: OrderID? = nil) -> APIError {
+    /// A request that could not be published. `kept`: createOrder after the pass was bound — the
+    /// order is recorded and will be delivered (a retry with the same idempotency key publishes it
+    /// now; otherwise the worker's re-sender does, within its bound), so the shopper hears UNKNOWN,
+    /// never NOT_ACCEPTED. Otherwise (shed before binding, a cancellation) nothing was kept.
+    static func publishError(_ refusal: OrderRequestPublisher.Refusal, orderId: OrderID? = nil, kept: Bool = false)
+        -> APIError
+    {
+        var details: [String: String] = [:]
+        if let orderId { details["orderId"] = orderId.rawValue }
+        if kept {
+            let what: String =
+                switch refusal {
+                case .overloaded: "the order queue is at capacity"
+                case .outcomeUnknown: "the order queue did not confirm in time"
+                case .notSent: "the order queue refused the order for now"
+                }
+            details["outcome"] = "UNKNOWN"
+            return APIError(.unavailable,
+                            "\(what): the order is recorded and will be delivered; retrying with the same idempotency key is safe and never creates a second order",
+                            retryAfter: .seconds(1), details: details)
+        }
         switch refusal {
         case .overloaded:
+            details["outcome"] = "NOT_ACCEPTED"
             return APIError(.unavailable, "the gateway is at capacity; nothing was done, retry shortly",
-                            retryAfter: .seconds(1), details: ["outcome": "NOT_ACCEPTED"])
+                            retryAfter: .seconds(1), details: details)
         case .outcomeUnknown:
-            var details = ["outcome": "UNKNOWN"]
-            if let orderId { details["orderId"] = orderId.rawValue }
+            details["outcome"] = "UNKNOWN"
             return APIError(.unavailable,
-                            "the order queue did not confirm in time: the order may or may not be placed; retrying with the same idempotency key is safe and never creates a second order",
+                            "the queue did not confirm in time: the request may or may not be placed; retrying is safe",
                             retryAfter: .seconds(1), details: details)
         case .notSent:
-            return APIError(.unavailable, "the order queue refused the order; nothing was placed, retry later",
-                            retryAfter: .seconds(1), details: ["outcome": "NOT_ACCEPTED"])
+            details["outcome"] = "NOT_ACCEPTED"
+            return APIError(.unavailable, "the queue refused the request; nothing was placed, retry later",
+                            retryAfter: .seconds(1), details: details)
         }
     }
 }

@@ -44,8 +44,10 @@ public final class OrderRequestPublisher: Sendable {
     }
 
     /// Produces `event` keyed by its order id with a W3C `traceparent` header: the producer span's
-    /// when tracing is on (the worker's spans continue it), else `traceparent` as given.
-    public func publish(_ event: DomainEvent, traceparent: String?) async throws(Refusal) {
+    /// when tracing is on (the worker's spans continue it), else `traceparent` as given. `encoded` is
+    /// the message's value when the caller has it already (the bytes stored with the order, so a
+    /// retry publishes exactly the first request); else the event is encoded here.
+    public func publish(_ event: DomainEvent, encoded: [UInt8]? = nil, traceparent: String?) async throws(Refusal) {
         let admitted = inFlightCount.wrappingAdd(1, ordering: .relaxed).newValue
         defer { inFlightCount.wrappingSubtract(1, ordering: .relaxed) }
         if admitted > maxInFlight { throw .overloaded(inFlight: admitted - 1, queued: producer.queueLength) }
@@ -68,7 +70,7 @@ public final class OrderRequestPublisher: Sendable {
         }
         do {
             try await producer.send(topic: topic, key: event.orderId.map { Array($0.rawValue.utf8) },
-                                    value: [UInt8](event.jsonData()), headers: headers)
+                                    value: encoded ?? [UInt8](event.jsonData()), headers: headers)
         } catch {
             span?.recordError(error)
             span?.setStatus(.init(code: .error))

@@ -10,8 +10,13 @@ public struct AuditReport: Sendable {
     public var perCustomerLimit: Int
     public var redisStock: Int?
     public var soldOutFlag: Bool
-    /// Distinct orders requested through Kafka for this deal.
+    /// Distinct orders requested: through Kafka, or accepted by the gateway (a pass bound to the order,
+    /// its request stored in Redis) whether or not the log still holds the request.
     public var requested = 0
+    /// Orders the gateway accepted according to Redis (pass bindings and stored requests).
+    public var accepted = 0
+    /// Accepted orders still undecided in Redis (the re-sender sends their requests again).
+    public var undecided = 0
     public var statuses: [OrderStatus: Int] = [:]
     /// Units held by CONFIRMED orders.
     public var sold = 0
@@ -26,7 +31,7 @@ public struct AuditReport: Sendable {
     public var text: String {
         var lines = [
             "deal \(deal): total stock \(totalStock), per-customer limit \(perCustomerLimit)",
-            "  requested orders : \(requested)",
+            "  requested orders : \(requested) (accepted by the gateway per Redis: \(accepted), still undecided: \(undecided))",
             "  in MongoDB       : " + OrderStatus.allCases.map { "\($0.rawValue) \(statuses[$0] ?? 0)" }.joined(separator: ", "),
             "  sold (confirmed) : \(sold) units",
             "  Redis stock      : \(redisStock.map(String.init) ?? "missing")\(soldOutFlag ? " (sold-out flag set)" : "")",
@@ -49,10 +54,13 @@ public struct AuditReport: Sendable {
 /// 1. no oversell: units of CONFIRMED orders ≤ total stock;
 /// 2. conservation: total stock = Redis stock + units held by CONFIRMED orders, and Redis's
 ///    per-shopper holdings and reservation records agree with MongoDB;
-/// 3. nothing lost: every requested order is in MongoDB in a decided state (not PENDING) with
-///    exactly one outcome event (OrderConfirmed / OrderRejected / OrderFailed) matching it, and a
-///    StockReleased for every FAILED or CANCELLED order that had stock;
-/// 4. no duplicates: never two different outcomes for one order; per-customer limits hold;
+/// 3. nothing lost: every order a shopper was told is accepted — its pass bound to it or its request
+///    stored in Redis by the gateway — and every order requested through Kafka is in MongoDB in a
+///    decided state (not PENDING) with exactly one outcome event (OrderConfirmed / OrderRejected /
+///    OrderFailed) matching it, and a StockReleased for every FAILED or CANCELLED order that had stock;
+///    no accepted order is left undecided;
+/// 4. no duplicates: never two different outcomes for one order, and never two different events
+///    under one event id (a copy must be identical); per-customer limits hold;
 /// 5. nothing waiting: the outbox holds nothing for the deal; sold-out flag ⇔ no stock; no unpaid
 ///    order holds its units long past its payment deadline (deals with a payment window).
 public struct DealAudit: Sendable {
@@ -75,22 +83,29 @@ public struct DealAudit: Sendable {
         /// order id → event id → event type.
         public var events: [OrderID: [String: DomainEventType]] = [:]
         public var deliveries: [String: Int] = [:]
+        /// event id → each distinct content delivered under it (the message value).
+        public var contents: [String: Set<[UInt8]>] = [:]
 
         public init() {}
 
+        /// Requests count from the order-requests topic and events from the order-events topic
+        /// only (whatever their prefix): anything else on a topic is poison the worker dead-letters.
         public mutating func add(_ messages: [KafkaMessage]) {
             for m in messages {
                 guard let event = try? DomainEvent.decode(Data(m.value)) else { continue }
+                let onRequests = m.topic.hasSuffix(FlashDealTopics.orderRequests)
+                let onEvents = m.topic.hasSuffix(FlashDealTopics.orderEvents)
                 switch event {
-                case .orderRequested(let r):
+                case .orderRequested(let r) where onRequests:
                     // Requests whose id is not derived from their fields are poison: the worker dead-letters them.
                     guard OrderID.derive(userId: r.userId, dealId: r.dealId, idempotencyKey: r.idempotencyKey) == r.orderId,
                           m.keyString == r.orderId.rawValue else { continue }
                     if requests[r.dealId]?[r.orderId] == nil { requests[r.dealId, default: [:]][r.orderId] = r }
                 case .orderConfirmed, .orderRejected, .orderFailed, .stockReleased:
-                    guard let order = event.orderId else { continue }
+                    guard onEvents, let order = event.orderId else { continue }
                     events[order, default: [:]][event.eventId.rawValue] = event.type
                     deliveries[event.eventId.rawValue, default: 0] += 1
+                    contents[event.eventId.rawValue, default: []].insert(m.value)
                 default: break
                 }
             }
@@ -101,7 +116,9 @@ public struct DealAudit: Sendable {
     /// every second; a worker restart or a MongoDB outage delays it).
     public static let expiryTolerance: Duration = .seconds(60)
 
-    public func audit(_ deal: DealID, log: Log) async throws -> AuditReport {
+    /// - Parameter told: order ids shoppers were given for this deal (an accepted receipt, or an
+    ///   UNKNOWN outcome naming the order), known from outside the system: each must be decided too.
+    public func audit(_ deal: DealID, log: Log, told: Set<OrderID> = []) async throws -> AuditReport {
         guard let info = try await catalog.deal(deal) else {
             var r = AuditReport(deal: deal, totalStock: 0, perCustomerLimit: 0, redisStock: nil, soldOutFlag: false)
             r.violations.append("the catalog (MongoDB deals) has no deal \(deal)")
@@ -158,17 +175,43 @@ public struct DealAudit: Sendable {
             v.append("Redis holds \(record.holds) units for order \(order), which MongoDB does not have")
         }
 
-        // 3 + 4. Every request decided once, with exactly one matching outcome event.
-        let requests = log.requests[deal] ?? [:]
+        // 3 + 4. Every accepted or requested order decided once, with exactly one matching outcome event.
+        var requests: [OrderID: OrderRequested?] = (log.requests[deal] ?? [:]).mapValues { $0 }
+        var accepted = Set<String>(try await reservations.boundOrders(of: deal))
+        for (order, json) in try await reservations.acceptedRequests(of: deal) {
+            accepted.insert(order)
+            guard let id = try? OrderID(order) else { continue }
+            if requests[id] == nil, case .orderRequested(let r)? = try? DomainEvent.decode(json) { requests[id] = r }
+        }
+        accepted.formUnion(told.map(\.rawValue))
+        report.accepted = accepted.count
+        for order in accepted {
+            guard let id = try? OrderID(order) else {
+                v.append("a pass is bound to \(order.debugDescription), which is not an order id")
+                continue
+            }
+            if requests[id] == nil { requests[id] = .some(nil) }
+        }
+        let undecided = try await reservations.undecided(in: deal)
+        report.undecided = undecided.count
+        if !undecided.isEmpty {
+            v.append("\(undecided.count) accepted orders are still undecided (the worker's re-sender sends their requests again): "
+                + undecided.keys.sorted().prefix(10).joined(separator: ", "))
+        }
         report.requested = requests.count
         for (id, request) in requests {
             guard let d = stored[id] else {
-                v.append("order \(id) was requested but is not in MongoDB")
+                v.append(accepted.contains(id.rawValue) && log.requests[deal]?[id] == nil
+                    ? "order \(id) was accepted (its pass is bound to it, or a shopper was given it) but is neither in MongoDB nor in the requests topic"
+                    : "order \(id) was requested but is not in MongoDB")
                 continue
             }
             if d.status == .pending { v.append("order \(id) is still PENDING") }
-            if d.userId != request.userId || d.quantity != request.quantity {
+            if let request, d.userId != request.userId || d.quantity != request.quantity {
                 v.append("order \(id) in MongoDB does not match its request (user/quantity)")
+            }
+            for eventId in (log.events[id] ?? [:]).keys where (log.contents[eventId]?.count ?? 0) > 1 {
+                v.append("order \(id) has \(log.contents[eventId]!.count) different events under event id \(eventId) (a copy must be identical)")
             }
             let events = log.events[id] ?? [:]
             let outcomes = events.values.filter { [.orderConfirmed, .orderRejected, .orderFailed].contains($0) }

@@ -1,7 +1,7 @@
 public import Admission
 public import Domain
 import Foundation
-public import Infrastructure
+import Infrastructure
 
 /// Compares a deal's Redis state with MongoDB (the system of record) and repairs Redis.
 ///
@@ -108,18 +108,24 @@ public struct StockReconciler: Sendable {
     }
 
     /// The record a stored order implies. FAILED and CANCELLED orders had their units given back.
+    /// The reservation record an order implies, with its decision time: a redelivery after the repair
+    /// replays the stored decision, and publishes exactly what was published before.
     static func record(for d: OrderDocument) -> ReservationRecord {
+        let decided = Timestamp.epochMilliseconds(d.decidedAt)
+        let user = d.userId.rawValue
         switch d.status {
         case .pending, .confirmed:
-            return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: d.userId.rawValue)
+            return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: user, decidedAtMs: decided)
         case .cancelled:
             let reason = d.reason.flatMap(CancellationReason.init(rawValue:))?.stockReleaseReason ?? .cancelled
-            return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: d.userId.rawValue, released: reason)
+            return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: user, released: reason,
+                                     decidedAtMs: decided)
         case .failed:
-            return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: d.userId.rawValue, released: .failed)
+            return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: user, released: .failed,
+                                     decidedAtMs: decided)
         case .rejected:
             let outcome = d.reason.flatMap(ReservationOutcome.init(rawValue:)) ?? .dealClosed
-            return ReservationRecord(outcome: outcome, quantity: d.quantity, userId: d.userId.rawValue)
+            return ReservationRecord(outcome: outcome, quantity: d.quantity, userId: user, decidedAtMs: decided)
         }
     }
 

@@ -5,8 +5,9 @@ public import Infrastructure
 
 /// An order as the worker writes it to MongoDB's `orders` collection (field names are a contract:
 /// ARCHITECTURE §4.3): `_id` (order id), `dealId`, `userId`, `quantity`, `status`, `reason`,
-/// `createdAt` (when the gateway accepted it), `updatedAt`, plus `idempotencyKey`, and `paidAt` once a
-/// payment is recorded for an order of a deal with a payment window.
+/// `createdAt` (when the gateway accepted it), `updatedAt`, plus `idempotencyKey`, `decidedAt` (when its
+/// outcome was decided: the `occurredAt` of its outcome events, never changed afterwards), and `paidAt`
+/// once a payment is recorded for an order of a deal with a payment window.
 public struct OrderDocument: Sendable, Hashable {
     public var orderId: OrderID
     public var dealId: DealID
@@ -17,10 +18,12 @@ public struct OrderDocument: Sendable, Hashable {
     public var reason: String?
     public var createdAt: Date
     public var updatedAt: Date
+    /// When the outcome was decided (documents written before the field existed read `updatedAt`).
+    public var decidedAt: Date
     public var paidAt: Date?
 
     public init(orderId: OrderID, dealId: DealID, userId: UserID, quantity: Int, idempotencyKey: IdempotencyKey,
-                status: OrderStatus, reason: String?, createdAt: Date, updatedAt: Date) {
+                status: OrderStatus, reason: String?, createdAt: Date, updatedAt: Date, decidedAt: Date? = nil) {
         self.orderId = orderId
         self.dealId = dealId
         self.userId = userId
@@ -30,6 +33,7 @@ public struct OrderDocument: Sendable, Hashable {
         self.reason = reason
         self.createdAt = Timestamp.normalized(createdAt)
         self.updatedAt = Timestamp.normalized(updatedAt)
+        self.decidedAt = Timestamp.normalized(decidedAt ?? updatedAt)
     }
 
     /// The document for an order in its current state.
@@ -51,6 +55,7 @@ public struct OrderDocument: Sendable, Hashable {
             "_id": .string(orderId.rawValue), "dealId": .string(dealId.rawValue), "userId": .string(userId.rawValue),
             "quantity": .int64(Int64(quantity)), "idempotencyKey": .string(idempotencyKey.rawValue),
             "status": .string(status.rawValue), "createdAt": .date(createdAt), "updatedAt": .date(updatedAt),
+            "decidedAt": .date(decidedAt),
         ]
         if let reason { d["reason"] = .string(reason) }
         return d
@@ -68,7 +73,8 @@ public struct OrderDocument: Sendable, Hashable {
               let updated = d["updatedAt"].flatMap(DealCatalog.instant)
         else { return nil }
         self.init(orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
-                  reason: d["reason"]?.stringValue, createdAt: created, updatedAt: updated)
+                  reason: d["reason"]?.stringValue, createdAt: created, updatedAt: updated,
+                  decidedAt: d["decidedAt"].flatMap(DealCatalog.instant))
         self.paidAt = d["paidAt"].flatMap(DealCatalog.instant)
     }
 
@@ -78,6 +84,7 @@ public struct OrderDocument: Sendable, Hashable {
             "orderId": orderId.rawValue, "dealId": dealId.rawValue, "userId": userId.rawValue,
             "quantity": String(quantity), "idempotencyKey": idempotencyKey.rawValue, "status": status.rawValue,
             "createdAt": Timestamp.format(createdAt), "updatedAt": Timestamp.format(updatedAt),
+            "decidedAt": Timestamp.format(decidedAt),
         ]
         if let reason { fields["reason"] = reason }
         let data = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys])) ?? Data("{}".utf8)
@@ -96,7 +103,29 @@ public struct OrderDocument: Sendable, Hashable {
               let updated = object["updatedAt"].flatMap(Timestamp.parse)
         else { return nil }
         self.init(orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
-                  reason: object["reason"], createdAt: created, updatedAt: updated)
+                  reason: object["reason"], createdAt: created, updatedAt: updated,
+                  decidedAt: object["decidedAt"].flatMap(Timestamp.parse))
+    }
+
+    /// The events that announce this document's outcome, exactly as first published: built from the
+    /// stored decision alone (its `decidedAt` is their `occurredAt`), so a re-publication is identical
+    /// byte for byte. CONFIRMED (and later CANCELLED): OrderConfirmed; REJECTED: OrderRejected; FAILED:
+    /// OrderFailed, then StockReleased(FAILED) when stock had been reserved. PENDING: none.
+    public func outcomeEvents(stockWasReserved: Bool) -> [DomainEvent] {
+        // Rehydrating from the document's own fields cannot fail: the id was checked on arrival.
+        guard var order = try? Order(id: orderId, dealId: dealId, userId: userId, quantity: quantity,
+                                     idempotencyKey: idempotencyKey, requestedAt: createdAt, state: .pending,
+                                     updatedAt: createdAt, version: 1) else { return [] }
+        let at = decidedAt
+        switch status {
+        case .pending: return []
+        case .confirmed, .cancelled: return (try? order.confirm(at: at)) ?? []
+        case .rejected:
+            let reason = reason.flatMap(RejectionReason.init(rawValue:)) ?? .dealClosed
+            return (try? order.reject(reason, at: at)) ?? []
+        case .failed:
+            return (try? order.fail(reason: reason ?? "", stockWasReserved: stockWasReserved, at: at)) ?? []
+        }
     }
 }
 
@@ -182,6 +211,17 @@ public struct OrderStore: Sendable {
 
     public func find(_ order: OrderID) async throws(MongoError) -> OrderDocument? {
         try await orders.findOne(id: .string(order.rawValue)).flatMap(OrderDocument.init(bson:))
+    }
+
+    /// The stored documents of these orders (one query; absent or unreadable ones are left out).
+    public func find(_ ids: [OrderID]) async throws(MongoError) -> [OrderID: OrderDocument] {
+        guard !ids.isEmpty else { return [:] }
+        let raw = try await orders.findAll(["_id": ["$in": .array(ids.map { .string($0.rawValue) })]])
+        var found: [OrderID: OrderDocument] = [:]
+        for document in raw {
+            if let d = OrderDocument(bson: document) { found[d.orderId] = d }
+        }
+        return found
     }
 
     /// Every order of a deal (raw documents, for the oracle).

@@ -1,4 +1,4 @@
-import Domain
+public import Domain
 import Foundation
 public import Infrastructure
 import Logging
@@ -40,6 +40,13 @@ public struct Outbox: Sendable {
             i += 2
         }
         return (documents, unreadable)
+    }
+
+    /// The documents waiting for these orders (absent or unreadable ones are left out).
+    public func documents(_ ids: [OrderID]) async throws -> [OrderDocument] {
+        guard !ids.isEmpty else { return [] }
+        let reply = try await redis.send(["HMGET", Self.key] + ids.map(\.rawValue))
+        return (reply.arrayValue ?? []).compactMap { $0.stringValue.flatMap(OrderDocument.init(json:)) }
     }
 
     public func count() async throws -> Int {

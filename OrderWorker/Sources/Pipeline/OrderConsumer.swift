@@ -19,6 +19,7 @@ public final class OrderConsumer: Service, Sendable {
     private let logger: Logger
     private let started = Atomic<Bool>(false)
     private let batches = Atomic<Int>(0)
+    private let current = Mutex<KafkaConsumer?>(nil)
 
     /// - Parameter prepare: runs (retried until it succeeds) before the first poll: loading Redis
     ///   functions, creating indexes, waiting for the topics.
@@ -34,6 +35,9 @@ public final class OrderConsumer: Service, Sendable {
 
     /// The loop is running (its dependencies were prepared and it polls).
     public var isConsuming: Bool { started.load(ordering: .acquiring) }
+
+    /// Since when the loop's consumer has held its partitions without a rebalance (nil while it holds none).
+    public var assignedSince: ContinuousClock.Instant? { current.withLock { $0?.assignedSince } }
 
     /// Batches whose effects were made durable and offsets stored.
     public var completedBatches: Int { batches.load(ordering: .relaxed) }
@@ -57,6 +61,8 @@ public final class OrderConsumer: Service, Sendable {
         }
         guard !Task.isShuttingDownGracefully && !Task.isCancelled else { return }
         let consumer = try makeConsumer()
+        current.withLock { $0 = consumer }
+        defer { current.withLock { $0 = nil } }
         started.store(true, ordering: .releasing)
         logger.info("consuming", metadata: ["topic": "\(topic)"])
         // Two stages overlap: while one batch's outcomes are being published, the next batch is

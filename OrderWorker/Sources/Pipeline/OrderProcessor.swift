@@ -173,12 +173,14 @@ public final class OrderProcessor: Sendable {
         let replies = try await reserveAll(batch.map(\.0))
         let reserveEnd = DefaultTracerClock.now
         var pending: [Pending] = []
+        var inBatch = Set<OrderID>()
         for ((request, message), reply) in zip(batch, replies) {
             if case .decided(let outcome) = reply.result {
                 metrics.reservation(result: outcome.rawValue, replay: reply.replay)
             }
-            // Already persisted and published (a redelivery after a crash): nothing left to do.
-            if reply.published { continue }
+            // Already persisted and published (a redelivery after a crash), or a copy of a request
+            // earlier in this batch (a producer retry, a re-send): nothing left to do.
+            if reply.published || !inBatch.insert(request.orderId).inserted { continue }
             pending.append(Pending(request: request, traceparent: message.header("traceparent"), reply: reply,
                                    unknownDeal: reply.result == .noState,
                                    span: traceReservation(request, message, reply, batch: batch.count,
@@ -186,7 +188,10 @@ public final class OrderProcessor: Sendable {
         }
         guard !pending.isEmpty else { return Decided() }
         let now = Date()
-        var outcomes = pending.map { Self.outcome(of: $0, at: now) }
+        // Orders compensated before (a redelivery): their FAILED decision keeps its first time.
+        let compensated = pending.filter { $0.reply.replay && $0.reply.released == .failed }.map(\.request.orderId)
+        let failedAt = compensated.isEmpty ? [:] : try await storedFailureTimes(compensated)
+        var outcomes = pending.map { Self.outcome(of: $0, at: now, failedAt: failedAt[$0.request.orderId]) }
         let fresh = outcomes.filter { !$0.viaOutbox }.map(\.document)
         let persistStart = DefaultTracerClock.now
         let persisted = try await persist(fresh)
@@ -256,26 +261,45 @@ public final class OrderProcessor: Sendable {
         var viaOutbox: Bool
     }
 
-    static func outcome(of p: Pending, at now: Date) -> Outcome {
+    /// The outcome of one order. Its time is the decision's own — the reservation's Redis time, the
+    /// same on every replay; for an order Redis had no state for, its request time; for a FAILED one,
+    /// when it was compensated (`failedAt` on a replay, else `now`) — so a redelivered order is
+    /// persisted and published exactly as the first time.
+    static func outcome(of p: Pending, at now: Date, failedAt: Date? = nil) -> Outcome {
         let r = p.request
         // Rehydrating from the request's own fields cannot fail: the id was checked on arrival.
         var order = try! Order(id: r.orderId, dealId: r.dealId, userId: r.userId, quantity: r.quantity,
                                idempotencyKey: r.idempotencyKey, requestedAt: r.requestedAt, state: .pending,
                                updatedAt: r.requestedAt, version: 1)
-        var events: [DomainEvent]
+        let decidedAt = p.reply.decidedAtMs > 0 ? Timestamp.date(epochMilliseconds: p.reply.decidedAtMs) : now
         var viaOutbox = false
         switch p.reply.result {
         case .noState:
-            events = try! order.reject(.dealClosed, at: now)
+            _ = try! order.reject(.dealClosed, at: r.requestedAt)
         case .decided(let outcome):
             if outcome == .reserved, p.reply.released == .failed {
-                events = try! order.fail(reason: Self.compensationReason, stockWasReserved: true, at: now)
+                _ = try! order.fail(reason: Self.compensationReason, stockWasReserved: true, at: failedAt ?? now)
                 viaOutbox = true
             } else {
-                events = try! order.apply(outcome, at: now).filter { $0.type != .stockReserved }
+                _ = try! order.apply(outcome, at: decidedAt)
             }
         }
-        return Outcome(document: OrderDocument(order), events: events, viaOutbox: viaOutbox)
+        let document = OrderDocument(order)
+        return Outcome(document: document, events: document.outcomeEvents(stockWasReserved: p.reply.result == .decided(.reserved)),
+                       viaOutbox: viaOutbox)
+    }
+
+    /// When earlier compensations of these orders were decided: from the outbox (MongoDB was down),
+    /// else from MongoDB. An order found in neither (the process stopped between the release and the
+    /// outbox) is decided now; so is every order when MongoDB does not answer at once.
+    func storedFailureTimes(_ ids: [OrderID]) async throws -> [OrderID: Date] {
+        var times: [OrderID: Date] = [:]
+        let parked = try await retrying("redis") { try await self.outbox.documents(ids) }
+        for d in parked where d.status == .failed { times[d.orderId] = d.decidedAt }
+        let rest = ids.filter { times[$0] == nil }
+        guard !rest.isEmpty, let stored = try? await orders.find(rest) else { return times }
+        for (id, d) in stored where d.status == .failed { times[id] = d.decidedAt }
+        return times
     }
 
     static let compensationReason = "MONGODB_UNAVAILABLE"
@@ -350,7 +374,7 @@ public final class OrderProcessor: Sendable {
                 let soldOut = DealSoldOut(
                     eventId: .derive(type: .dealSoldOut, subject: p.request.dealId.rawValue,
                                      discriminator: p.request.orderId.rawValue),
-                    occurredAt: Date(), dealId: p.request.dealId)
+                    occurredAt: outcome.document.decidedAt, dealId: p.request.dealId)
                 messages.append(OutgoingEvent(event: .dealSoldOut(soldOut), key: p.request.dealId.rawValue,
                                               traceparent: traceparent))
                 metrics.soldOutAnnounced()
@@ -481,8 +505,14 @@ public final class OrderProcessor: Sendable {
         switch reply.result {
         case .released, .alreadyReleased:
             let now = Date()
-            try await retrying("mongo") { try await self.orders.cancel(c.orderId, reason: .shopper, at: now) }
-            let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: c.orderId), occurredAt: now,
+            var at = now
+            let changed = try await retrying("mongo") { try await self.orders.cancel(c.orderId, reason: .shopper, at: now) }
+            // Recorded before (a redelivery): the event keeps the first cancellation's time.
+            if !changed, let stored = try await retrying("mongo", { try await self.orders.find(c.orderId) }),
+               stored.status == .cancelled {
+                at = stored.updatedAt
+            }
+            let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: c.orderId), occurredAt: at,
                                       orderId: c.orderId, dealId: c.dealId, quantity: reply.quantity, reason: .cancelled)
             try await send([OutgoingEvent(event: .stockReleased(event), key: c.orderId.rawValue, traceparent: traceparent)])
             metrics.order(status: OrderStatus.cancelled.rawValue)
@@ -508,12 +538,15 @@ public final class OrderProcessor: Sendable {
             var events: [OutgoingEvent] = []
             let now = Date()
             for expired in sweep.expired {
+                var at = now
                 if try await !orders.cancel(expired.orderId, reason: .expired, at: now) {
                     let stored = try await orders.find(expired.orderId)
                     // Not persisted yet (its request is being redelivered): recorded on a later sweep.
                     guard let stored, stored.status != .pending else { continue }
+                    // Recorded before: the event keeps that time.
+                    if stored.status == .cancelled { at = stored.updatedAt }
                 }
-                let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: expired.orderId), occurredAt: now,
+                let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: expired.orderId), occurredAt: at,
                                           orderId: expired.orderId, dealId: deal, quantity: expired.quantity, reason: .expired)
                 events.append(OutgoingEvent(event: .stockReleased(event), key: expired.orderId.rawValue, traceparent: nil))
                 recorded.append(expired.orderId)

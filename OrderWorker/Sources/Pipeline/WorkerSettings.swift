@@ -41,7 +41,21 @@ public struct WorkerSettings: Sendable, Equatable {
     public var expiryInterval: Duration = .seconds(1)
     /// Consumer session timeout (`FLASHDEAL_WORKER_SESSION_TIMEOUT_MS`, default 6,000).
     public var sessionTimeout: Duration = .seconds(6)
+    /// How long an accepted order may stay undecided, or a published outcome unseen in the log, before
+    /// the re-sender sends it again (`FLASHDEAL_WORKER_RESEND_AFTER_MS`, default 10,000). Shorter
+    /// finds a loss sooner; longer re-sends fewer orders that were only queued behind a backlog.
+    public var resendAfter: Duration = .seconds(10)
+    /// How often the re-sender looks (`FLASHDEAL_WORKER_RESEND_INTERVAL_MS`, default 1,000).
+    public var resendInterval: Duration = .seconds(1)
+    /// Most orders of one deal sent again per look and kind (`FLASHDEAL_WORKER_RESEND_LIMIT`, default 1,000).
+    public var resendLimit = 1_000
+    /// librdkafka properties for the event producer, over Flash Deal's own
+    /// (`FLASHDEAL_KAFKA_PRODUCER_PROPERTIES`, `name=value,…`).
+    public var producerProperties: [String: String] = [:]
     public var topics = WorkerTopics()
+
+    /// The consumer group of the event watcher, which reads outcome events back from the log.
+    public var eventWatchGroupID: String { groupID + ".event-watch" }
 
     /// The Redis set of deals this deployment sweeps for payment deadlines; workers on prefixed
     /// topics keep a set of their own (their expiry events go to their own topics).
@@ -79,6 +93,19 @@ public struct WorkerSettings: Sendable, Equatable {
         if let v = try milliseconds("FLASHDEAL_WORKER_LINGER_MS", minimum: 0) { s.linger = v }
         if let v = try milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", minimum: 1_000) { s.sessionTimeout = v }
         if let v = try milliseconds("FLASHDEAL_WORKER_EXPIRY_MS", minimum: 10) { s.expiryInterval = v }
+        if let v = try milliseconds("FLASHDEAL_WORKER_RESEND_AFTER_MS", minimum: 100) { s.resendAfter = v }
+        if let v = try milliseconds("FLASHDEAL_WORKER_RESEND_INTERVAL_MS", minimum: 10) { s.resendInterval = v }
+        if let raw = environment["FLASHDEAL_KAFKA_PRODUCER_PROPERTIES"], !raw.isEmpty {
+            do { s.producerProperties = try KafkaProducerConfiguration.parseProperties(raw) } catch {
+                throw Invalid(description: "FLASHDEAL_KAFKA_PRODUCER_PROPERTIES: \(error.message)")
+            }
+        }
+        if let raw = environment["FLASHDEAL_WORKER_RESEND_LIMIT"], !raw.isEmpty {
+            guard let value = Int(raw), (1...100_000).contains(value) else {
+                throw Invalid(description: "FLASHDEAL_WORKER_RESEND_LIMIT must be an integer in 1…100000, got \(raw.debugDescription)")
+            }
+            s.resendLimit = value
+        }
         return s
     }
 }

@@ -1,4 +1,4 @@
-public import Admission
+import Admission
 public import Domain
 public import Infrastructure
 
@@ -24,8 +24,15 @@ public struct OrderKeys: Sendable, Hashable {
     public var unpaid: String { "ord:\(admission.hashTag):unpaid" }
     /// Set: orders released for want of payment whose CANCELLED document and event are not recorded yet.
     public var expired: String { "ord:\(admission.hashTag):expired" }
+    /// Sorted set (the gateway's): orders accepted and not yet decided (see ``AdmissionKeys/undecided``).
+    public var undecided: String { admission.undecided }
+    /// Sorted set: orders whose outcome is published but not yet read back from the log, scored by
+    /// when they were published (or last re-published), epoch ms.
+    public var unseen: String { "ord:\(admission.hashTag):unseen" }
+    /// Hash (the gateway's): order id → the accepted request as published (see ``AdmissionKeys/requests``).
+    public var requests: String { admission.requests }
 
-    public var all: [String] { [info, stock, soldOut, reservations, held, unpaid, expired] }
+    public var all: [String] { [info, stock, soldOut, reservations, held, unpaid, expired, undecided, unseen, requests] }
 
     /// Set (not under a deal's hash tag): deals that may have reservations due for payment
     /// (``WorkerSettings/expiringDealsKey``).
@@ -49,37 +56,47 @@ public struct ReservationRecord: Sendable, Hashable {
     public var released: StockReleaseReason?
     /// The outcome is persisted and its events acknowledged.
     public var published: Bool
+    /// When the outcome was decided (Redis time, epoch ms); 0 for records written before it was kept.
+    public var decidedAtMs: Int64
 
     public init(outcome: ReservationOutcome, quantity: Int, userId: String, announcedSoldOut: Bool = false,
-                released: StockReleaseReason? = nil, published: Bool = false) {
+                released: StockReleaseReason? = nil, published: Bool = false, decidedAtMs: Int64 = 0) {
         self.outcome = outcome
         self.quantity = quantity
         self.userId = userId
         self.announcedSoldOut = announcedSoldOut
         self.released = released
         self.published = published
+        self.decidedAtMs = decidedAtMs
     }
 
     /// Units this order keeps off the shelf.
     public var holds: Int { outcome == .reserved && released == nil ? quantity : 0 }
 
-    /// `outcome|quantity|userId|announced|released|published`.
+    /// `outcome|quantity|userId|announced|released|published|decidedAtMs`.
     public var packed: String {
         [outcome.rawValue, String(quantity), userId, announcedSoldOut ? "1" : "0", released?.rawValue ?? "",
-         published ? "1" : "0"].joined(separator: "|")
+         published ? "1" : "0", String(decidedAtMs)].joined(separator: "|")
     }
 
+    /// Reads a record; six-field records (written before `decidedAtMs` was kept) read with 0.
     public init?(packed: String) {
         let parts = packed.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 6, let outcome = ReservationOutcome(rawValue: parts[0]), let quantity = Int(parts[1])
+        guard parts.count == 6 || parts.count == 7, let outcome = ReservationOutcome(rawValue: parts[0]),
+              let quantity = Int(parts[1])
         else { return nil }
+        var decidedAtMs: Int64 = 0
+        if parts.count == 7 {
+            guard let value = Int64(parts[6]), value >= 0 else { return nil }
+            decidedAtMs = value
+        }
         let released: StockReleaseReason?
         if parts[4].isEmpty { released = nil } else {
             guard let reason = StockReleaseReason(rawValue: parts[4]) else { return nil }
             released = reason
         }
         self.init(outcome: outcome, quantity: quantity, userId: parts[2], announcedSoldOut: parts[3] == "1",
-                  released: released, published: parts[5] == "1")
+                  released: released, published: parts[5] == "1", decidedAtMs: decidedAtMs)
     }
 }
 
@@ -95,6 +112,9 @@ public struct ReservationReply: Sendable, Hashable {
     public var published: Bool
     /// When the deal has a payment window: the reservation's payment deadline (epoch ms).
     public var paymentDueMs: Int64 = 0
+    /// When the outcome was first decided (Redis time, epoch ms; 0 when unknown: no state, or a
+    /// record older than this field). Every replay gets the same value.
+    public var decidedAtMs: Int64 = 0
 }
 
 /// The answer to ``ReservationStore/release(order:deal:user:reason:)``.
@@ -140,6 +160,25 @@ public struct ExpiredReservation: Sendable, Hashable {
     public var dealId: DealID
     public var userId: UserID
     public var quantity: Int
+}
+
+/// Which of the re-sender's sets ``ReservationStore/due(_:deal:bound:limit:)`` looks at.
+public enum DueKind: String, Sendable {
+    /// Orders accepted by the gateway and not decided in time: their requests are sent again.
+    case requests
+    /// Orders decided and published whose outcome event was not read back in time: re-published.
+    case events
+}
+
+/// What one ``ReservationStore/due(_:deal:bound:limit:)`` call claimed.
+public struct DueOrders: Sendable {
+    /// Each claimed order with its payload: the stored request (requests; empty when none is stored)
+    /// or the packed reservation record (events).
+    public var orders: [(OrderID, String)]
+    /// Orders still in that set after the call (claimed ones included).
+    public var waiting: Int
+    /// The deal's end (epoch ms; 0 when Redis does not know the deal).
+    public var endsAtMs: Int64
 }
 
 /// What one ``ReservationStore/expire(deal:limit:endGrace:)`` call found.
@@ -205,7 +244,8 @@ public struct ReservationStore: Sendable {
         return ReservationReply(result: result, replay: try reply.int(1) == 1, announcedSoldOut: try reply.int(2) == 1,
                                 remaining: try reply.int(3),
                                 released: released.isEmpty ? nil : StockReleaseReason(rawValue: released),
-                                published: try reply.int(5) == 1, paymentDueMs: Int64(try reply.int(6)))
+                                published: try reply.int(5) == 1, paymentDueMs: Int64(try reply.int(6)),
+                                decidedAtMs: value.arrayValue.map { $0.count > 7 } == true ? Int64(try reply.int(7)) : 0)
     }
 
     /// Gives an order's reserved units back (idempotent). `user` = nil releases whoever holds it.
@@ -268,7 +308,66 @@ public struct ReservationStore: Sendable {
 
     /// Payment deadlines of a deal's unpaid reservations (order id → epoch ms).
     public func unpaid(in deal: DealID) async throws -> [String: Int64] {
-        let reply = try await redis.send(["ZRANGE", OrderKeys(deal).unpaid, "0", "-1", "WITHSCORES"])
+        try await scores(OrderKeys(deal).unpaid)
+    }
+
+    /// Records that these orders' outcomes are persisted and published: a redelivery skips them.
+    public func markPublished(_ orders: [OrderID], deal: DealID) async throws {
+        guard !orders.isEmpty else { return }
+        try await redis.fcall(ReservationFunctions.markPublished, keys: OrderKeys(deal).all,
+                              arguments: orders.map(\.rawValue))
+    }
+
+    /// Claims up to `limit` orders of `deal` that waited longer than `bound` to be decided
+    /// (``DueKind/requests``) or to be read back from the log (``DueKind/events``); see
+    /// ``ReservationFunctions``. Claimed orders are not handed out again within `bound`.
+    public func due(_ kind: DueKind, deal: DealID, bound: Duration, limit: Int) async throws -> DueOrders {
+        let value = try await redis.fcall(ReservationFunctions.due, keys: OrderKeys(deal).all,
+                                          arguments: [kind.rawValue, String(bound.milliseconds), String(limit)])
+        let reply = try FunctionReply(value, from: ReservationFunctions.due)
+        guard let rows = value.arrayValue?.first?.arrayValue else { throw reply.invalid("no list of due orders") }
+        var orders: [(OrderID, String)] = []
+        for row in rows {
+            guard let fields = row.arrayValue, fields.count == 2, let order = fields[0].stringValue.flatMap({ try? OrderID($0) }),
+                  let payload = fields[1].stringValue
+            else { throw reply.invalid("unreadable due order \(row)") }
+            orders.append((order, payload))
+        }
+        return DueOrders(orders: orders, waiting: try reply.int(1), endsAtMs: Int64(try reply.int(2)))
+    }
+
+    /// These orders' outcome events were read back from the log.
+    public func seen(_ orders: [OrderID], deal: DealID) async throws {
+        guard !orders.isEmpty else { return }
+        try await redis.fcall(ReservationFunctions.seen, keys: OrderKeys(deal).all, arguments: orders.map(\.rawValue))
+    }
+
+    /// Order ids in a deal's undecided set (accepted, not yet decided), with when each was accepted
+    /// or last sent again (epoch ms).
+    public func undecided(in deal: DealID) async throws -> [String: Int64] {
+        try await scores(OrderKeys(deal).undecided)
+    }
+
+    /// Order ids whose outcome is published but not yet read back from the log.
+    public func unseen(in deal: DealID) async throws -> [String: Int64] {
+        try await scores(OrderKeys(deal).unseen)
+    }
+
+    /// Every request the gateway accepted for a deal (order id → the OrderRequested as published).
+    public func acceptedRequests(of deal: DealID) async throws -> [String: String] {
+        try await hash(OrderKeys(deal).requests)
+    }
+
+    /// Every order a pass of the deal was bound to (pass id → `orderId|quantity`), by order id.
+    public func boundOrders(of deal: DealID) async throws -> Set<String> {
+        let bindings = try await hash(AdmissionKeys(deal).bindings)
+        return Set(bindings.values.compactMap { binding in
+            binding.lastIndex(of: "|").map { String(binding[..<$0]) }
+        })
+    }
+
+    private func scores(_ key: String) async throws -> [String: Int64] {
+        let reply = try await redis.send(["ZRANGE", key, "0", "-1", "WITHSCORES"])
         let items = reply.arrayValue ?? []
         var result: [String: Int64] = [:]
         var i = 0
@@ -279,13 +378,6 @@ public struct ReservationStore: Sendable {
             i += 2
         }
         return result
-    }
-
-    /// Records that these orders' outcomes are persisted and published: a redelivery skips them.
-    public func markPublished(_ orders: [OrderID], deal: DealID) async throws {
-        guard !orders.isEmpty else { return }
-        try await redis.fcall(ReservationFunctions.markPublished, keys: OrderKeys(deal).all,
-                              arguments: orders.map(\.rawValue))
     }
 
     /// Every reservation record of a deal (order id → record); unreadable records are returned apart.
@@ -351,7 +443,7 @@ public struct ReservationStore: Sendable {
     /// Deletes the worker's own keys of a deal (used when a deal is seeded again with `--reset`).
     public func reset(_ deal: DealID) async throws {
         let keys = OrderKeys(deal)
-        try await redis.send(["DEL", keys.reservations, keys.held, keys.unpaid, keys.expired])
+        try await redis.send(["DEL", keys.reservations, keys.held, keys.unpaid, keys.expired, keys.unseen])
     }
 
     private func hash(_ key: String) async throws -> [String: String] {
