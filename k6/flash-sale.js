@@ -54,7 +54,7 @@ export const options = {
     ...Object.fromEntries(['joinWaitingRoom', 'admission', 'createOrder', 'order'].map(
       (n) => [`http_req_duration{name:${n}}`, ['max>=0']])),
     ...Object.fromEntries(['CONFIRMED', 'REJECTED', 'FAILED', 'SOLD_OUT', 'SOLD_OUT_AT_ORDER', 'GAVE_UP', 'EXPIRED',
-      'ENDED', 'PASS_USED', 'ORDER_RATE_LIMITED', 'join_SOLD_OUT', 'join_RATE_LIMITED'].map(
+      'ENDED', 'PASS_USED', 'ORDER_RATE_LIMITED', 'ORDER_UNKNOWN', 'join_SOLD_OUT', 'join_RATE_LIMITED'].map(
       (r) => [`shopper_outcomes{result:${r}}`, ['count>=0']])),
     ...Object.fromEntries(['UNAVAILABLE', 'HTTP_0', 'HTTP_503', 'INTERNAL', 'PASS_INVALID', 'PASS_REQUIRED',
       'UNAUTHENTICATED', 'BAD_REQUEST', 'ORDER_NOT_DECIDED', 'NOT_JSON', 'OUT_OF_TOKENS'].map(

@@ -115,9 +115,12 @@ export function parseTokens(text) {
 
 // ---------------------------------------------------------------------------------------------
 // One shopper's whole journey, as a person would go through it (sleeps included): join the
-// waiting room, poll until admitted (as often as pollAfterMs says), order once with the pass,
+// waiting room, poll until admitted (as often as pollAfterMs says), order once with the pass
+// (again with the same idempotency key while the answer is UNAVAILABLE with outcome UNKNOWN),
 // poll the order until the worker decided. Records `shopper_outcomes{result}`, the two times
-// and failures; returns the result, or null when a transport failure ended it.
+// and failures; returns the result, or null when a transport failure ended it. Options:
+// patienceS (60) waiting for admission, decisionPatienceS (30) waiting for the decision,
+// keyPrefix of the idempotency key, onOrderId(id, how) told every order id the gateway gave.
 const GONE = new Set(['SOLD_OUT', 'ENDED', 'EXPIRED', 'PASS_USED']);
 
 export function journey(deal, user, token, opts) {
@@ -141,18 +144,29 @@ export function journey(deal, user, token, opts) {
   }
   timeToAdmission.add(Date.now() - start);
   const input = { i: { dealId: deal, quantity: 1, idempotencyKey: `${keyPrefix}${user}`, pass: a.pass.token } };
+  const told = (opts && opts.onOrderId) || (() => {});
   let created = null;
+  let unknown = false;
   for (let attempt = 0; attempt < 5 && !created; attempt++) {
     r = gql(CREATE_ORDER, token, input);
     if (r.transport) return null;
     if (!r.code) { created = r.data.createOrder; break; }
     if (r.code === 'SOLD_OUT') return end('SOLD_OUT_AT_ORDER');
-    if (r.code !== 'RATE_LIMITED') return end(`order_${r.code}`);
+    // The order was kept but its queueing not confirmed: as docs/api.md tells clients, the same
+    // request again (same idempotency key) is safe and never makes a second order.
+    if (r.code === 'UNAVAILABLE' && r.ext && r.ext.outcome === 'UNKNOWN' && r.ext.orderId) {
+      told(String(r.ext.orderId), 'UNKNOWN');
+      unknown = true;
+    } else if (r.code !== 'RATE_LIMITED') {
+      return end(`order_${r.code}`);
+    }
     sleep(Math.max(0.2, r.retryAfter || 1));
   }
-  if (!created) return end('ORDER_RATE_LIMITED');
+  if (!created) return end(unknown ? 'ORDER_UNKNOWN' : 'ORDER_RATE_LIMITED');
+  told(created.id, created.status);
   const accepted = Date.now();
-  for (let k = 0; k < 60; k++) {
+  const polls = Math.ceil(((opts && opts.decisionPatienceS) || 30) * 2);
+  for (let k = 0; k < polls; k++) {
     sleep(0.5);
     r = gql(ORDER, token, { id: created.id });
     if (r.transport || r.code) continue;
