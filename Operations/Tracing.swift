@@ -1,8 +1,8 @@
 public import Instrumentation
-public import ServiceContextModule
+import ServiceContextModule
 import Logging
 import OTel
-public import ServiceLifecycle
+import ServiceLifecycle
 import Synchronization
 public import Tracing
 

@@ -47,3 +47,35 @@ for f in futures:
     except Exception: pass
 PYEOF
 }
+
+# list_topics: every topic on the local stack's broker, one per line, sorted.
+list_topics() {
+  local brokers=${FLASHDEAL_KAFKA_BROKERS:-$(. "$ENDPOINTS_FILE" && echo "$FLASHDEAL_KAFKA_BROKERS")}
+  timeout 30 "$VENV/bin/python" - "$brokers" <<'PYEOF'
+import sys
+from confluent_kafka.admin import AdminClient
+admin = AdminClient({"bootstrap.servers": sys.argv[1], "log_level": 0})
+print("\n".join(sorted(t for t in admin.list_topics(timeout=10).topics if not t.startswith("__"))))
+PYEOF
+}
+
+# drop_topics_since FILE: deletes every topic not listed in FILE (a `list_topics` taken earlier),
+# then prints the ones that could not be deleted (none when all went).
+drop_topics_since() {
+  local brokers=${FLASHDEAL_KAFKA_BROKERS:-$(. "$ENDPOINTS_FILE" && echo "$FLASHDEAL_KAFKA_BROKERS")}
+  timeout 120 "$VENV/bin/python" - "$brokers" "$1" <<'PYEOF'
+import sys, time
+from confluent_kafka.admin import AdminClient
+admin = AdminClient({"bootstrap.servers": sys.argv[1], "log_level": 0})
+before = set(open(sys.argv[2]).read().split())
+def new():
+    return sorted(t for t in admin.list_topics(timeout=10).topics if not t.startswith("__") and t not in before)
+names = new()
+for start in range(0, len(names), 50):
+    for f in admin.delete_topics(names[start:start + 50], operation_timeout=30).values():
+        try: f.result(60)
+        except Exception: pass
+time.sleep(1)
+print("\n".join(new()))
+PYEOF
+}

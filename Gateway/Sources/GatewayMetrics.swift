@@ -1,6 +1,6 @@
-public import Admission
-public import Domain
-public import Infrastructure
+import Admission
+import Domain
+import Infrastructure
 import Operations
 public import Prometheus
 import Synchronization

@@ -18,6 +18,7 @@ enum RDKafka {
     /// A configuration object with `properties` applied; the caller owns it until `rd_kafka_new` takes it.
     static func makeConf(_ properties: [String: String]) throws(KafkaError) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
+        rd_kafka_conf_set_log_cb(conf, RDKafkaLog.callback)
         var errstr = [CChar](repeating: 0, count: 512)
         for (key, value) in properties.sorted(by: { $0.key < $1.key }) {
             if rd_kafka_conf_set(conf, key, value, &errstr, errstr.count) != RD_KAFKA_CONF_OK {

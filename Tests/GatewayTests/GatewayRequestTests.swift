@@ -1,3 +1,4 @@
+import Admission
 import Crypto
 import Domain
 import Foundation
@@ -138,6 +139,32 @@ extension GatewayTests {
             }
         }
 
+        /// An oversize body is answered 413 whether or not the client asked to close the connection,
+        /// and the connection is closed after the answer: a client that sends its whole body before
+        /// it reads (as curl does) is not left stuck sending to a server that stopped reading.
+        @Test func anOversizeBodyIsAnswered413AndTheConnectionClosedEvenWithConnectionClose() async throws {
+            try await GatewayHarness.with { gw in
+                for (size, connection) in [(8 * 1_024 * 1_024, "close"), (8 * 1_024 * 1_024, "keep-alive"),
+                                           (40 * 1_024 * 1_024, "close")] {
+                    let head = "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: \(size)\r\nConnection: \(connection)"
+                    let port = gw.port
+                    let exchange = try await Task.detached {
+                        try RawHTTP.exchange(port: port, head: head, bodyBytes: size, timeout: .seconds(20))
+                    }.value
+                    let what = "\(size / 1_048_576) MiB, Connection: \(connection)"
+                    #expect(exchange.closed, "\(what): the connection stayed open for \(exchange.elapsed) (body sent: \(exchange.bodySent))")
+                    #expect(exchange.elapsed < .seconds(10), "\(what): took \(exchange.elapsed)")
+                    if size <= 16 * 1_024 * 1_024 {   // within the gateway's drain limit (GraphQLHTTP.drainLimit)
+                        // Read and dropped to its end: the client finished sending and reads the answer.
+                        #expect(exchange.bodySent, "\(what): the client could not send its body")
+                        #expect(exchange.status == 413, "\(what): \(exchange.response.prefix(300))")
+                        #expect(exchange.response.lowercased().contains("connection: close"))
+                    }
+                }
+            }
+        }
+
         @Test func theServedSchemaEqualsTheSDLFile() throws {
             let file = try String(contentsOfFile: GatewayHarness.root + "/schema/flashdeal.graphql", encoding: .utf8)
             #expect(try GatewayApp.printedSchema() == file,
@@ -177,6 +204,14 @@ extension GatewayTests {
                 let expected = OrderID.derive(userId: try UserID("unlucky-user"), dealId: deal,
                                               idempotencyKey: try IdempotencyKey("during-outage"))
                 #expect(recovered["id"] as? String == expected.rawValue)
+                // The retry published the request stored at the first attempt, byte for byte: however
+                // many copies reach the log, they are one event.
+                let stored = try await gw.redis.send(["HGET", AdmissionKeys(deal).requests, expected.rawValue]).stringValue
+                let copies = try await gw.messages(expecting: 2).filter { $0.keyString == expected.rawValue }
+                #expect(!copies.isEmpty)
+                #expect(Set(copies.map(\.valueString)) == [try #require(stored)])
+                #expect(try await gw.redis.send(["ZSCORE", AdmissionKeys(deal).undecided, expected.rawValue]).stringValue != nil,
+                        "accepted and not yet decided (no worker runs here)")
             }
         }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 import GraphQL
 
 /// Every refusal the API can give, with its machine-readable code. This is the one place where a

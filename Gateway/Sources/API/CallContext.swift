@@ -1,6 +1,6 @@
 public import Domain
 import Foundation
-public import RateLimiting
+import RateLimiting
 import Synchronization
 
 /// What one HTTP request carries into the resolvers: who asks, from where, and what the rate

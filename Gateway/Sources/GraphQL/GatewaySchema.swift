@@ -1,7 +1,7 @@
 import Admission
 import Domain
 import Foundation
-public import GraphQL
+import GraphQL
 import OrderedCollections
 
 /// The public GraphQL schema and its resolvers. `schema/flashdeal.graphql` is this schema printed;

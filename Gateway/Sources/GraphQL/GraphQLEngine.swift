@@ -118,6 +118,8 @@ struct RequestFailure: Error, Sendable {
     var status: Int
     var errors: [GraphQLError]
     var retryAfter: Duration?
+    /// The answer says `Connection: close` (the connection is not worth keeping: an oversize body).
+    var closeConnection = false
 
     init(status: Int, error: APIError) {
         self.init(status: status, errors: [error])

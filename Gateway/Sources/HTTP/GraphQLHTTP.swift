@@ -15,10 +15,13 @@ import Tracing
 public struct GatewayRequestContext: Hummingbird.RequestContext, RemoteAddressRequestContext {
     public var coreContext: CoreRequestContextStorage
     public let remoteAddress: SocketAddress?
+    /// The connection, closed by the gateway itself after refusing a body too large to read to its end.
+    let channel: any Channel
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
+        channel = source.channel
     }
 }
 
@@ -81,7 +84,7 @@ struct GraphQLHTTP: Sendable {
         }
         let legacy = mediaType == Self.legacyJSON
         do {
-            let params = try await parameters(request, method: method)
+            let params = try await parameters(request, method: method, context: context)
             let text = try engine.queryText(query: params.query, extensions: params.extensions)
             let prepared = try engine.prepare(text)
             guard let operation = prepared.operations[params.operationName] ?? (params.operationName == nil && prepared.operations.count == 1 ? prepared.operations.values.first : nil) else {
@@ -136,6 +139,7 @@ struct GraphQLHTTP: Sendable {
                                   mediaType: mediaType, errors: failure.errors)
             if let retryAfter = failure.retryAfter { response.headers[.retryAfter] = String(Int(retryAfter.seconds.rounded(.up))) }
             if failure.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
+            if failure.closeConnection { response.headers[.connection] = "close" }
             return response
         } catch {
             return finish(started, status: 500, mediaType: mediaType,
@@ -154,7 +158,9 @@ struct GraphQLHTTP: Sendable {
         var extensions: Map?
     }
 
-    func parameters(_ request: Request, method: HTTPRequest.Method) async throws(RequestFailure) -> Parameters {
+    func parameters(_ request: Request, method: HTTPRequest.Method, context: GatewayRequestContext) async throws(RequestFailure)
+        -> Parameters
+    {
         if method == .get {
             let query = Self.formParameters(request.uri.query ?? "")
             var fields: OrderedDictionary<String, Map> = [:]
@@ -174,14 +180,51 @@ struct GraphQLHTTP: Sendable {
             throw RequestFailure(status: 415, error: APIError(
                 .badRequest, "Content-Type must be application/json, not \(contentType.isEmpty ? "(none)" : contentType)"))
         }
-        var request = request
-        let body: ByteBuffer
-        do { body = try await request.collectBody(upTo: engine.limits.maxBodyBytes) } catch {
-            throw RequestFailure(status: 413, error: APIError(
-                .queryTooLarge, "the body is larger than \(engine.limits.maxBodyBytes) bytes",
-                numbers: ["maxBodyBytes": Double(engine.limits.maxBodyBytes)]))
-        }
+        let body = try await self.body(of: request, context: context)
         return try Self.parameters(try Self.decode(body.readableBytesView, what: "the body"))
+    }
+
+    /// Bytes of an oversize body the gateway reads and drops before it answers 413: a client sends its
+    /// whole body before it reads the answer, and Hummingbird stops reading a connection whose client
+    /// asked to close it once the answer is written — so without this drain such a client waits
+    /// forever. Either way the gateway closes the connection shortly after the answer.
+    static let drainLimit = 16 * 1_024 * 1_024
+
+    /// The request body, at most `graphQL.maxBodyBytes`; a larger one is answered 413 with
+    /// `Connection: close`, after the rest is read and dropped (up to ``drainLimit``).
+    func body(of request: Request, context: GatewayRequestContext) async throws(RequestFailure) -> ByteBuffer {
+        let limit = engine.limits.maxBodyBytes
+        var collected = ByteBuffer()
+        var received = 0
+        var drained = true
+        let declared = request.headers[.contentLength].flatMap { Int($0) } ?? 0
+        if declared > limit + Self.drainLimit {
+            drained = false
+            received = declared
+        } else {
+            do {
+                for try await chunk in request.body {
+                    received += chunk.readableBytes
+                    if received <= limit {
+                        collected.writeImmutableBuffer(chunk)
+                    } else if received > limit + Self.drainLimit {
+                        drained = false
+                        break
+                    }
+                }
+            } catch {
+                throw RequestFailure(status: 400, error: APIError(.badRequest, "the body could not be read to its end"))
+            }
+        }
+        guard received > limit else { return collected }
+        // The answer says `Connection: close`; Hummingbird only closes when the request asked it to.
+        // A second is the client's to read the answer (drained, it has finished sending).
+        let channel = context.channel
+        channel.eventLoop.scheduleTask(in: drained ? .milliseconds(500) : .seconds(1)) { channel.close(promise: nil) }
+        var failure = RequestFailure(status: 413, error: APIError(
+            .queryTooLarge, "the body is larger than \(limit) bytes", numbers: ["maxBodyBytes": Double(limit)]))
+        failure.closeConnection = true
+        throw failure
     }
 
     /// The query string as `application/x-www-form-urlencoded` (GraphQL over HTTP, GET): `+` is a
