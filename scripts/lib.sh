@@ -79,3 +79,34 @@ time.sleep(1)
 print("\n".join(new()))
 PYEOF
 }
+
+# demo_keep_summary OUT BIN RUN_ID GATEWAY_PORT WORKER_PORT PROMETHEUS_PORT STARTED PID...: what
+# `scripts/demo --keep` prints for the processes it leaves running — where they answer, the run's
+# topics and worker group (FLASHDEAL_TOPIC_PREFIX, FLASHDEAL_WORKER_GROUP), the verify command, how
+# to mint shopper tokens for the kept gateway, how to stop it all. The gateway's JWT secret
+# (FLASHDEAL_JWT_SECRET, random per run) is written to OUT/jwt-secret, mode 600, never printed.
+demo_keep_summary() {
+  local out=$1 bin=$2 run_id=$3 gateway=$4 worker=$5 prometheus=$6 started=$7
+  shift 7
+  (umask 077 && printf '%s' "$FLASHDEAL_JWT_SECRET" > "$out/jwt-secret")
+  chmod 600 "$out/jwt-secret"
+  q() { printf '%q' "$1"; }
+  echo "still running (--keep):"
+  echo "  gateway     GraphQL http://127.0.0.1:$gateway/graphql · metrics http://127.0.0.1:$gateway/metrics · policies http://127.0.0.1:$gateway/policies"
+  echo "  worker      metrics http://127.0.0.1:$worker/metrics"
+  echo "  Prometheus  http://127.0.0.1:$prometheus (both scraped every second, recording rules loaded)"
+  echo "  deal        $run_id:  $(q "$bin/flashdeal") deal show --id $run_id"
+  echo "  topics      FLASHDEAL_TOPIC_PREFIX=$FLASHDEAL_TOPIC_PREFIX (${FLASHDEAL_TOPIC_PREFIX}flashdeal.order-requests, …);" \
+    "worker group FLASHDEAL_WORKER_GROUP=$FLASHDEAL_WORKER_GROUP"
+  echo "  verify      $(q "$bin/flashdeal") verify --deal $run_id --topic-prefix $FLASHDEAL_TOPIC_PREFIX"
+  echo "  tokens      the run's shoppers: $(q "$out/tokens.tsv") (user<TAB>token, valid 1 h); more for this gateway" \
+    "(its JWT secret is in $(q "$out/jwt-secret"), mode 600):"
+  echo "              FLASHDEAL_JWT_SECRET=\"\$(cat $(q "$out/jwt-secret"))\" $(q "$bin/flashdeal") token --count 10 --user-prefix kept-shopper-"
+  echo "  stop        kill $*   # worker, gateway, Prometheus"
+  echo "              bash -c '. $(q "$ROOT/scripts/lib.sh") && drop_topics $FLASHDEAL_TOPIC_PREFIX $FLASHDEAL_WORKER_GROUP'   # the run's topics and group"
+  if [ "$started" = 1 ]; then
+    echo "              $(q "$ROOT/scripts/stack") down   # the stack (this run started it)"
+  else
+    echo "              (the stack was running before this run: $(q "$ROOT/scripts/stack") down stops it too)"
+  fi
+}

@@ -153,7 +153,7 @@ struct WaitingRoomTests {
     @Test func anExpiredPassIsRefusedAndItsCapacityReturns() async throws {
         let h = try await AdmissionHarness()
         let deal = try await h.deal()
-        let room = h.room(AdmissionHarness.settings(rate: 0.001, burst: 10, maxActive: 2, passLifetime: .seconds(1)))
+        let room = h.room(AdmissionHarness.settings(rate: 0.001, burst: 10, maxActive: 2, passLifetime: .seconds(3)))
         let tickets = try await h.join(room, deal.id, try AdmissionHarness.users(3, "short"))
         _ = try await room.drawIfDue(deal: deal.id)
         let first = try await room.advance(deal: deal.id, lagFactor: 1)
