@@ -6,6 +6,7 @@ import Synchronization
 import TestSupport
 import Testing
 
+extension StackTests {
 @Suite("Waiting-room pacing on Redis time", .timeLimit(.minutes(3)))
 struct PacingTests {
     /// A deal already open with `count` shoppers in line (joined concurrently) and its draw done.
@@ -221,6 +222,7 @@ struct PacingTests {
         try await running.value
         #expect(ContinuousClock.now - stopped < .seconds(2))
     }
+}
 }
 
 struct NotYet: Error, CustomStringConvertible {

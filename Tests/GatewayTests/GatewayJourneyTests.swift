@@ -10,7 +10,7 @@ import Testing
 
 /// Black-box tests of the gateway over HTTP against the real stack. Serialized: some stop servers.
 @Suite("Gateway over HTTP", .serialized, .timeLimit(.minutes(5)))
-struct GatewayTests {
+struct StackTests {
 
     @Suite("Shopper journey") struct Journey {
         @Test func joinWaitAdmitOrderAndTheMessageInKafkaValidates() async throws {

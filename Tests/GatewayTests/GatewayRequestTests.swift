@@ -7,7 +7,7 @@ import Infrastructure
 import TestSupport
 import Testing
 
-extension GatewayTests {
+extension StackTests {
     /// Every class of bad input gets its status and code, and changes nothing.
     @Suite("Bad input") struct BadInput {
         /// The order topic stays empty and the deal's pass stays usable after each bad request.
@@ -260,7 +260,7 @@ extension GatewayTests {
     }
 }
 
-extension GatewayTests {
+extension StackTests {
     @Suite("Catalog, orders and cancellation") struct Reads {
         @Test func catalogQueriesAnswerFromMongoAndOrdersOnlyForTheirOwner() async throws {
             try await GatewayHarness.with { gw in
@@ -336,7 +336,7 @@ extension GatewayTests {
     }
 }
 
-extension GatewayTests.DependenciesDown {
+extension StackTests.DependenciesDown {
     @Test func pastTheInFlightBoundOrdersAreShedAtOnceAndKeepTheirPass() async throws {
         try await GatewayHarness.with(environment: ["FLASHDEAL_MAX_IN_FLIGHT": "1", "FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS": "3000"]) { gw in
             let deal = try await gw.seedDeal()
@@ -383,7 +383,7 @@ extension GatewayTests.DependenciesDown {
     }
 }
 
-extension GatewayTests.RateLimits {
+extension StackTests.RateLimits {
     /// X-Forwarded-For decides the client address only when the peer is a trusted proxy.
     @Test func forwardedForCountsOnlyFromTrustedProxies() async throws {
         // A policy name of this run's own, so no bucket left by an earlier run is reused.

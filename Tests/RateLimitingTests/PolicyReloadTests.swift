@@ -17,6 +17,7 @@ final class StopFlag: Sendable {
     func set() { value.store(true, ordering: .relaxed) }
 }
 
+extension StackTests {
 /// Hot reload of the policy file, as Kubernetes delivers ConfigMaps: the watched path is a symlink
 /// into a `..data` symlink that is swapped atomically to a new directory.
 @Suite("Policy hot reload", .serialized, .timeLimit(.minutes(2)))
@@ -174,4 +175,5 @@ struct PolicyReloadTests {
         try await runner.value
         #expect(store.current.policies.first?.bucket.capacity == 700)
     }
+}
 }

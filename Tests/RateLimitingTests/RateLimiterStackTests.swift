@@ -5,6 +5,7 @@ import RateLimiting
 import TestSupport
 import Testing
 
+extension StackTests {
 /// The rate limiter against the real Redis. Serialized: one test stops Redis.
 @Suite("Rate limiter on the real Redis", .serialized, .timeLimit(.minutes(3)))
 struct RateLimiterStackTests {
@@ -194,8 +195,9 @@ struct RateLimiterStackTests {
         #expect(back.verdicts.first?.remaining ?? 0 > 0)
     }
 }
+}
 
-extension RateLimiterStackTests {
+extension StackTests.RateLimiterStackTests {
     @Test func aRequestRefusedInOneHashTagIsRefundedInTheOthers() async throws {
         // Per-IP and per-user buckets live under different hash tags: two calls, one refund.
         let perIP = try policy(capacity: 1, rate: 0.001)

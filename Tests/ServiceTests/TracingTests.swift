@@ -14,6 +14,7 @@ import Synchronization
 import TestSupport
 import Testing
 
+extension StackTests {
 /// One OTLP/HTTP collector in the test process; the gateway and the worker run as their own
 /// processes (`.build/debug/flashdeal-gateway`, `flashdeal-worker`) exporting to it, so each
 /// exports under its own `service.name`, as in production.
@@ -177,6 +178,7 @@ struct TracingTests {
             return port
         }
     }
+}
 }
 
 /// A minimal OpenTelemetry collector: `POST /v1/traces` with OTLP/JSON (ExportTraceServiceRequest),

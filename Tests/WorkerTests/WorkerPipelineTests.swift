@@ -12,6 +12,7 @@ import Synchronization
 import TestSupport
 import Testing
 
+extension StackTests {
 /// The order worker end to end on the real stack: requests in Kafka → reservations in Redis →
 /// orders in MongoDB → events in Kafka, checked by the oracle (`DealAudit`, what `flashdeal verify`
 /// runs). These tests kill workers and stop and wipe servers, so they run one at a time.
@@ -225,4 +226,5 @@ struct WorkerPipelineTests {
         }
         await h.close()
     }
+}
 }
