@@ -41,14 +41,13 @@ public struct ServiceHostConfiguration: Sendable {
         var c = ServiceHostConfiguration(
             name: name, port: defaultPort,
             endpoints: try ServiceEndpoints.load(environment: environment, defaultFile: endpointsFile))
-        if let host = environment["FLASHDEAL_HTTP_HOST"], !host.isEmpty { c.host = host }
-        if let port = environment["FLASHDEAL_HTTP_PORT"].flatMap(Int.init), (0...65_535).contains(port) { c.port = port }
-        if let ms = environment["FLASHDEAL_DRAIN_MS"].flatMap(Int.init), ms >= 0 { c.drainDelay = .milliseconds(ms) }
-        if let ms = environment["FLASHDEAL_READINESS_TIMEOUT_MS"].flatMap(Int.init), ms > 0 {
-            c.readinessTimeout = .milliseconds(ms)
-        }
-        c.redis = c.redis.applying(environment: environment)
-        c.mongo = c.mongo.applying(environment: environment)
+        let env = EnvironmentValues(environment)
+        if let host = env.string("FLASHDEAL_HTTP_HOST") { c.host = host }
+        if let port = try env.int("FLASHDEAL_HTTP_PORT", in: 0...65_535) { c.port = port }
+        if let drain = try env.milliseconds("FLASHDEAL_DRAIN_MS", in: 0...600_000) { c.drainDelay = drain }
+        if let timeout = try env.milliseconds("FLASHDEAL_READINESS_TIMEOUT_MS", in: 1...600_000) { c.readinessTimeout = timeout }
+        c.redis = try c.redis.applying(environment: environment)
+        c.mongo = try c.mongo.applying(environment: environment)
         return c
     }
 }

@@ -192,7 +192,7 @@ public struct GatewayConfiguration: Sendable {
     /// Environment overrides (names in docs/configuration.md).
     public mutating func apply(environment env: [String: String]) throws {
         if let file = env["FLASHDEAL_POLICY_FILE"], !file.isEmpty { policyFile = file }
-        rateLimiter = rateLimiter.applying(environment: env)
+        do { rateLimiter = try rateLimiter.applying(environment: env) } catch { throw ConfigurationError(error.description) }
         if let proxies = env["FLASHDEAL_TRUSTED_PROXIES"] {
             trustedProxies = proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
@@ -224,18 +224,19 @@ public struct GatewayConfiguration: Sendable {
             guard let id = try? SigningKeyID(current) else { throw ConfigurationError("FLASHDEAL_PASS_CURRENT_KEY is not a key id") }
             passes.currentKey = id
         }
-        if let brokersTimeout = env["FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS"].flatMap(Int.init) {
-            orders.deliveryTimeout = .milliseconds(max(100, brokersTimeout))
+        // The same ranges as the configuration file's settings; a malformed value stops the start.
+        let values = EnvironmentValues(env)
+        do {
+            if let t = try values.milliseconds("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", in: 100...120_000) { orders.deliveryTimeout = t }
+            if let rate = try values.double("FLASHDEAL_ADMISSION_RATE", in: 0.001...1_000_000) { waitingRoom.admissionRatePerSecond = rate }
+            if let n = try values.int("FLASHDEAL_ADMISSION_BURST", in: 1...1_000_000) { waitingRoom.admissionBurst = n }
+            if let n = try values.int("FLASHDEAL_MAX_ACTIVE_PASSES", in: 1...10_000_000) { waitingRoom.maxActivePasses = n }
+            if let seconds = try values.int("FLASHDEAL_PASS_LIFETIME_S", in: 1...86_400) { waitingRoom.passLifetime = .seconds(seconds) }
+            if let n = try values.int("FLASHDEAL_MAX_IN_FLIGHT", in: 1...1_000_000) { orders.maxInFlight = n }
+            if let linger = try values.milliseconds("FLASHDEAL_ORDER_LINGER_MS", in: 0...1_000) { orders.linger = linger }
+        } catch {
+            throw ConfigurationError(error.description)
         }
-        if let rate = env["FLASHDEAL_ADMISSION_RATE"].flatMap(Double.init), rate > 0 {
-            waitingRoom.admissionRatePerSecond = rate
-        }
-        if let n = env["FLASHDEAL_ADMISSION_BURST"].flatMap(Int.init), n > 0 { waitingRoom.admissionBurst = n }
-        if let n = env["FLASHDEAL_MAX_ACTIVE_PASSES"].flatMap(Int.init), n > 0 { waitingRoom.maxActivePasses = n }
-        if let seconds = env["FLASHDEAL_PASS_LIFETIME_S"].flatMap(Int.init), seconds > 0 {
-            waitingRoom.passLifetime = .seconds(seconds)
-        }
-        if let n = env["FLASHDEAL_MAX_IN_FLIGHT"].flatMap(Int.init), n > 0 { orders.maxInFlight = n }
         // The same two variables as the order worker's: an isolated run on a shared broker.
         if let prefix = env["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty { orders.topic = prefix + "flashdeal.order-requests" }
         if let group = env["FLASHDEAL_WORKER_GROUP"], !group.isEmpty { orders.workerGroup = group }
@@ -243,9 +244,6 @@ public struct GatewayConfiguration: Sendable {
             do { orders.producerProperties = try KafkaProducerConfiguration.parseProperties(raw) } catch {
                 throw ConfigurationError("FLASHDEAL_KAFKA_PRODUCER_PROPERTIES: \(error.message)")
             }
-        }
-        if let ms = env["FLASHDEAL_ORDER_LINGER_MS"].flatMap(Int.init), (0...1_000).contains(ms) {
-            orders.linger = .milliseconds(ms)
         }
     }
 

@@ -96,18 +96,18 @@ public struct MongoConfiguration: Sendable, Hashable {
     }
 
     /// Applies the `FLASHDEAL_MONGO_*` variables present in `environment`; malformed numbers are ignored.
-    public func applying(environment: [String: String]) -> MongoConfiguration {
+    /// A malformed or out-of-range value throws, naming the variable.
+    public func applying(environment: [String: String]) throws(EnvironmentValues.Invalid) -> MongoConfiguration {
         var copy = self
-        func positive(_ key: String) -> Int? { environment[key].flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } }
-        if let v = environment["FLASHDEAL_MONGO_URI"], !v.isEmpty { copy.uri = v }
-        if let v = environment["FLASHDEAL_MONGO_DATABASE"], !v.isEmpty { copy.database = v }
-        if let v = environment["FLASHDEAL_MONGO_APP_NAME"], !v.isEmpty { copy.appName = v }
-        if let n = positive("FLASHDEAL_MONGO_MAX_POOL_SIZE") { copy.maxPoolSize = n }
-        if let ms = positive("FLASHDEAL_MONGO_SERVER_SELECTION_TIMEOUT_MS") {
-            copy.serverSelectionTimeout = .milliseconds(ms)
-        }
-        if let ms = positive("FLASHDEAL_MONGO_CONNECT_TIMEOUT_MS") { copy.connectTimeout = .milliseconds(ms) }
-        if let ms = positive("FLASHDEAL_MONGO_SOCKET_TIMEOUT_MS") { copy.socketTimeout = .milliseconds(ms) }
+        let env = EnvironmentValues(environment)
+        if let v = env.string("FLASHDEAL_MONGO_URI") { copy.uri = v }
+        if let v = env.string("FLASHDEAL_MONGO_DATABASE") { copy.database = v }
+        if let v = env.string("FLASHDEAL_MONGO_APP_NAME") { copy.appName = v }
+        if let n = try env.int("FLASHDEAL_MONGO_MAX_POOL_SIZE", in: 1...10_000) { copy.maxPoolSize = n }
+        let timeouts = 1...Int(Int32.max)
+        if let t = try env.milliseconds("FLASHDEAL_MONGO_SERVER_SELECTION_TIMEOUT_MS", in: timeouts) { copy.serverSelectionTimeout = t }
+        if let t = try env.milliseconds("FLASHDEAL_MONGO_CONNECT_TIMEOUT_MS", in: timeouts) { copy.connectTimeout = t }
+        if let t = try env.milliseconds("FLASHDEAL_MONGO_SOCKET_TIMEOUT_MS", in: timeouts) { copy.socketTimeout = t }
         return copy
     }
 

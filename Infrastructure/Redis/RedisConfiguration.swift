@@ -26,12 +26,12 @@ public struct RedisConfiguration: Sendable, Equatable {
     }
 
     /// Applies `FLASHDEAL_REDIS_CONNECTIONS` and `FLASHDEAL_REDIS_TIMEOUT_MS` from `environment`.
-    public func applying(environment: [String: String]) -> RedisConfiguration {
+    /// A malformed or out-of-range value throws, naming the variable.
+    public func applying(environment: [String: String]) throws(EnvironmentValues.Invalid) -> RedisConfiguration {
         var copy = self
-        if let n = environment["FLASHDEAL_REDIS_CONNECTIONS"].flatMap(Int.init), n > 0 { copy.connections = n }
-        if let ms = environment["FLASHDEAL_REDIS_TIMEOUT_MS"].flatMap(Int.init), ms > 0 {
-            copy.commandTimeout = .milliseconds(ms)
-        }
+        let env = EnvironmentValues(environment)
+        if let n = try env.int("FLASHDEAL_REDIS_CONNECTIONS", in: 1...1_024) { copy.connections = n }
+        if let timeout = try env.milliseconds("FLASHDEAL_REDIS_TIMEOUT_MS", in: 1...600_000) { copy.commandTimeout = timeout }
         return copy
     }
 }

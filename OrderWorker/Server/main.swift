@@ -1,4 +1,5 @@
 import Foundation
+import Infrastructure
 import Logging
 import Operations
 import ServiceLifecycle
@@ -14,11 +15,16 @@ do {
     exit(2)
 }
 let logger = Logger(label: "flashdeal.worker")
-let configuration = try WorkerApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
-let partitions = environment["FLASHDEAL_TOPIC_PARTITIONS"].flatMap(Int.init) ?? 12
+let configuration: ServiceHostConfiguration
 let settings: WorkerSettings
-do { settings = try WorkerSettings.load(environment: environment) } catch {
+let partitions: Int
+do {
+    configuration = try WorkerApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
+    settings = try WorkerSettings.load(environment: environment)
+    partitions = try EnvironmentValues(environment).int("FLASHDEAL_TOPIC_PARTITIONS", in: 1...10_000) ?? 12
+} catch {
     logger.critical("invalid configuration", metadata: ["error": "\(error)"])
+    FileHandle.standardError.write(Data("flashdeal-worker: \(error)\n".utf8))
     exit(2)
 }
 try await WorkerApp.build(configuration, settings: settings, partitions: partitions, logger: logger).run()

@@ -27,10 +27,11 @@ public struct RateLimiterConfiguration: Sendable, Equatable {
         self.overLimitCache = overLimitCache
     }
 
-    public func applying(environment: [String: String]) -> RateLimiterConfiguration {
+    /// A malformed or out-of-range value throws, naming the variable.
+    public func applying(environment: [String: String]) throws(EnvironmentValues.Invalid) -> RateLimiterConfiguration {
         var copy = self
-        if let ms = environment["FLASHDEAL_RATELIMIT_BUDGET_MS"].flatMap(Int.init), ms > 0 {
-            copy.redisBudget = .milliseconds(ms)
+        if let budget = try EnvironmentValues(environment).milliseconds("FLASHDEAL_RATELIMIT_BUDGET_MS", in: 1...60_000) {
+            copy.redisBudget = budget
         }
         return copy
     }

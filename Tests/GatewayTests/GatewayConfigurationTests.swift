@@ -62,6 +62,29 @@ import Testing
         #expect(throws: ConfigurationError.self) { try configuration.apply(environment: ["FLASHDEAL_PASS_KEYS": "no-colon"]) }
     }
 
+    /// A variable set to something that does not parse, or out of its range, stops the start with
+    /// its name (it used to be ignored, leaving the default in place without a word).
+    @Test func malformedEnvironmentValuesNameTheirVariable() throws {
+        var configuration = try load([:])
+        for (name, value) in [("FLASHDEAL_MAX_IN_FLIGHT", "many"), ("FLASHDEAL_ADMISSION_RATE", "-3"),
+                              ("FLASHDEAL_ORDER_LINGER_MS", "5000"), ("FLASHDEAL_PASS_LIFETIME_S", "1.5"),
+                              ("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", "10"), ("FLASHDEAL_RATELIMIT_BUDGET_MS", "soon")] {
+            #expect {
+                try configuration.apply(environment: [name: value])
+            } throws: { error in
+                "\(error)".contains(name) && "\(error)".contains(value)
+            }
+        }
+        #expect {
+            _ = try load(["FLASHDEAL_HTTP_PORT": "http"])
+        } throws: { error in
+            "\(error)".contains("FLASHDEAL_HTTP_PORT")
+        }
+        try configuration.apply(environment: ["FLASHDEAL_MAX_IN_FLIGHT": "", "FLASHDEAL_ADMISSION_RATE": "12.5"])
+        #expect(configuration.orders.maxInFlight == GatewayConfiguration.OrderSettings().maxInFlight, "empty keeps the default")
+        #expect(configuration.waitingRoom.admissionRatePerSecond == 12.5)
+    }
+
     @Test func producerPropertiesComeFromTheEnvironmentAndAMalformedListStopsTheStart() throws {
         var configuration = try load([:])
         #expect(configuration.orders.producerProperties.isEmpty)

@@ -102,16 +102,23 @@ struct MongoConfigurationTests {
         #expect(error?.isRetryable == false)
     }
 
-    @Test func environmentOverridesDefaults() {
-        let configuration = MongoConfiguration.default.applying(environment: [
+    @Test func environmentOverridesDefaultsAndAMalformedValueNamesItsVariable() throws {
+        let configuration = try MongoConfiguration.default.applying(environment: [
             "FLASHDEAL_MONGO_URI": "mongodb://example:1/", "FLASHDEAL_MONGO_MAX_POOL_SIZE": "3",
-            "FLASHDEAL_MONGO_SERVER_SELECTION_TIMEOUT_MS": "750", "FLASHDEAL_MONGO_SOCKET_TIMEOUT_MS": "bad",
+            "FLASHDEAL_MONGO_SERVER_SELECTION_TIMEOUT_MS": "750", "FLASHDEAL_MONGO_SOCKET_TIMEOUT_MS": "",
         ])
         #expect(configuration.uri == "mongodb://example:1/")
         #expect(configuration.maxPoolSize == 3)
         #expect(configuration.serverSelectionTimeout == .milliseconds(750))
-        #expect(configuration.socketTimeout == MongoConfiguration.defaultSocketTimeout)
+        #expect(configuration.socketTimeout == MongoConfiguration.defaultSocketTimeout, "empty keeps the default")
         #expect(configuration.writeConcern == .majority)
+        for (name, value) in [("FLASHDEAL_MONGO_SOCKET_TIMEOUT_MS", "bad"), ("FLASHDEAL_MONGO_MAX_POOL_SIZE", "0")] {
+            #expect {
+                _ = try MongoConfiguration.default.applying(environment: [name: value])
+            } throws: { error in
+                (error as? EnvironmentValues.Invalid)?.name == name && "\(error)".contains(value)
+            }
+        }
     }
 }
 
