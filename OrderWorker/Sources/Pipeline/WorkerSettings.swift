@@ -72,39 +72,28 @@ public struct WorkerSettings: Sendable, Equatable {
 
     public static func load(environment: [String: String]) throws -> WorkerSettings {
         var s = WorkerSettings()
-        func milliseconds(_ name: String, minimum: Int) throws -> Duration? {
-            guard let raw = environment[name], !raw.isEmpty else { return nil }
-            guard let value = Int(raw), value >= minimum else {
-                throw Invalid(description: "\(name) must be an integer ≥ \(minimum) (milliseconds), got \(raw.debugDescription)")
-            }
-            return .milliseconds(value)
+        let env = EnvironmentValues(environment)
+        let day = 86_400_000
+        do {
+            if let v = try env.int("FLASHDEAL_WORKER_BATCH", in: 1...10_000) { s.batchSize = v }
+            if let prefix = env.string("FLASHDEAL_TOPIC_PREFIX") { s.topics = WorkerTopics(prefix: prefix) }
+            if let group = env.string("FLASHDEAL_WORKER_GROUP") { s.groupID = group }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_CLOSE_GRACE_MS", in: 0...day) { s.closeGrace = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_MONGO_BUDGET_MS", in: 0...day) { s.mongoRetryBudget = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_OUTBOX_MS", in: 10...day) { s.outboxInterval = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_LINGER_MS", in: 0...10_000) { s.linger = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", in: 1_000...600_000) { s.sessionTimeout = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_EXPIRY_MS", in: 10...day) { s.expiryInterval = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_AFTER_MS", in: 100...day) { s.resendAfter = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_INTERVAL_MS", in: 10...day) { s.resendInterval = v }
+            if let v = try env.int("FLASHDEAL_WORKER_RESEND_LIMIT", in: 1...100_000) { s.resendLimit = v }
+        } catch {
+            throw Invalid(description: error.description)
         }
-        if let raw = environment["FLASHDEAL_WORKER_BATCH"], !raw.isEmpty {
-            guard let value = Int(raw), (1...10_000).contains(value) else {
-                throw Invalid(description: "FLASHDEAL_WORKER_BATCH must be an integer in 1…10000, got \(raw.debugDescription)")
-            }
-            s.batchSize = value
-        }
-        if let prefix = environment["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty { s.topics = WorkerTopics(prefix: prefix) }
-        if let group = environment["FLASHDEAL_WORKER_GROUP"], !group.isEmpty { s.groupID = group }
-        if let v = try milliseconds("FLASHDEAL_WORKER_CLOSE_GRACE_MS", minimum: 0) { s.closeGrace = v }
-        if let v = try milliseconds("FLASHDEAL_WORKER_MONGO_BUDGET_MS", minimum: 0) { s.mongoRetryBudget = v }
-        if let v = try milliseconds("FLASHDEAL_WORKER_OUTBOX_MS", minimum: 10) { s.outboxInterval = v }
-        if let v = try milliseconds("FLASHDEAL_WORKER_LINGER_MS", minimum: 0) { s.linger = v }
-        if let v = try milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", minimum: 1_000) { s.sessionTimeout = v }
-        if let v = try milliseconds("FLASHDEAL_WORKER_EXPIRY_MS", minimum: 10) { s.expiryInterval = v }
-        if let v = try milliseconds("FLASHDEAL_WORKER_RESEND_AFTER_MS", minimum: 100) { s.resendAfter = v }
-        if let v = try milliseconds("FLASHDEAL_WORKER_RESEND_INTERVAL_MS", minimum: 10) { s.resendInterval = v }
-        if let raw = environment["FLASHDEAL_KAFKA_PRODUCER_PROPERTIES"], !raw.isEmpty {
+        if let raw = env.string("FLASHDEAL_KAFKA_PRODUCER_PROPERTIES") {
             do { s.producerProperties = try KafkaProducerConfiguration.parseProperties(raw) } catch {
                 throw Invalid(description: "FLASHDEAL_KAFKA_PRODUCER_PROPERTIES: \(error.message)")
             }
-        }
-        if let raw = environment["FLASHDEAL_WORKER_RESEND_LIMIT"], !raw.isEmpty {
-            guard let value = Int(raw), (1...100_000).contains(value) else {
-                throw Invalid(description: "FLASHDEAL_WORKER_RESEND_LIMIT must be an integer in 1…100000, got \(raw.debugDescription)")
-            }
-            s.resendLimit = value
         }
         return s
     }
