@@ -96,7 +96,7 @@ public enum GatewayApp {
                              logger: logger)
         let engine = GraphQLEngine(schema: try GatewaySchema.make(api: api), limits: configuration.graphQL)
         let http = GraphQLHTTP(engine: engine, authenticator: ShopperAuthenticator(verifier: verifier),
-                               addresses: addresses, metrics: metrics)
+                               addresses: addresses, metrics: metrics, logger: logger)
 
         return host.serviceGroup(
             context: GatewayRequestContext.self,

@@ -246,6 +246,14 @@ extension StackTests {
                 #expect(order.header("Retry-After") != nil)
                 let read = try await gw.post("query D($d: ID!) { deal(id: $d) { id title totalStock } }", variables: ["d": deal.rawValue])
                 #expect((read.data?["deal"] as? [String: Any])?["totalStock"] as? Int == 100, "fail-open read: \(read.text)")
+                // The waiting room needs Redis: UNAVAILABLE, and nothing of the internal error reaches the shopper.
+                let other = try await GatewayHarness.token(for: "redis-outage-joiner")
+                let join = try await gw.post("mutation J($d: ID!) { joinWaitingRoom(dealId: $d) { ticket state } }",
+                                             variables: ["d": deal.rawValue], token: other)
+                #expect(join.codes == ["UNAVAILABLE"], "\(join.text)")
+                #expect(join.firstExtensions["cause"] == nil, "internal error text sent to the client: \(join.text)")
+                #expect(!join.text.lowercased().contains("redis") && !join.text.contains("connection"),
+                        "internal error text sent to the client: \(join.text)")
 
                 try TestStack.run("start", "redis")
                 restarted = true

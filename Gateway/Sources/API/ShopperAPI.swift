@@ -103,21 +103,21 @@ public final class ShopperAPI: Sendable {
     func dealList(limit: Int, _ context: CallContext) async throws(APIError) -> [Deal] {
         try await checkRate("deals", deal: nil, context)
         do { return try await catalog.deals(limit: max(1, min(limit, 100))) } catch {
-            throw Self.unavailable("the catalog", error)
+            throw unavailable("the catalog", error)
         }
     }
 
     func deal(_ raw: String, _ context: CallContext) async throws(APIError) -> Deal? {
         let id = try Self.dealID(raw)
         try await checkRate("deal", deal: id, context)
-        do { return try await catalog.deal(id) } catch { throw Self.unavailable("the catalog", error) }
+        do { return try await catalog.deal(id) } catch { throw unavailable("the catalog", error) }
     }
 
     func product(_ raw: String, _ context: CallContext) async throws(APIError) -> Product? {
         let id: ProductID
         do { id = try ProductID(raw) } catch { throw APIError(.badRequest, error.description) }
         try await checkRate("product", deal: nil, context)
-        do { return try await catalog.product(id) } catch { throw Self.unavailable("the catalog", error) }
+        do { return try await catalog.product(id) } catch { throw unavailable("the catalog", error) }
     }
 
     /// Live state for one deal (from the local copy, at most one refresh interval old).
@@ -128,7 +128,7 @@ public final class ShopperAPI: Sendable {
     }
 
     func dealState(_ id: DealID) async throws(APIError) -> DealState? {
-        do { return try await deals.state(of: id) } catch { throw Self.unavailable("deal state", error) }
+        do { return try await deals.state(of: id) } catch { throw unavailable("deal state", error) }
     }
 
     func order(_ raw: String, _ context: CallContext) async throws(APIError) -> OrderView? {
@@ -142,7 +142,7 @@ public final class ShopperAPI: Sendable {
     func loadOrder(_ id: OrderID, user: UserID) async throws(APIError) -> OrderView? {
         let document: BSONDocument?
         do { document = try await orders.findOne(id: .string(id.rawValue)) } catch {
-            throw Self.unavailable("the order store", error)
+            throw unavailable("the order store", error)
         }
         // Another shopper's order is reported as absent, not as forbidden: ids are not probed.
         guard let document, document["userId"]?.stringValue == user.rawValue else { return nil }
@@ -157,7 +157,7 @@ public final class ShopperAPI: Sendable {
     func draw(_ raw: String, _ context: CallContext) async throws(APIError) -> DrawRecord? {
         let id = try Self.dealID(raw)
         try await checkRate("waitingRoom", deal: id, context)
-        do { return try await room.draw(deal: id) } catch { throw Self.unavailable("the waiting room", error) }
+        do { return try await room.draw(deal: id) } catch { throw unavailable("the waiting room", error) }
     }
 
     // MARK: Waiting room
@@ -179,7 +179,7 @@ public final class ShopperAPI: Sendable {
         do { outcome = try await room.join(deal: id, user: user) } catch {
             span?.attributes[FlashDealSpanAttribute.admissionDecision] = "unavailable"
             span?.recordError(error)
-            throw Self.unavailable("the waiting room", error)
+            throw unavailable("the waiting room", error)
         }
         if let span, span.isRecording { span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(outcome) }
         pacer.track(id)
@@ -187,7 +187,7 @@ public final class ShopperAPI: Sendable {
         case .joined(let ticket), .alreadyJoined(let ticket):
             let status: AdmissionStatus
             do { status = try await room.status(ticket: ticket.ticketId, deal: id, user: user) } catch {
-                throw Self.unavailable("the waiting room", error)
+                throw unavailable("the waiting room", error)
             }
             if case .joined = outcome { metrics.joined(deal: id) }
             if case .alreadyJoined = outcome { return (ticket, status, true) }
@@ -218,7 +218,7 @@ public final class ShopperAPI: Sendable {
         do { status = try await room.status(ticket: ticket, deal: deal, user: user) } catch {
             span?.attributes[FlashDealSpanAttribute.admissionDecision] = "unavailable"
             span?.recordError(error)
-            throw Self.unavailable("the waiting room", error)
+            throw unavailable("the waiting room", error)
         }
         if let span, span.isRecording { span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.caseName(status) }
         if case .unknownTicket = status { throw APIError(.notFound, "no ticket \(ticket) for this shopper in deal \(deal)") }
@@ -305,7 +305,7 @@ public final class ShopperAPI: Sendable {
             passSpan?.attributes[FlashDealSpanAttribute.admissionDecision] = "unavailable"
             passSpan?.recordError(error)
             passSpan?.end()
-            throw Self.unavailable("the waiting room", error)
+            throw unavailable("the waiting room", error)
         }
         var replayed = false
         switch consumption {
@@ -387,9 +387,11 @@ public final class ShopperAPI: Sendable {
         do { return try DealID(raw) } catch { throw APIError(.badRequest, error.description) }
     }
 
-    static func unavailable(_ what: String, _ error: any Error) -> APIError {
-        APIError(.unavailable, "\(what) is unavailable right now; retry later", retryAfter: .seconds(1),
-                 details: ["cause": "\(error)".prefix(200).description])
+    /// A dependency failed: the shopper hears UNAVAILABLE (retry later), the log gets the cause
+    /// (inside the request's trace); internal error text never goes to the client.
+    func unavailable(_ what: String, _ error: any Error) -> APIError {
+        logger.warning("\(what) is unavailable; answered UNAVAILABLE", metadata: ["error": "\(error)"])
+        return APIError(.unavailable, "\(what) is unavailable right now; retry later", retryAfter: .seconds(1))
     }
 
     static func passError(_ error: CredentialError) -> APIError {

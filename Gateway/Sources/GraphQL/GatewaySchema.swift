@@ -88,7 +88,7 @@ enum GatewaySchema {
             "product": GraphQLField(type: product, resolve: { source, _, _, _ in
                 guard let id = (source as? Object)?["productId"] as? ProductID else { return nil }
                 do { return try await api.api.catalog.product(id).map(productObject) } catch {
-                    throw ShopperAPI.unavailable("the catalog", error)
+                    throw try api.api.unavailable("the catalog", error)
                 }
             }),
             "stock": GraphQLField(type: stock, description: "Live stock, from the hot store.", resolve: { source, _, _, _ in

@@ -1,6 +1,7 @@
 import Credentials
 import Domain
 import Foundation
+import Logging
 import GraphQL
 public import Hummingbird
 import NIOCore
@@ -43,6 +44,9 @@ struct GraphQLHTTP: Sendable {
     let authenticator: ShopperAuthenticator
     let addresses: ClientAddressResolver
     let metrics: GatewayMetrics
+    /// Where internal errors go: every 500 and every field answered INTERNAL is logged with the
+    /// request's trace, and its detail never reaches the client.
+    let logger: Logger
 
     func register(on router: Router<GatewayRequestContext>) {
         router.post("graphql") { request, context in await self.handle(request, context, method: .post) }
@@ -142,6 +146,11 @@ struct GraphQLHTTP: Sendable {
             if failure.closeConnection { response.headers[.connection] = "close" }
             return response
         } catch {
+            let traceparent = span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
+                ?? TraceContext.traceparent(from: request.headers[.traceparent])
+            LogTrace.$traceparent.withValue(traceparent) {
+                logger.error("request failed with an internal error; answered 500", metadata: ["error": "\(error)"])
+            }
             return finish(started, status: 500, mediaType: mediaType,
                           errors: [APIError(.internalError, "internal error").graphQLError()])
         }
@@ -294,7 +303,7 @@ struct GraphQLHTTP: Sendable {
 
     func respond(_ result: GraphQLResult, operation: GraphQLEngine.Operation, context: CallContext, mediaType: String,
                  legacy: Bool, started: ContinuousClock.Instant, answered: Duration) -> Response {
-        let errors = result.errors.map(Self.present)
+        let errors = result.errors.map { Self.present($0, logger: logger) }
         let apiErrors = result.errors.compactMap { $0.originalError as? APIError }
         for field in operation.rootFields {
             let failed = result.errors.first { $0.path.elements.first.map { "\($0)" } == field || Self.rootName($0) == field }
@@ -338,8 +347,9 @@ struct GraphQLHTTP: Sendable {
         return fields.values.allSatisfy { if case .null = $0 { true } else { false } }
     }
 
-    /// A resolver's ``APIError`` keeps its location and path and gains its `extensions`.
-    static func present(_ error: GraphQLError) -> GraphQLError {
+    /// A resolver's ``APIError`` keeps its location and path and gains its `extensions`; anything
+    /// else a resolver threw is logged (inside the request's trace) and answered "internal error".
+    static func present(_ error: GraphQLError, logger: Logger) -> GraphQLError {
         if let api = error.originalError as? APIError {
             return GraphQLError(message: api.message, locations: error.locations, path: error.path,
                                 extensions: api.extensions)
@@ -350,6 +360,8 @@ struct GraphQLHTTP: Sendable {
             return GraphQLError(message: error.message, locations: error.locations, path: error.path,
                                 extensions: ["code": .string(APIError.Code.badRequest.rawValue), "retryable": .bool(false)])
         }
+        logger.error("a field failed with an internal error; answered INTERNAL",
+                     metadata: ["path": "\(error.path)", "error": "\(error.originalError.map { "\($0)" } ?? error.message)"])
         return GraphQLError(message: "internal error", locations: error.locations, path: error.path,
                             extensions: ["code": .string(APIError.Code.internalError.rawValue),
                                          "retryable": .bool(APIError.defaultRetryable(.internalError))])
