@@ -42,8 +42,8 @@ COPY --from=build /out/ /usr/local/bin/
 # Relative paths the processes read: the rate policies (FLASHDEAL_POLICY_FILE) and the gateway's
 # configuration file (FLASHDEAL_GATEWAY_CONFIG).
 COPY policies/ policies/
-COPY bench/gateway-policies.yaml bench/gateway-policies.yaml
-COPY config/ config/
+COPY Benchmarks/gateway-policies.yaml Benchmarks/gateway-policies.yaml
+COPY Gateway/gateway.yaml Gateway/gateway.yaml
 USER flashdeal
 ENV FLASHDEAL_HTTP_HOST=0.0.0.0
 EXPOSE 8080 8081

@@ -45,11 +45,11 @@ let package = Package(
     ],
     targets: [
         // MARK: C libraries (system libraries found through pkg-config)
-        .systemLibrary(name: "CHiredis", path: "CLibraries/CHiredis", pkgConfig: "hiredis",
+        .systemLibrary(name: "CHiredis", path: "Platform/CLibraries/CHiredis", pkgConfig: "hiredis",
                        providers: [.apt(["libhiredis-dev"])]),
-        .systemLibrary(name: "CRdKafka", path: "CLibraries/CRdKafka",
+        .systemLibrary(name: "CRdKafka", path: "Platform/CLibraries/CRdKafka",
                        providers: [.apt(["librdkafka-dev"])]),
-        .systemLibrary(name: "CMongoc", path: "CLibraries/CMongoc", pkgConfig: "libmongoc-1.0",
+        .systemLibrary(name: "CMongoc", path: "Platform/CLibraries/CMongoc", pkgConfig: "libmongoc-1.0",
                        providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
 
         // MARK: Libraries
@@ -65,10 +65,23 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Infrastructure",
+            path: "Platform/Infrastructure",
             linkerSettings: [
                 .unsafeFlags(["-L", rdkafkaLibDir, "-Xlinker", "-rpath", "-Xlinker", rdkafkaLibDir])
             ]
+        ),
+        // The deal's data as Redis and MongoDB hold it: keys and functions, catalog, reservations,
+        // order documents and outbox. Written by the worker, read by the gateway and the CLI.
+        .target(
+            name: "DealData",
+            dependencies: ["Domain", "Infrastructure"],
+            path: "DealData/Sources"
+        ),
+        // verify and reconcile: the deal's data checked against the event log.
+        .target(
+            name: "DealAudit",
+            dependencies: ["DealData", "Domain", "Infrastructure", .product(name: "Logging", package: "swift-log")],
+            path: "DealData/Audit"
         ),
         .target(
             name: "RateLimiting",
@@ -80,7 +93,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ],
-            path: "RateLimiting"
+            path: "Gateway/RateLimiting"
         ),
         .target(
             name: "Credentials",
@@ -89,17 +102,17 @@ let package = Package(
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
-            path: "Credentials"
+            path: "Gateway/Credentials"
         ),
         .target(
             name: "Admission",
             dependencies: [
-                "Domain", "Infrastructure", "Credentials",
+                "Domain", "DealData", "Infrastructure", "Credentials",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
-            path: "Admission"
+            path: "Gateway/Admission"
         ),
         .target(
             name: "Operations",
@@ -116,12 +129,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            path: "Operations"
+            path: "Platform/Operations"
         ),
         .target(
             name: "Gateway",
             dependencies: [
-                "Domain", "Infrastructure", "Operations", "RateLimiting", "Admission", "Credentials",
+                "Domain", "DealData", "Infrastructure", "Operations", "RateLimiting", "Admission", "Credentials",
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -139,7 +152,7 @@ let package = Package(
         .target(
             name: "OrderWorker",
             dependencies: [
-                "Domain", "Infrastructure", "Operations", "Admission",
+                "Domain", "DealData", "Infrastructure", "Operations",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
@@ -165,7 +178,7 @@ let package = Package(
         .executableTarget(
             name: "FlashDealCLI",
             dependencies: [
-                "Domain", "Infrastructure", "RateLimiting", "Credentials", "Admission", "OrderWorker",
+                "Domain", "DealData", "DealAudit", "Infrastructure", "RateLimiting", "Credentials", "Admission",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "CLI"
@@ -173,7 +186,7 @@ let package = Package(
         .executableTarget(
             name: "AdapterBench",
             dependencies: [
-                "Infrastructure", "RateLimiting", "Domain", "Admission", "Credentials", "OrderWorker",
+                "Infrastructure", "RateLimiting", "Domain", "DealData", "DealAudit", "Admission", "Credentials", "OrderWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -193,6 +206,20 @@ let package = Package(
             name: "TestSupport",
             dependencies: ["Infrastructure"],
             path: "Tests/TestSupport"
+        ),
+        // In-memory twins of the gateway's and the worker's ports (the port contract tests hold
+        // them to the live adapters' behaviour).
+        .target(
+            name: "Twins",
+            dependencies: ["Gateway", "OrderWorker", "Admission", "DealData", "Domain", "Credentials", "RateLimiting",
+                           "Infrastructure", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/Twins"
+        ),
+        .testTarget(
+            name: "PortContractTests",
+            dependencies: ["Twins", "Gateway", "OrderWorker", "Admission", "DealData", "Domain", "Credentials",
+                           "Infrastructure", "TestSupport"],
+            path: "Tests/PortContractTests"
         ),
         .testTarget(
             name: "InfrastructureTests",
@@ -214,7 +241,7 @@ let package = Package(
         ),
         .testTarget(
             name: "AdmissionTests",
-            dependencies: ["Admission", "Domain", "Infrastructure", "Credentials", "TestSupport"],
+            dependencies: ["Admission", "DealData", "Domain", "Infrastructure", "Credentials", "TestSupport"],
             path: "Tests/AdmissionTests"
         ),
         .testTarget(
@@ -226,7 +253,10 @@ let package = Package(
             name: "GatewayTests",
             dependencies: [
                 "Gateway", "Admission", "Credentials", "Operations", "Infrastructure", "RateLimiting", "TestSupport",
-                "Domain",
+                "Domain", "DealData", "Twins",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "GraphQL", package: "GraphQL"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -237,7 +267,8 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "OrderWorker", "Admission", "Credentials", "Domain", "Infrastructure", "TestSupport",
+                "OrderWorker", "DealData", "DealAudit", "Admission", "Credentials", "Domain", "Infrastructure", "TestSupport",
+                "Twins", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -247,7 +278,7 @@ let package = Package(
             name: "ServiceTests",
             dependencies: [
                 "Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting", "TestSupport", "Domain",
-                "Admission", "Credentials",
+                "Admission", "Credentials", "DealData", "DealAudit",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,10 +1,11 @@
 import Admission
+import DealAudit
+import DealData
 import ArgumentParser
 import Domain
 import Foundation
 import Infrastructure
 import Logging
-import OrderWorker
 
 /// The clients the oracle and the repair need, closed by ``close()``.
 struct AuditClients {
@@ -72,7 +73,7 @@ struct VerifyCommand: AsyncParsableCommand {
         defer { clients.close() }
         var logger = Logger(label: "flashdeal.verify")
         logger.logLevel = .error
-        let topics = WorkerTopics(prefix: topicPrefix)
+        let topics = OrderTopics(prefix: topicPrefix)
         let reader = try TopicReader(brokers: clients.endpoints.kafkaBrokers, topics: [topics.requests, topics.events],
                                      logger: logger)
         let audit = DealAudit(reservations: clients.reservations, orders: clients.orders,

@@ -1,9 +1,9 @@
 import Admission
+import DealData
 import ArgumentParser
 import Domain
 import Foundation
 import Infrastructure
-import OrderWorker
 
 /// `flashdeal deal create|show`: put a deal into the catalog and Redis, and look at one.
 struct DealCommand: AsyncParsableCommand {

@@ -1,7 +1,7 @@
 import ArgumentParser
+import DealData
 import Domain
 import Foundation
-import OrderWorker
 
 /// `flashdeal order …`: operations on one order.
 struct OrderCommand: AsyncParsableCommand {

@@ -1,13 +1,16 @@
-/// Lowercase hexadecimal text of bytes (ids, digests, seeds).
+/// Lowercase hexadecimal text of bytes (ids, digests, seeds, trace context): the one hex encoder.
 public enum Hex {
-    public static func lowercase(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.underestimatedCount * 2)
-        for byte in bytes {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0x0f)])
+    public static func lowercase(_ bytes: some Collection<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var written = 0
+            for byte in bytes {
+                out[written] = digits[Int(byte >> 4)]
+                out[written + 1] = digits[Int(byte & 0x0f)]
+                written += 2
+            }
+            return written
         }
-        return String(decoding: out, as: UTF8.self)
     }
+
+    private static let digits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -21,7 +21,7 @@
 //   MAX_WAIT_SECONDS  longest wait for a pass to expire for PASS_EXPIRED (20); with the default pass
 //                lifetime (120 s) the check is skipped — scripts/load runs the gateway with 8 s
 // RATE_LIMITED needs a per-user createOrder policy of a few requests (policies/flash-sale.yaml and
-// bench/gateway-policies.yaml both have 5, refilling 0.5/s): one shopper sends up to 15 at once.
+// Benchmarks/gateway-policies.yaml both have 5, refilling 0.5/s): one shopper sends up to 15 at once.
 // A check whose prerequisite is missing is skipped and listed at the end.
 import { check, group, sleep } from 'k6';
 import crypto from 'k6/crypto';

@@ -1,4 +1,5 @@
 import Admission
+import DealData
 import ArgumentParser
 import Credentials
 import Domain

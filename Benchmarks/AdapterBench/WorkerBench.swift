@@ -1,4 +1,6 @@
 import Admission
+import DealAudit
+import DealData
 import ArgumentParser
 import Domain
 import Foundation
@@ -27,7 +29,7 @@ struct WorkerBench: AsyncParsableCommand {
                                                   defaultFile: FileManager.default.currentDirectoryPath + "/.stack/endpoints.env")
         var logger = Logger(label: "bench.worker")
         logger.logLevel = .error
-        let topics = WorkerTopics(prefix: prefix)
+        let topics = OrderTopics(prefix: prefix)
         let redis = RedisClient(configuration: RedisConfiguration(host: endpoints.redisHost, port: endpoints.redisPort))
         let mongo = try MongoClient(configuration: MongoConfiguration(endpoints: endpoints))
         defer {

@@ -4,7 +4,7 @@ import Logging
 import Operations
 import ServiceLifecycle
 
-// `flashdeal-gateway --print-schema` prints the served GraphQL schema (schema/flashdeal.graphql).
+// `flashdeal-gateway --print-schema` prints the served GraphQL schema (schemas/flashdeal.graphql).
 if CommandLine.arguments.contains("--print-schema") {
     print(try GatewayApp.printedSchema(), terminator: "")
     exit(0)

@@ -1,4 +1,5 @@
 import Admission
+import DealData
 import Credentials
 import Domain
 import Foundation
@@ -20,7 +21,7 @@ public enum GatewayApp {
         try GatewayConfiguration.load(environment: environment, endpointsFile: endpointsFile)
     }
 
-    /// The printed schema (what `schema/flashdeal.graphql` must contain).
+    /// The printed schema (what `schemas/flashdeal.graphql` must contain).
     public static func printedSchema() throws -> String {
         try printSchema(schema: GatewaySchema.make(api: nil)) + "\n"
     }
@@ -89,14 +90,14 @@ public enum GatewayApp {
         let publisher = OrderRequestPublisher(producer: producer, topic: configuration.orders.topic,
                                               maxInFlight: configuration.orders.maxInFlight,
                                               maxProducerQueue: configuration.orders.maxProducerQueue)
-        let api = ShopperAPI(limiter: limiter, deals: dealCache, catalog: DealCatalog(mongo: host.clients.mongo), room: room,
-                             pacer: pacer, keyring: keyring, publisher: publisher,
-                             acceptingDeals: AcceptingDeals(redis: background, requestsTopic: configuration.orders.topic),
-                             orders: host.clients.mongo.collection("orders"), settings: configuration, metrics: metrics,
-                             logger: logger)
-        let engine = GraphQLEngine(schema: try GatewaySchema.make(api: api), limits: configuration.graphQL)
-        let http = GraphQLHTTP(engine: engine, authenticator: ShopperAuthenticator(verifier: verifier),
-                               addresses: addresses, metrics: metrics, logger: logger)
+        let ports = ShopperPorts(
+            limiter: limiter, deals: dealCache, catalog: DealCatalog(mongo: host.clients.mongo), room: room, pacer: pacer,
+            publisher: publisher,
+            acceptingDeals: AcceptingDeals(redis: background, requestsTopic: configuration.orders.topic),
+            orders: OrderStore(mongo: host.clients.mongo))
+        let api = ShopperAPI(ports: ports, keyring: keyring, settings: configuration, metrics: metrics, logger: logger)
+        let http = try shopperHTTP(api: api, configuration: configuration, verifier: verifier, addresses: addresses,
+                                   metrics: metrics, logger: logger)
 
         return host.serviceGroup(
             context: GatewayRequestContext.self,
@@ -128,6 +129,15 @@ public enum GatewayApp {
                 },
             ],
             onServerRunning: onServerRunning)
+    }
+
+    /// GraphQL over HTTP in front of `api`: what the process serves on `/graphql`, and what the
+    /// in-process tests drive with the API built on in-memory ports.
+    static func shopperHTTP(api: ShopperAPI, configuration: GatewayConfiguration, verifier: ShopperTokenVerifier,
+                            addresses: ClientAddressResolver, metrics: GatewayMetrics, logger: Logger) throws -> GraphQLHTTP {
+        let engine = GraphQLEngine(schema: try GatewaySchema.make(api: api), limits: configuration.graphQL)
+        return GraphQLHTTP(engine: engine, authenticator: ShopperAuthenticator(verifier: verifier),
+                           addresses: addresses, metrics: metrics, logger: logger)
     }
 
     static func makeVerifier(_ auth: GatewayConfiguration.AuthSettings) async throws -> ShopperTokenVerifier {

@@ -8,7 +8,7 @@ public import RateLimiting
 import Yams
 
 /// The gateway's whole configuration: built-in defaults, then the YAML file
-/// (`FLASHDEAL_GATEWAY_CONFIG`, see `config/gateway.yaml`), then environment variables. Secrets
+/// (`FLASHDEAL_GATEWAY_CONFIG`, see `Gateway/gateway.yaml`), then environment variables. Secrets
 /// (JWT secret, pass keys) come only from the environment or from files it names. The table of
 /// every setting is in docs/configuration.md.
 public struct GatewayConfiguration: Sendable {
@@ -199,7 +199,9 @@ public struct GatewayConfiguration: Sendable {
         }
         if let secret = try Self.secret(env, "FLASHDEAL_JWT_SECRET") { auth.key = .hs256(secret: Array(secret.utf8)) }
         if let encoded = try Self.secret(env, "FLASHDEAL_JWT_ED25519_PUBLIC_KEY") {
-            guard let raw = Base64URLText.decode(encoded), raw.count == 32 else {
+            // Padding is tolerated here (keys are pasted by hand); the codec itself is strict.
+            let unpadded = encoded.hasSuffix("=") ? String(encoded.prefix { $0 != "=" }) : encoded
+            guard let raw = Base64URL.decode(unpadded), raw.count == 32 else {
                 throw ConfigurationError("FLASHDEAL_JWT_ED25519_PUBLIC_KEY must be base64url of 32 raw bytes")
             }
             auth.key = .ed25519(publicKey: raw)
@@ -317,13 +319,5 @@ struct ConfigReader {
     func bool(_ value: Any, _ path: String) throws -> Bool {
         guard let b = value as? Bool else { throw ConfigurationError("\(file): \(path) must be true or false") }
         return b
-    }
-}
-
-enum Base64URLText {
-    static func decode(_ text: String) -> [UInt8]? {
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        while s.count % 4 != 0 { s += "=" }
-        return Data(base64Encoded: s).map { [UInt8]($0) }
     }
 }

@@ -1,4 +1,4 @@
-import Admission
+import DealData
 import Infrastructure
 public import Logging
 public import Operations

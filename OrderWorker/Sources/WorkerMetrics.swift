@@ -1,4 +1,5 @@
 import Operations
+import DealData
 public import Prometheus
 import Synchronization
 

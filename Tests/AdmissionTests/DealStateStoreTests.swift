@@ -1,4 +1,5 @@
 import Admission
+import DealData
 import Domain
 import Foundation
 import Infrastructure

@@ -1,4 +1,5 @@
 import Admission
+import DealData
 import Domain
 import Foundation
 import Infrastructure
@@ -29,18 +30,10 @@ enum IndependentDraw {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw Missing(description: "\(python) not found: run scripts/setup")
         }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(try JSONSerialization.data(withJSONObject: ["seed": seed, "entrants": entrants]))
-        try input.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw Missing(description: "python exited \(process.terminationStatus)") }
+        let run = try ChildProcess.run(python, ["-c", script], input: try JSONSerialization.data(
+            withJSONObject: ["seed": seed, "entrants": entrants]))
+        guard run.status == 0 else { throw Missing(description: "python exited \(String(describing: run.status)): \(run.output)") }
+        let data = Data(run.output.utf8)
         return try JSONDecoder().decode(Result.self, from: data)
     }
 

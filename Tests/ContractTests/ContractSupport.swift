@@ -191,17 +191,9 @@ enum PythonJSONSchema {
             json.dump(results, open(sys.argv[2], "w", encoding="utf-8"))
             print("jsonschema", jsonschema.__version__ if hasattr(jsonschema, "__version__") else "?", len(results), "cases")
             """
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["-c", script, input.path, output.path]
-        let log = Pipe()
-        process.standardOutput = log
-        process.standardError = log
-        try process.run()
-        let printed = String(decoding: log.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw PythonCheckFailed("python jsonschema exited \(process.terminationStatus): \(printed)")
+        let run = try ChildProcess.run(python, ["-c", script, input.path, output.path])
+        guard run.status == 0 else {
+            throw PythonCheckFailed("python jsonschema exited \(run.status.map(String.init) ?? "on a signal"): \(run.output)")
         }
         let decoded = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String]]
         guard let decoded, decoded.count == cases.count else {

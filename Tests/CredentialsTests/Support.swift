@@ -44,14 +44,7 @@ enum Fixture {
         return parts.joined(separator: ".")
     }
 
-    static func b64url(_ bytes: [UInt8]) -> String {
-        Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-")
-            .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
-    }
+    static func b64url(_ bytes: [UInt8]) -> String { Base64URL.encode(bytes) }
 
-    static func b64urlDecode(_ text: String) -> [UInt8] {
-        var s = text.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
-        s += String(repeating: "=", count: (4 - s.count % 4) % 4)
-        return [UInt8](Data(base64Encoded: s)!)
-    }
+    static func b64urlDecode(_ text: String) -> [UInt8] { Base64URL.decode(text) ?? [] }
 }

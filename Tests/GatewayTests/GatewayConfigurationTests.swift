@@ -13,7 +13,7 @@ import Testing
 
     @Test func theExampleFileStatesTheDefaults() throws {
         let defaults = try load([:])
-        let fromFile = try load(["FLASHDEAL_GATEWAY_CONFIG": TestStack.root + "/config/gateway.yaml"])
+        let fromFile = try load(["FLASHDEAL_GATEWAY_CONFIG": TestStack.root + "/Gateway/gateway.yaml"])
         #expect(fromFile.graphQL == defaults.graphQL)
         #expect(fromFile.orders == defaults.orders)
         #expect(fromFile.waitingRoom == defaults.waitingRoom)

@@ -1,4 +1,5 @@
 import Admission
+import DealData
 import Credentials
 import Domain
 import Foundation

@@ -1,4 +1,5 @@
 import Admission
+import DealData
 import Crypto
 import Domain
 import Foundation
@@ -166,9 +167,9 @@ extension StackTests {
         }
 
         @Test func theServedSchemaEqualsTheSDLFile() throws {
-            let file = try String(contentsOfFile: GatewayHarness.root + "/schema/flashdeal.graphql", encoding: .utf8)
+            let file = try String(contentsOfFile: GatewayHarness.root + "/schemas/flashdeal.graphql", encoding: .utf8)
             #expect(try GatewayApp.printedSchema() == file,
-                    "schema/flashdeal.graphql is out of date: regenerate it with `flashdeal-gateway --print-schema > schema/flashdeal.graphql`")
+                    "schemas/flashdeal.graphql is out of date: regenerate it with `flashdeal-gateway --print-schema > schemas/flashdeal.graphql`")
         }
     }
 
@@ -294,9 +295,10 @@ extension StackTests {
                 // An order as the worker records it.
                 let orderId = OrderID.derive(userId: try UserID("reader"), dealId: deal, idempotencyKey: try IdempotencyKey("o1"))
                 let now = Date()
-                _ = try await gw.mongo.collection("orders").insert([
-                    "_id": .string(orderId.rawValue), "dealId": .string(deal.rawValue), "userId": "reader",
-                    "quantity": .int32(2), "status": "CONFIRMED", "createdAt": .date(now), "updatedAt": .date(now)])
+                let document = OrderDocument(orderId: orderId, dealId: deal, userId: try UserID("reader"), quantity: 2,
+                                             idempotencyKey: try IdempotencyKey("o1"), status: .confirmed, reason: nil,
+                                             createdAt: now, updatedAt: now)
+                _ = try await gw.mongo.collection(OrderStore.collectionName).insert(document.bson)
                 let mine = try await gw.post("query O($id: ID!) { order(id: $id) { id status quantity dealId } }",
                                              variables: ["id": orderId.rawValue], token: token)
                 let order = try #require(mine.data?["order"] as? [String: Any], "\(mine.text)")

@@ -1,5 +1,6 @@
 import Foundation
 import RateLimiting
+import TestSupport
 import Testing
 
 private func schema() throws -> [String: Any] {
@@ -90,18 +91,10 @@ struct PolicyFileSchemaTests {
             """
         let examples = try FileManager.default.contentsOfDirectory(atPath: repositoryPath("policies"))
             .filter { $0.hasSuffix(".yaml") }.sorted()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try venvPython())
-        process.arguments = ["-c", script, repositoryPath("policies/policy.schema.json")]
-            + examples.map { repositoryPath("policies/" + $0) }
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let lines = String(decoding: data, as: UTF8.self).split(separator: "\n").map(String.init)
-        #expect(process.terminationStatus == 0, "\(lines)")
+        let run = try ChildProcess.run(try venvPython(), ["-c", script, repositoryPath("policies/policy.schema.json")]
+            + examples.map { repositoryPath("policies/" + $0) })
+        let lines = run.output.split(separator: "\n").map(String.init)
+        #expect(run.status == 0, "\(lines)")
         #expect(lines.dropLast() == examples.map { "ok " + $0 }[...])
         #expect(lines.last == "broken 2")   // unknown key kind, capacity 0
     }

@@ -33,26 +33,10 @@ struct PlaygroundConfigTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("playground-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let outputFile = scratch.appendingPathComponent("out"), errorFile = scratch.appendingPathComponent("err")
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        _ = FileManager.default.createFile(atPath: errorFile.path, contents: nil)
-        let output = try FileHandle(forWritingTo: outputFile), errors = try FileHandle(forWritingTo: errorFile)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: root)
-        process.environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch.path, "LANG": "C.UTF-8",
-                               "DOCKER_CONFIG": scratch.path]
-        process.standardInput = FileHandle.nullDevice
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        process.waitUntilExit()
-        try output.close()
-        try errors.close()
-        let out = String(decoding: try Data(contentsOf: outputFile), as: UTF8.self)
-        let err = String(decoding: try Data(contentsOf: errorFile), as: UTF8.self)
-        return Result(status: process.terminationStatus, output: err.isEmpty ? out : out + "\n" + err)
+        let run = try ChildProcess.run(path, arguments, environment: [
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch.path, "LANG": "C.UTF-8", "DOCKER_CONFIG": scratch.path,
+        ], separateErrors: true)
+        return Result(status: run.status ?? -1, output: run.errors.isEmpty ? run.output : run.output + "\n" + run.errors)
     }
 
     struct Failed: Error, CustomStringConvertible {
@@ -242,7 +226,7 @@ struct PlaygroundConfigTests {
 
     @Test func theImageBuildsWithTheLibrariesPackageSwiftLinks() throws {
         let dockerfile = try Self.text("Dockerfile"), manifest = try Self.text("Package.swift")
-        let modulemap = try Self.text("CLibraries/CRdKafka/module.modulemap")
+        let modulemap = try Self.text("Platform/CLibraries/CRdKafka/module.modulemap")
         #expect(dockerfile.contains("FROM ${SWIFT_IMAGE} AS build") && dockerfile.contains("FROM ${SWIFT_RUNTIME_IMAGE}"))
         for package in ["libhiredis-dev", "librdkafka-dev", "libmongoc-dev", "libbson-dev"] {
             #expect(dockerfile.contains(package), "the build stage does not install \(package)")
@@ -260,7 +244,7 @@ struct PlaygroundConfigTests {
         // Every FLASHDEAL_* or LOG_LEVEL variable given to a Flash Deal container is one the sources read.
         var read: Set<String> = []
         let pattern = try NSRegularExpression(pattern: #""((?:FLASHDEAL_[A-Z0-9_]+)|LOG_LEVEL)""#)
-        for directory in ["Gateway", "OrderWorker", "Operations", "Infrastructure", "RateLimiting", "Admission", "Credentials", "CLI"] {
+        for directory in ["Gateway", "OrderWorker", "DealData", "Platform", "CLI"] {
             let enumerator = FileManager.default.enumerator(atPath: Self.root + "/" + directory)
             while let file = enumerator?.nextObject() as? String {
                 guard file.hasSuffix(".swift") else { continue }
@@ -502,7 +486,7 @@ struct PlaygroundConfigTests {
     }
 
     @Test func grafanaGetsEveryDataSourceAndTheDashboards() throws {
-        let playground = try Self.yaml("deploy/grafana/datasources.yaml")
+        let playground = try Self.yaml("grafana/playground/datasources.yaml")
         #expect(playground["apiVersion"] as? Int == 1)
         let sources = try #require(playground["datasources"] as? [[String: Any]])
         let uids = Set(sources.compactMap { $0["uid"] as? String })
@@ -528,7 +512,7 @@ struct PlaygroundConfigTests {
         #expect(targets[path ?? "?"] == Self.root + "/grafana/dashboards")
         #expect(targets["/etc/grafana/provisioning/dashboards"] == Self.root + "/grafana/provisioning/dashboards")
         #expect(targets["/etc/grafana/provisioning/datasources/prometheus.yaml"] == Self.root + "/grafana/provisioning/datasources/prometheus.yaml")
-        #expect(targets["/etc/grafana/provisioning/datasources/playground.yaml"] == Self.root + "/deploy/grafana/datasources.yaml")
+        #expect(targets["/etc/grafana/provisioning/datasources/playground.yaml"] == Self.root + "/grafana/playground/datasources.yaml")
         let home = Self.environment(grafana)["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] ?? ""
         #expect(home.hasPrefix((path ?? "?") + "/") && FileManager.default.fileExists(
             atPath: Self.root + "/grafana/dashboards/" + home.dropFirst((path ?? "").count + 1)), "home dashboard \(home)")

@@ -34,25 +34,8 @@ struct Promtool {
     /// Runs promtool with `arguments` in `directory`, `input` on its standard input; stdout and
     /// stderr together. Files, not pipes, so a large output can never block it.
     func run(_ arguments: [String], input: String = "", in directory: String = TestStack.root) throws -> Result {
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("promtool-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: scratch) }
-        let inputFile = scratch.appendingPathComponent("stdin"), outputFile = scratch.appendingPathComponent("out")
-        try Data(input.utf8).write(to: inputFile)
-        _ = FileManager.default.createFile(atPath: outputFile.path, contents: nil)
-        let output = try FileHandle(forWritingTo: outputFile)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        process.standardInput = try FileHandle(forReadingFrom: inputFile)
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        process.waitUntilExit()
-        try output.close()
-        return Result(status: process.terminationStatus,
-                      output: String(decoding: try Data(contentsOf: outputFile), as: UTF8.self))
+        let run = try ChildProcess.run(path, arguments, directory: directory, input: Data(input.utf8))
+        return Result(status: run.status ?? -1, output: run.output)
     }
 }
 

@@ -29,23 +29,17 @@ public enum TestStack {
     }
 
     public static func run(_ arguments: [String]) throws {
-        let argv = ([root + "/scripts/stack"] + arguments).map { strdup($0) } + [nil]
-        defer { for p in argv { free(p) } }
-        var pid: pid_t = 0
-        let spawned = posix_spawn(&pid, argv[0]!, nil, nil, argv, environ)
-        guard spawned == 0 else { throw StackCommandFailed(arguments: arguments, status: spawned) }
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) == -1 && errno == EINTR {}
-        let exitCode = (status >> 8) & 0xff
-        guard status & 0x7f == 0, exitCode == 0 else {
-            throw StackCommandFailed(arguments: arguments, status: exitCode)
+        let result = try ChildProcess.run(root + "/scripts/stack", arguments)
+        guard result.status == 0 else {
+            throw StackCommandFailed(arguments: arguments, status: result.status ?? -1, output: result.output)
         }
     }
 
     public struct StackCommandFailed: Error, CustomStringConvertible {
         let arguments: [String]
         let status: Int32
-        public var description: String { "scripts/stack \(arguments.joined(separator: " ")) exited \(status)" }
+        let output: String
+        public var description: String { "scripts/stack \(arguments.joined(separator: " ")) exited \(status): \(output)" }
     }
 
     /// Rate policies that let every test request through.

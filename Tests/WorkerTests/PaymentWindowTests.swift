@@ -1,4 +1,6 @@
 import Domain
+import DealAudit
+import DealData
 import Foundation
 import Infrastructure
 import OrderWorker

@@ -1,4 +1,6 @@
 import Admission
+import DealAudit
+import DealData
 import Credentials
 import Domain
 import Foundation

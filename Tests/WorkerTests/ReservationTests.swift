@@ -1,4 +1,6 @@
 import Admission
+import DealAudit
+import DealData
 import Domain
 import Foundation
 import Infrastructure

@@ -1,4 +1,6 @@
 import Admission
+import DealAudit
+import DealData
 import Domain
 import Foundation
 #if canImport(Glibc)
@@ -19,7 +21,7 @@ struct WorkerHarness {
     let redis: RedisClient
     let mongo: MongoClient
     let producer: KafkaProducer
-    let topics: WorkerTopics
+    let topics: OrderTopics
     let prefix: String
     let group: String
     let logger: Logger
@@ -35,7 +37,7 @@ struct WorkerHarness {
         producer = try KafkaProducer(configuration: KafkaProducerConfiguration(brokers: endpoints.kafkaBrokers,
                                                                                linger: .milliseconds(2)), logger: logger)
         prefix = TestStack.uniqueName("wt") + "."
-        topics = WorkerTopics(prefix: prefix)
+        topics = OrderTopics(prefix: prefix)
         group = TestStack.uniqueName("wt-group")
         let admin = try KafkaAdmin(brokers: endpoints.kafkaBrokers)
         try await admin.createTopics(topics.specifications(partitions: 4), timeout: .seconds(30))

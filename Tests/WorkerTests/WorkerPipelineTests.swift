@@ -1,4 +1,6 @@
 import Admission
+import DealData
+import DealAudit
 import Domain
 import Foundation
 #if canImport(Glibc)

@@ -71,19 +71,12 @@ enum TraceContext {
     /// a span id per request; drawing byte by byte cost a system call per byte).
     static func randomHex(_ bytes: Int) -> String {
         var generator = SystemRandomNumberGenerator()
-        return String(unsafeUninitializedCapacity: bytes * 2) { out in
-            var written = 0
-            var word: UInt64 = 0
-            for index in 0..<bytes {
-                if index % 8 == 0 { word = generator.next() }
-                let byte = UInt8(truncatingIfNeeded: word >> (8 * UInt64(index % 8)))
-                out[written] = hexDigits[Int(byte >> 4)]
-                out[written + 1] = hexDigits[Int(byte & 0x0f)]
-                written += 2
-            }
-            return written
+        var random = [UInt8](repeating: 0, count: bytes)
+        var word: UInt64 = 0
+        for index in 0..<bytes {
+            if index % 8 == 0 { word = generator.next() }
+            random[index] = UInt8(truncatingIfNeeded: word >> (8 * UInt64(index % 8)))
         }
+        return Hex.lowercase(random)
     }
-
-    private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 }

@@ -1,4 +1,5 @@
 import Admission
+import DealData
 import Credentials
 public import Domain
 public import Foundation
@@ -30,31 +31,32 @@ public final class ShopperAPI: Sendable {
         public var updatedAt: Date?
     }
 
-    let limiter: RateLimiter
-    let deals: DealStateCache
-    let catalog: DealCatalog
-    let room: WaitingRoom
-    let pacer: WaitingRoomPacer
+    let limiter: any RateDeciding
+    let deals: any DealStateSource
+    let catalog: any CatalogSource
+    let room: any AdmissionGate
+    let pacer: any AdmissionPacing
+    let publisher: any OrderRequestSink
+    let acceptingDeals: any AcceptedDealsRegistry
+    let orders: any OrderLookup
+    let clock: any WallClock
     let keyring: PassKeyring
-    let publisher: OrderRequestPublisher
-    let acceptingDeals: AcceptingDeals
-    let orders: MongoCollection
     let settings: GatewayConfiguration
     let metrics: GatewayMetrics
     let logger: Logger
 
-    init(limiter: RateLimiter, deals: DealStateCache, catalog: DealCatalog, room: WaitingRoom, pacer: WaitingRoomPacer,
-         keyring: PassKeyring, publisher: OrderRequestPublisher, acceptingDeals: AcceptingDeals, orders: MongoCollection,
-         settings: GatewayConfiguration, metrics: GatewayMetrics, logger: Logger) {
-        self.limiter = limiter
-        self.deals = deals
-        self.catalog = catalog
-        self.room = room
-        self.pacer = pacer
+    init(ports: ShopperPorts, keyring: PassKeyring, settings: GatewayConfiguration, metrics: GatewayMetrics,
+                logger: Logger) {
+        limiter = ports.limiter
+        deals = ports.deals
+        catalog = ports.catalog
+        room = ports.room
+        pacer = ports.pacer
+        publisher = ports.publisher
+        acceptingDeals = ports.acceptingDeals
+        orders = ports.orders
+        clock = ports.clock
         self.keyring = keyring
-        self.publisher = publisher
-        self.acceptingDeals = acceptingDeals
-        self.orders = orders
         self.settings = settings
         self.metrics = metrics
         self.logger = logger
@@ -140,18 +142,26 @@ public final class ShopperAPI: Sendable {
     }
 
     func loadOrder(_ id: OrderID, user: UserID) async throws(APIError) -> OrderView? {
-        let document: BSONDocument?
-        do { document = try await orders.findOne(id: .string(id.rawValue)) } catch {
+        try await loadDocument(id, user: user).map(Self.view)
+    }
+
+    static func view(_ document: OrderDocument) -> OrderView {
+        OrderView(orderId: document.orderId.rawValue, dealId: document.dealId.rawValue, userId: document.userId.rawValue,
+                  quantity: document.quantity, status: document.status.rawValue, reason: document.reason,
+                  createdAt: document.createdAt, updatedAt: document.updatedAt)
+    }
+
+    func loadDocument(_ id: OrderID, user: UserID) async throws(APIError) -> OrderDocument? {
+        let document: OrderDocument?
+        do { document = try await orders.order(id) } catch let error as DealDataError {
+            logger.error("a stored order document does not read", metadata: ["orderId": "\(id)", "error": "\(error)"])
+            throw APIError(.internalError, "order \(id) cannot be read")
+        } catch {
             throw unavailable("the order store", error)
         }
         // Another shopper's order is reported as absent, not as forbidden: ids are not probed.
-        guard let document, document["userId"]?.stringValue == user.rawValue else { return nil }
-        return OrderView(orderId: id.rawValue, dealId: document["dealId"]?.stringValue ?? "",
-                         userId: user.rawValue, quantity: document["quantity"]?.intValue ?? 0,
-                         status: document["status"]?.stringValue ?? "PENDING",
-                         reason: document["reason"]?.stringValue,
-                         createdAt: document["createdAt"].flatMap(DealCatalog.instant),
-                         updatedAt: document["updatedAt"].flatMap(DealCatalog.instant))
+        guard let document, document.userId == user else { return nil }
+        return document
     }
 
     func draw(_ raw: String, _ context: CallContext) async throws(APIError) -> DrawRecord? {
@@ -248,7 +258,7 @@ public final class ShopperAPI: Sendable {
 
         // Local: the deal's window and stock.
         guard let state = try await dealState(deal) else { throw APIError(.notFound, "no deal \(deal)") }
-        let now = Date()
+        let now = clock.now
         switch state.phase(at: now, preQueueWindow: settings.waitingRoom.preQueueWindow) {
         case .scheduled, .preQueue:
             throw APIError(.dealNotOpen, "deal \(deal) opens at \(Timestamp.format(state.startsAt))",
@@ -337,110 +347,21 @@ public final class ShopperAPI: Sendable {
         let id: OrderID
         do { id = try OrderID(raw) } catch { throw APIError(.badRequest, error.description) }
         try await checkRate("cancelOrder", deal: nil, context)
-        guard let order = try await loadOrder(id, user: user) else {
+        guard let order = try await loadDocument(id, user: user) else {
             throw APIError(.notFound, "no order \(raw) for this shopper (orders appear once the worker has recorded them)")
         }
-        guard order.status == "CONFIRMED" || order.status == "PENDING" else {
-            throw APIError(.badRequest, "order \(raw) is \(order.status) and cannot be cancelled")
+        guard order.status == .confirmed || order.status == .pending else {
+            throw APIError(.badRequest, "order \(raw) is \(order.status.rawValue) and cannot be cancelled")
         }
-        let orderId: OrderID
-        let deal: DealID
-        do {
-            orderId = try OrderID(order.orderId)
-            deal = try DealID(order.dealId)
-        } catch {
-            throw APIError(.internalError, "stored order has an invalid id")
-        }
-        let now = Date()
+        let orderId = order.orderId
+        let deal = order.dealId
+        let now = clock.now
         let event = DomainEvent.orderCancellationRequested(OrderCancellationRequested(
             eventId: EventID.derive(type: .orderCancellationRequested, orderId: orderId), occurredAt: now,
             orderId: orderId, dealId: deal, userId: user, requestedAt: now))
         do { try await publisher.publish(event, traceparent: context.traceparent) } catch {
             throw Self.publishError(error, orderId: orderId)
         }
-        return order
-    }
-
-    // MARK: Span attributes
-
-    /// The waiting room's answer to a join, as `flashdeal.admission.decision`.
-    static func decision(_ outcome: JoinOutcome) -> String {
-        switch outcome {
-        case .joined: "joined"
-        case .alreadyJoined: "already_joined"
-        case .notOpenYet: "not_open"
-        case .soldOut: "sold_out"
-        case .ended: "ended"
-        case .unknownDeal: "unknown_deal"
-        }
-    }
-
-    /// An enum value's case name without its associated values (`waiting`, `admitted`, `used`, …),
-    /// for `flashdeal.admission.decision`.
-    static func caseName(_ value: some Sendable) -> String {
-        "\(value)".prefix { $0 != "(" }.description
-    }
-
-    // MARK: Error mapping
-
-    static func dealID(_ raw: String) throws(APIError) -> DealID {
-        do { return try DealID(raw) } catch { throw APIError(.badRequest, error.description) }
-    }
-
-    /// A dependency failed: the shopper hears UNAVAILABLE (retry later), the log gets the cause
-    /// (inside the request's trace); internal error text never goes to the client.
-    func unavailable(_ what: String, _ error: any Error) -> APIError {
-        logger.warning("\(what) is unavailable; answered UNAVAILABLE", metadata: ["error": "\(error)"])
-        return APIError(.unavailable, "\(what) is unavailable right now; retry later", retryAfter: .seconds(1))
-    }
-
-    static func passError(_ error: CredentialError) -> APIError {
-        switch error.code {
-        case .expired: APIError(.passExpired, "this pass has expired; join the waiting room again")
-        case .notYetValid: APIError(.passInvalid, error.description, retryable: true, details: ["reason": "NOT_YET_VALID"])
-        case .wrongUser: APIError(.passInvalid, "this pass belongs to another shopper", details: ["reason": "WRONG_USER"])
-        case .wrongDeal: APIError(.passInvalid, "this pass is for another deal", details: ["reason": "WRONG_DEAL"])
-        case .unknownKey: APIError(.passInvalid, "this pass was signed with a key no longer accepted", details: ["reason": "UNKNOWN_KEY"])
-        case .badSignature: APIError(.passInvalid, "this pass's signature does not match", details: ["reason": "BAD_SIGNATURE"])
-        default: APIError(.passInvalid, "this pass is malformed", details: ["reason": "MALFORMED"])
-        }
-    }
-
-    /// A request that could not be published. `kept`: createOrder after the pass was bound — the
-    /// order is recorded and will be delivered (a retry with the same idempotency key publishes it
-    /// now; otherwise the worker's re-sender does, within its bound), so the shopper hears UNKNOWN,
-    /// never NOT_ACCEPTED. Otherwise (shed before binding, a cancellation) nothing was kept.
-    static func publishError(_ refusal: OrderRequestPublisher.Refusal, orderId: OrderID? = nil, kept: Bool = false)
-        -> APIError
-    {
-        var details: [String: String] = [:]
-        if let orderId { details["orderId"] = orderId.rawValue }
-        if kept {
-            let what: String =
-                switch refusal {
-                case .overloaded: "the order queue is at capacity"
-                case .outcomeUnknown: "the order queue did not confirm in time"
-                case .notSent: "the order queue refused the order for now"
-                }
-            details["outcome"] = "UNKNOWN"
-            return APIError(.unavailable,
-                            "\(what): the order is recorded and will be delivered; retrying with the same idempotency key is safe and never creates a second order",
-                            retryAfter: .seconds(1), details: details)
-        }
-        switch refusal {
-        case .overloaded:
-            details["outcome"] = "NOT_ACCEPTED"
-            return APIError(.unavailable, "the gateway is at capacity; nothing was done, retry shortly",
-                            retryAfter: .seconds(1), details: details)
-        case .outcomeUnknown:
-            details["outcome"] = "UNKNOWN"
-            return APIError(.unavailable,
-                            "the queue did not confirm in time: the request may or may not be placed; retrying is safe",
-                            retryAfter: .seconds(1), details: details)
-        case .notSent:
-            details["outcome"] = "NOT_ACCEPTED"
-            return APIError(.unavailable, "the queue refused the request; nothing was placed, retry later",
-                            retryAfter: .seconds(1), details: details)
-        }
+        return Self.view(order)
     }
 }

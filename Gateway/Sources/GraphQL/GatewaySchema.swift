@@ -4,7 +4,7 @@ import Foundation
 import GraphQL
 import OrderedCollections
 
-/// The public GraphQL schema and its resolvers. `schema/flashdeal.graphql` is this schema printed;
+/// The public GraphQL schema and its resolvers. `schemas/flashdeal.graphql` is this schema printed;
 /// a test keeps the two equal.
 ///
 /// Resolvers return `[String: any Sendable]` objects (read by the default field resolver) and

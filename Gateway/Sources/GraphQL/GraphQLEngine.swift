@@ -53,7 +53,7 @@ final class GraphQLEngine: Sendable {
         }
         let key = hash.lowercased()
         if let query, !query.isEmpty {
-            let digest = Hex.lowercase(SHA256.hash(data: Data(query.utf8)))
+            let digest = Hex.lowercase(Array(SHA256.hash(data: Data(query.utf8))))
             guard digest == key else {
                 throw RequestFailure(status: 400, error: APIError(.badRequest, "provided sha256Hash does not match the query"))
             }

@@ -5,18 +5,21 @@ import Operations
 import Synchronization
 import Tracing
 
+/// Why an order request was not (or may not have been) accepted by the log.
+public enum OrderRequestRefusal: Error, Sendable, Equatable {
+    /// Not sent: too much work in flight. Safe to retry after a pause.
+    case overloaded(inFlight: Int, queued: Int)
+    /// Sent, but no acknowledgement in time or the client failed: it may or may not be in Kafka.
+    case outcomeUnknown(String)
+    /// The broker refused it or the client could not queue it: not in Kafka.
+    case notSent(String)
+}
+
 /// Produces OrderRequested (and cancellation requests) to Kafka and waits for the broker's
 /// acknowledgement, with bounded work: past `maxInFlight` calls or `maxProducerQueue` queued
 /// messages it refuses at once (``Refusal/overloaded``) instead of queueing without limit.
 public final class OrderRequestPublisher: Sendable {
-    public enum Refusal: Error, Sendable, Equatable {
-        /// Not sent: too much work in flight. Safe to retry after a pause.
-        case overloaded(inFlight: Int, queued: Int)
-        /// Sent, but no acknowledgement in time or the client failed: it may or may not be in Kafka.
-        case outcomeUnknown(String)
-        /// The broker refused it or the client could not queue it: not in Kafka.
-        case notSent(String)
-    }
+    public typealias Refusal = OrderRequestRefusal
 
     private let producer: KafkaProducer
     private let topic: String

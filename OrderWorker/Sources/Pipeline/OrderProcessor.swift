@@ -1,4 +1,4 @@
-public import Admission
+import DealData
 import Domain
 import Foundation
 import Operations
@@ -17,17 +17,17 @@ public final class OrderProcessor: Sendable {
         public var description: String { "processing interrupted by shutdown; the batch will be redelivered" }
     }
 
-    let reservations: ReservationStore
-    let orders: OrderStore
-    let outbox: Outbox
-    let catalog: DealCatalog
-    let producer: KafkaProducer
+    let reservations: any StockReservations
+    let orders: any OrderRepository
+    let outbox: any OutcomeOutbox
+    let catalog: any DealLookup
+    let producer: any EventLog
     let settings: WorkerSettings
     let metrics: WorkerMetrics
     let logger: Logger
 
-    public init(reservations: ReservationStore, orders: OrderStore, outbox: Outbox, catalog: DealCatalog,
-                producer: KafkaProducer, settings: WorkerSettings, metrics: WorkerMetrics, logger: Logger) {
+    public init(reservations: any StockReservations, orders: any OrderRepository, outbox: any OutcomeOutbox,
+                catalog: any DealLookup, producer: any EventLog, settings: WorkerSettings, metrics: WorkerMetrics, logger: Logger) {
         self.reservations = reservations
         self.orders = orders
         self.outbox = outbox
@@ -119,7 +119,7 @@ public final class OrderProcessor: Sendable {
 
     /// Reads a message; anything that is not a valid OrderRequested or OrderCancellationRequested
     /// keyed by its order id is poison (it goes to the dead-letter topic with this reason).
-    static func classify(_ message: KafkaMessage, topics: WorkerTopics) -> Work {
+    static func classify(_ message: KafkaMessage, topics: OrderTopics) -> Work {
         let event: DomainEvent
         do { event = try DomainEvent.decode(Data(message.value)) } catch {
             return .poison(reason: error.description, message)
@@ -236,10 +236,8 @@ public final class OrderProcessor: Sendable {
                 for deal in missing where try await catalog.deal(deal) != nil { lost.append(deal) }
                 if lost.isEmpty {
                     metrics.paused(false)
-                    let holding = Set(zip(requests, replies).filter { $0.1.paymentDueMs > 0 }.map(\.0.dealId.rawValue))
-                    if !holding.isEmpty {
-                        try await reservations.redis.send(["SADD", settings.expiringDealsKey] + holding.sorted())
-                    }
+                    let holding = Set(zip(requests, replies).filter { $0.1.paymentDueMs > 0 }.map(\.0.dealId))
+                    try await reservations.addExpiringDeals(Array(holding), key: settings.expiringDealsKey)
                     return replies
                 }
                 logger.error("Redis holds no state for deals the catalog knows; waiting (run flashdeal reconcile --deal ID --fix)",
@@ -389,283 +387,5 @@ public final class OrderProcessor: Sendable {
         for (deal, ids) in byDeal {
             try await retrying("redis") { try await self.reservations.markPublished(ids, deal: deal) }
         }
-    }
-
-    // MARK: Spans
-
-    /// Starts the message's `process` span (continuing the gateway's trace from its `traceparent`)
-    /// with its finished `flashdeal.reserve` child. Reservations run as one pipelined batch, so
-    /// every message's reserve span covers the batch's time; `flashdeal.batch.size` says how many shared it.
-    func traceReservation(_ request: OrderRequested, _ message: KafkaMessage, _ reply: ReservationReply, batch: Int,
-                          from start: DefaultTracerClock.Instant, to end: DefaultTracerClock.Instant) -> (any Span)? {
-        guard let process = startProcessSpan(message, orderId: request.orderId, dealId: request.dealId,
-                                             eventId: request.eventId, at: start) else { return nil }
-        // Not sampled: the span only carries the context on (to the outcome events); no children.
-        guard process.isRecording else { return process }
-        if let reserve = FlashDealTracing.start("flashdeal.reserve", context: process.context, at: start) {
-            reserve.updateAttributes { attributes in
-                attributes.redisFunction(ReservationFunctions.reserve)
-                attributes[FlashDealSpanAttribute.orderId] = request.orderId.rawValue
-                attributes[FlashDealSpanAttribute.dealId] = request.dealId.rawValue
-                attributes[FlashDealSpanAttribute.batchSize] = batch
-                attributes[FlashDealSpanAttribute.reservationResult] = switch reply.result {
-                case .decided(let outcome): outcome.rawValue
-                case .noState: "NO_STATE"
-                }
-                if reply.replay { attributes["flashdeal.reservation.replay"] = true }
-            }
-            reserve.end(at: end)
-        }
-        return process
-    }
-
-    /// A message's `process` span, continuing the trace of its `traceparent` header; nil when tracing is off.
-    func startProcessSpan(_ message: KafkaMessage, orderId: OrderID, dealId: DealID, eventId: EventID,
-                          at start: DefaultTracerClock.Instant) -> (any Span)? {
-        guard FlashDealTracing.isEnabled else { return nil }
-        let parent = FlashDealTracing.context(traceparent: message.header("traceparent")?.stringValue)
-        guard let process = FlashDealTracing.start("process \(message.topic)", kind: .consumer, context: parent, at: start)
-        else { return nil }
-        guard process.isRecording else { return process }
-        let group = settings.groupID
-        process.updateAttributes { attributes in
-            attributes.kafka("process", topic: message.topic)
-            attributes["messaging.destination.partition.id"] = String(message.partition)
-            attributes["messaging.kafka.offset"] = Int(message.offset)
-            attributes["messaging.kafka.message.key"] = orderId.rawValue
-            attributes["messaging.consumer.group.name"] = group
-            attributes["messaging.message.id"] = eventId.rawValue
-            attributes[FlashDealSpanAttribute.orderId] = orderId.rawValue
-            attributes[FlashDealSpanAttribute.dealId] = dealId.rawValue
-        }
-        return process
-    }
-
-    /// The `flashdeal.persist` child of each message's span: one `insertMany` for the batch.
-    func tracePersistence(_ pending: [Pending], _ outcomes: [Outcome], persisted: Bool,
-                          from start: DefaultTracerClock.Instant, to end: DefaultTracerClock.Instant) {
-        guard FlashDealTracing.isEnabled else { return }
-        let inserted = outcomes.filter { !$0.viaOutbox }.count
-        for (p, outcome) in zip(pending, outcomes) where !outcome.viaOutbox {
-            guard let parent = p.span, parent.isRecording,
-                  let span = FlashDealTracing.start("flashdeal.persist", context: parent.context, at: start) else { continue }
-            span.updateAttributes { attributes in
-                attributes["db.system.name"] = "mongodb"
-                attributes["db.operation.name"] = "insertMany"
-                attributes["db.collection.name"] = OrderStore.collectionName
-                attributes["db.operation.batch.size"] = inserted
-                attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
-                attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue
-                if !persisted { attributes[FlashDealSpanAttribute.errorCode] = Self.compensationReason }
-            }
-            if !persisted {
-                span.setStatus(.init(code: .error, message: "MongoDB unavailable past the retry budget; compensated"))
-            }
-            span.end(at: end)
-        }
-    }
-
-    /// The `send` child of each message's span: its outcome events, produced and acknowledged.
-    func tracePublication(_ decided: Decided, from start: DefaultTracerClock.Instant, to end: DefaultTracerClock.Instant) {
-        guard FlashDealTracing.isEnabled else { return }
-        for (p, outcome) in zip(decided.pending, decided.outcomes) {
-            guard let parent = p.span, parent.isRecording,
-                  let span = FlashDealTracing.start("send \(settings.topics.events)", kind: .producer,
-                                                    context: parent.context, at: start) else { continue }
-            let topic = settings.topics.events
-            span.updateAttributes { attributes in
-                attributes.kafka("send", topic: topic)
-                attributes["messaging.batch.message_count"] = outcome.events.count
-                attributes[FlashDealSpanAttribute.orderId] = p.request.orderId.rawValue
-            }
-            span.end(at: end)
-        }
-    }
-
-    // MARK: Cancellation
-
-    /// Gives a confirmed order's stock back, records CANCELLED and publishes StockReleased(CANCELLED).
-    /// A cancellation of an order that holds nothing (turned away, unknown, another shopper's) changes nothing.
-    func cancel(_ c: OrderCancellationRequested, traceparent: KafkaHeader?, span: (any Span)? = nil) async throws {
-        let releaseSpan = span.flatMap { $0.isRecording ? FlashDealTracing.start("flashdeal.release", context: $0.context) : nil }
-        let reply = try await retrying("redis") {
-            try await self.reservations.release(order: c.orderId, deal: c.dealId, user: c.userId, reason: .cancelled)
-        }
-        if let releaseSpan {
-            releaseSpan.updateAttributes { attributes in
-                attributes.redisFunction(ReservationFunctions.release)
-                attributes[FlashDealSpanAttribute.orderId] = c.orderId.rawValue
-                attributes[FlashDealSpanAttribute.dealId] = c.dealId.rawValue
-                attributes[FlashDealSpanAttribute.releaseResult] = reply.result.rawValue
-                attributes[FlashDealSpanAttribute.releaseReason] = StockReleaseReason.cancelled.rawValue
-            }
-            releaseSpan.end()
-        }
-        metrics.release(reason: StockReleaseReason.cancelled.rawValue, result: reply.result.rawValue)
-        switch reply.result {
-        case .released, .alreadyReleased:
-            let now = Date()
-            var at = now
-            let changed = try await retrying("mongo") { try await self.orders.cancel(c.orderId, reason: .shopper, at: now) }
-            // Recorded before (a redelivery): the event keeps the first cancellation's time.
-            if !changed, let stored = try await retrying("mongo", { try await self.orders.find(c.orderId) }),
-               stored.status == .cancelled {
-                at = stored.updatedAt
-            }
-            let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: c.orderId), occurredAt: at,
-                                      orderId: c.orderId, dealId: c.dealId, quantity: reply.quantity, reason: .cancelled)
-            try await send([OutgoingEvent(event: .stockReleased(event), key: c.orderId.rawValue, traceparent: traceparent)])
-            metrics.order(status: OrderStatus.cancelled.rawValue)
-        case .notHeld, .unknown, .wrongUser:
-            logger.info("cancellation changes nothing", metadata: ["order": "\(c.orderId)", "result": "\(reply.result.rawValue)"])
-        }
-    }
-
-    // MARK: Payment deadlines
-
-    /// Releases the reservations of every deal with a payment window whose deadline passed, records
-    /// them CANCELLED (EXPIRED) and publishes StockReleased(EXPIRED). Idempotent: an order released
-    /// but not yet recorded (a crash in between) is recorded on a later call, by this worker or another.
-    func expireUnpaid(limit: Int = 500) async throws {
-        let deals = try await reservations.redis.send(["SMEMBERS", settings.expiringDealsKey]).arrayValue?.compactMap(\.stringValue) ?? []
-        for raw in deals {
-            guard let deal = try? DealID(raw) else {
-                try await reservations.redis.send(["SREM", settings.expiringDealsKey, raw])
-                continue
-            }
-            let sweep = try await reservations.expire(deal: deal, limit: limit, endGrace: settings.closeGrace)
-            var recorded: [OrderID] = []
-            var events: [OutgoingEvent] = []
-            let now = Date()
-            for expired in sweep.expired {
-                var at = now
-                if try await !orders.cancel(expired.orderId, reason: .expired, at: now) {
-                    let stored = try await orders.find(expired.orderId)
-                    // Not persisted yet (its request is being redelivered): recorded on a later sweep.
-                    guard let stored, stored.status != .pending else { continue }
-                    // Recorded before: the event keeps that time.
-                    if stored.status == .cancelled { at = stored.updatedAt }
-                }
-                let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: expired.orderId), occurredAt: at,
-                                          orderId: expired.orderId, dealId: deal, quantity: expired.quantity, reason: .expired)
-                events.append(OutgoingEvent(event: .stockReleased(event), key: expired.orderId.rawValue, traceparent: nil))
-                recorded.append(expired.orderId)
-            }
-            try await send(events)
-            try await reservations.expiredDone(recorded, deal: deal)
-            for _ in recorded {
-                metrics.release(reason: StockReleaseReason.expired.rawValue, result: ReleaseResult.released.rawValue)
-                metrics.order(status: OrderStatus.cancelled.rawValue)
-            }
-            if !recorded.isEmpty {
-                logger.info("unpaid orders expired; their units are back on sale",
-                            metadata: ["deal": "\(deal)", "orders": "\(recorded.count)", "stillUnpaid": "\(sweep.unpaid)"])
-            }
-            if sweep.finished { try await reservations.redis.send(["SREM", settings.expiringDealsKey, raw]) }
-        }
-    }
-
-    // MARK: Dead letters
-
-    /// The message, unchanged, to the dead-letter topic with why it was refused in headers.
-    func deadLetter(_ message: KafkaMessage, reason: String) async throws {
-        logger.warning("message sent to the dead-letter topic",
-                       metadata: ["source": "\(message.topicPartition)@\(message.offset)", "reason": "\(reason)"])
-        let headers = message.headers + [
-            KafkaHeader(name: DeadLetterHeaders.reason, value: reason),
-            KafkaHeader(name: DeadLetterHeaders.source, value: "\(message.topic)/\(message.partition)/\(message.offset)"),
-            KafkaHeader(name: DeadLetterHeaders.at, value: Timestamp.format(Date())),
-        ]
-        try await retrying("kafka") {
-            try await self.producer.send(topic: self.settings.topics.deadLetters, key: message.key, value: message.value,
-                                         headers: headers)
-        }
-        metrics.deadLettered()
-    }
-
-    // MARK: Sending and retrying
-
-    struct OutgoingEvent: Sendable {
-        var event: DomainEvent
-        var key: String
-        var traceparent: KafkaHeader?
-    }
-
-    /// Sends all events concurrently and retries those not acknowledged until every one is.
-    func send(_ events: [OutgoingEvent]) async throws {
-        var remaining = events
-        var backoff = Backoff(settings.retryBackoff)
-        while !remaining.isEmpty {
-            let producer = self.producer
-            let topic = settings.topics.events
-            let failed = await withTaskGroup(of: (Int, (any Error)?).self) { group in
-                for (index, outgoing) in remaining.enumerated() {
-                    group.addTask {
-                        do {
-                            try await producer.send(topic: topic, key: Array(outgoing.key.utf8),
-                                                    value: Array(outgoing.event.jsonData()),
-                                                    headers: outgoing.traceparent.map { [$0] } ?? [])
-                            return (index, nil)
-                        } catch { return (index, error) }
-                    }
-                }
-                var failed: [(Int, any Error)] = []
-                for await (index, error) in group { if let error { failed.append((index, error)) } }
-                return failed
-            }
-            if failed.isEmpty { break }
-            metrics.retry(dependency: "kafka")
-            logger.warning("publishing events failed; retrying",
-                           metadata: ["failed": "\(failed.count)", "error": "\(failed[0].1)"])
-            remaining = failed.map { remaining[$0.0] }
-            metrics.paused(true)
-            try await backoff.wait()
-        }
-        metrics.paused(false)
-    }
-
-    /// Runs `body` until it succeeds, backing off between attempts; throws ``Interrupted`` on shutdown.
-    @discardableResult
-    func retrying<T: Sendable>(_ dependency: String, _ body: @Sendable () async throws -> T) async throws -> T {
-        var backoff = Backoff(settings.retryBackoff)
-        while true {
-            do {
-                let value = try await body()
-                return value
-            } catch {
-                metrics.retry(dependency: dependency)
-                logger.warning("\(dependency) call failed; retrying", metadata: ["error": "\(error)"])
-            }
-            metrics.paused(true)
-            try await backoff.wait()
-        }
-    }
-}
-
-/// Headers the worker adds to a dead-lettered message.
-public enum DeadLetterHeaders {
-    /// Why the message was refused, readable by a person.
-    public static let reason = "flashdeal-dlq-reason"
-    /// `topic/partition/offset` it came from.
-    public static let source = "flashdeal-dlq-source"
-    /// When it was dead-lettered (RFC 3339).
-    public static let at = "flashdeal-dlq-at"
-}
-
-/// Exponential back-off between retries; waiting ends early (throwing) when the process shuts down.
-struct Backoff {
-    private var next: Duration
-    private let limit: Duration
-
-    init(_ range: ClosedRange<Duration>) {
-        next = range.lowerBound
-        limit = range.upperBound
-    }
-
-    mutating func wait() async throws {
-        if Task.isShuttingDownGracefully || Task.isCancelled { throw OrderProcessor.Interrupted() }
-        try? await Task.sleep(for: next)
-        next = min(limit, next * 2)
-        if Task.isShuttingDownGracefully || Task.isCancelled { throw OrderProcessor.Interrupted() }
     }
 }

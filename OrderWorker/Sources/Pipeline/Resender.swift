@@ -1,4 +1,4 @@
-public import Admission
+public import DealData
 import Domain
 import Foundation
 public import Infrastructure

@@ -1,22 +1,5 @@
-public import Infrastructure
-
-/// The topics a worker reads and writes: the contract's names, optionally under a prefix
-/// (`FLASHDEAL_TOPIC_PREFIX`, for isolated test runs on a shared broker).
-public struct WorkerTopics: Sendable, Equatable {
-    public var requests: String
-    public var events: String
-    public var deadLetters: String
-
-    public init(prefix: String = "") {
-        requests = prefix + FlashDealTopics.orderRequests
-        events = prefix + FlashDealTopics.orderEvents
-        deadLetters = prefix + FlashDealTopics.orderRequestsDLQ
-    }
-
-    public func specifications(partitions: Int) -> [TopicSpecification] {
-        [requests, events, deadLetters].map { TopicSpecification(name: $0, partitions: partitions) }
-    }
-}
+import Infrastructure
+public import DealData
 
 /// The order worker's tuning, from the environment (docs/worker.md has the table).
 public struct WorkerSettings: Sendable, Equatable {
@@ -52,7 +35,7 @@ public struct WorkerSettings: Sendable, Equatable {
     /// librdkafka properties for the event producer, over Flash Deal's own
     /// (`FLASHDEAL_KAFKA_PRODUCER_PROPERTIES`, `name=value,…`).
     public var producerProperties: [String: String] = [:]
-    public var topics = WorkerTopics()
+    public var topics = OrderTopics()
 
     /// The consumer group of the event watcher, which reads outcome events back from the log.
     public var eventWatchGroupID: String { groupID + ".event-watch" }
@@ -76,7 +59,7 @@ public struct WorkerSettings: Sendable, Equatable {
         let day = 86_400_000
         do {
             if let v = try env.int("FLASHDEAL_WORKER_BATCH", in: 1...10_000) { s.batchSize = v }
-            if let prefix = env.string("FLASHDEAL_TOPIC_PREFIX") { s.topics = WorkerTopics(prefix: prefix) }
+            if let prefix = env.string("FLASHDEAL_TOPIC_PREFIX") { s.topics = OrderTopics(prefix: prefix) }
             if let group = env.string("FLASHDEAL_WORKER_GROUP") { s.groupID = group }
             if let v = try env.milliseconds("FLASHDEAL_WORKER_CLOSE_GRACE_MS", in: 0...day) { s.closeGrace = v }
             if let v = try env.milliseconds("FLASHDEAL_WORKER_MONGO_BUDGET_MS", in: 0...day) { s.mongoRetryBudget = v }

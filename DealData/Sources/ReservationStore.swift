@@ -1,0 +1,384 @@
+public import Domain
+public import Infrastructure
+
+/// The Redis keys the order worker's functions take, in order: the deal's info, stock and sold-out
+/// flag (shared with the gateway, see docs/admission.md) and the worker's own keys.
+public struct OrderKeys: Sendable, Hashable {
+    public let deal: DealID
+    private let admission: AdmissionKeys
+
+    public init(_ deal: DealID) {
+        self.deal = deal
+        self.admission = AdmissionKeys(deal)
+    }
+
+    public var info: String { admission.info }
+    public var stock: String { admission.stock }
+    public var soldOut: String { admission.soldOut }
+    /// Hash: order id → reservation record (see ``ReservationFunctions``).
+    public var reservations: String { "ord:\(admission.hashTag):res" }
+    /// Hash: user id → units the user holds (reserved and not released), for the per-customer limit.
+    public var held: String { "ord:\(admission.hashTag):held" }
+    /// Sorted set: order id → payment deadline (epoch ms), for deals with a payment window.
+    public var unpaid: String { "ord:\(admission.hashTag):unpaid" }
+    /// Set: orders released for want of payment whose CANCELLED document and event are not recorded yet.
+    public var expired: String { "ord:\(admission.hashTag):expired" }
+    /// Sorted set (the gateway's): orders accepted and not yet decided (see ``AdmissionKeys/undecided``).
+    public var undecided: String { admission.undecided }
+    /// Sorted set: orders whose outcome is published but not yet read back from the log, scored by
+    /// when they were published (or last re-published), epoch ms.
+    public var unseen: String { "ord:\(admission.hashTag):unseen" }
+    /// Hash (the gateway's): order id → the accepted request as published (see ``AdmissionKeys/requests``).
+    public var requests: String { admission.requests }
+
+    public var all: [String] { [info, stock, soldOut, reservations, held, unpaid, expired, undecided, unseen, requests] }
+
+    /// Set (not under a deal's hash tag): deals that may have reservations due for payment
+    /// (the worker's `expiringDealsKey` setting).
+    public static let expiringDeals = "flashdeal:orders:expiring-deals"
+}
+
+/// What a reservation attempt found: the first answer for this order id.
+public enum ReservationResult: Sendable, Hashable {
+    case decided(ReservationOutcome)
+    /// Redis does not hold the deal (never seeded, or its data was lost): nothing was written.
+    case noState
+}
+
+/// One order's reservation as Redis records it.
+public struct ReservationRecord: Sendable, Hashable {
+    public var outcome: ReservationOutcome
+    public var quantity: Int
+    public var userId: String
+    /// This reservation took the last unit.
+    public var announcedSoldOut: Bool
+    public var released: StockReleaseReason?
+    /// The outcome is persisted and its events acknowledged.
+    public var published: Bool
+    /// When the outcome was decided (Redis time, epoch ms); 0 for records written before it was kept.
+    public var decidedAtMs: Int64
+
+    public init(outcome: ReservationOutcome, quantity: Int, userId: String, announcedSoldOut: Bool = false,
+                released: StockReleaseReason? = nil, published: Bool = false, decidedAtMs: Int64 = 0) {
+        self.outcome = outcome
+        self.quantity = quantity
+        self.userId = userId
+        self.announcedSoldOut = announcedSoldOut
+        self.released = released
+        self.published = published
+        self.decidedAtMs = decidedAtMs
+    }
+
+    /// Units this order keeps off the shelf.
+    public var holds: Int { outcome == .reserved && released == nil ? quantity : 0 }
+
+    /// `outcome|quantity|userId|announced|released|published|decidedAtMs`.
+    public var packed: String {
+        [outcome.rawValue, String(quantity), userId, announcedSoldOut ? "1" : "0", released?.rawValue ?? "",
+         published ? "1" : "0", String(decidedAtMs)].joined(separator: "|")
+    }
+
+    /// Reads a record; six-field records (written before `decidedAtMs` was kept) read with 0.
+    public init?(packed: String) {
+        let parts = packed.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count == 6 || parts.count == 7, let outcome = ReservationOutcome(rawValue: parts[0]),
+              let quantity = Int(parts[1])
+        else { return nil }
+        var decidedAtMs: Int64 = 0
+        if parts.count == 7 {
+            guard let value = Int64(parts[6]), value >= 0 else { return nil }
+            decidedAtMs = value
+        }
+        let released: StockReleaseReason?
+        if parts[4].isEmpty { released = nil } else {
+            guard let reason = StockReleaseReason(rawValue: parts[4]) else { return nil }
+            released = reason
+        }
+        self.init(outcome: outcome, quantity: quantity, userId: parts[2], announcedSoldOut: parts[3] == "1",
+                  released: released, published: parts[5] == "1", decidedAtMs: decidedAtMs)
+    }
+}
+
+/// The answer to one ``ReservationStore/reserve(_:grace:)`` request.
+public struct ReservationReply: Sendable, Hashable {
+    public var result: ReservationResult
+    /// The order id had an answer already (a redelivery or a retried request).
+    public var replay: Bool
+    public var announcedSoldOut: Bool
+    /// Units left after this call.
+    public var remaining: Int
+    public var released: StockReleaseReason?
+    public var published: Bool
+    /// When the deal has a payment window: the reservation's payment deadline (epoch ms).
+    public var paymentDueMs: Int64 = 0
+    /// When the outcome was first decided (Redis time, epoch ms; 0 when unknown: no state, or a
+    /// record older than this field). Every replay gets the same value.
+    public var decidedAtMs: Int64 = 0
+
+    public init(result: ReservationResult, replay: Bool, announcedSoldOut: Bool, remaining: Int,
+                released: StockReleaseReason?, published: Bool, paymentDueMs: Int64 = 0, decidedAtMs: Int64 = 0) {
+        self.result = result
+        self.replay = replay
+        self.announcedSoldOut = announcedSoldOut
+        self.remaining = remaining
+        self.released = released
+        self.published = published
+        self.paymentDueMs = paymentDueMs
+        self.decidedAtMs = decidedAtMs
+    }
+}
+
+/// The answer to ``ReservationStore/release(order:deal:user:reason:)``.
+public enum ReleaseResult: String, Sendable, Hashable {
+    /// Units went back now.
+    case released = "RELEASED"
+    case alreadyReleased = "ALREADY_RELEASED"
+    /// The order was turned away: it holds nothing.
+    case notHeld = "NOT_HELD"
+    /// Redis has no reservation for this order.
+    case unknown = "UNKNOWN"
+    case wrongUser = "WRONG_USER"
+}
+
+public struct ReleaseReply: Sendable, Hashable {
+    public var result: ReleaseResult
+    public var quantity: Int
+    public var remaining: Int
+    public var userId: String
+
+    public init(result: ReleaseResult, quantity: Int, remaining: Int, userId: String) {
+        self.result = result
+        self.quantity = quantity
+        self.remaining = remaining
+        self.userId = userId
+    }
+}
+
+/// The answer to ``ReservationStore/pay(order:deal:user:)``.
+public enum PaymentResult: String, Sendable, Hashable {
+    /// Recorded now: the order keeps its units.
+    case paid = "PAID"
+    /// Nothing was due: paid before, or the deal has no payment window.
+    case notDue = "NOT_DUE"
+    /// Too late: the units went back (``PaymentReply/released`` says why).
+    case released = "RELEASED"
+    case notHeld = "NOT_HELD"
+    case unknown = "UNKNOWN"
+    case wrongUser = "WRONG_USER"
+}
+
+public struct PaymentReply: Sendable, Hashable {
+    public var result: PaymentResult
+    public var released: StockReleaseReason?
+}
+
+/// A reservation released for want of payment, whose cancellation the worker records.
+public struct ExpiredReservation: Sendable, Hashable {
+    public var orderId: OrderID
+    public var dealId: DealID
+    public var userId: UserID
+    public var quantity: Int
+
+    public init(orderId: OrderID, dealId: DealID, userId: UserID, quantity: Int) {
+        self.orderId = orderId
+        self.dealId = dealId
+        self.userId = userId
+        self.quantity = quantity
+    }
+}
+
+/// What one ``ReservationStore/expire(deal:limit:endGrace:)`` call found.
+public struct ExpirySweep: Sendable {
+    public var expired: [ExpiredReservation]
+    /// Reservations still waiting for payment.
+    public var unpaid: Int
+    /// Nothing due, nothing parked, and the deal takes no more orders: it can leave the sweep.
+    public var finished: Bool
+
+    public init(expired: [ExpiredReservation], unpaid: Int, finished: Bool) {
+        self.expired = expired
+        self.unpaid = unpaid
+        self.finished = finished
+    }
+}
+
+/// One reservation request of a batch.
+public struct ReservationRequest: Sendable, Hashable {
+    public var orderId: OrderID
+    public var dealId: DealID
+    public var userId: UserID
+    public var quantity: Int
+
+    public init(orderId: OrderID, dealId: DealID, userId: UserID, quantity: Int) {
+        self.orderId = orderId
+        self.dealId = dealId
+        self.userId = userId
+        self.quantity = quantity
+    }
+}
+
+/// Stock reservations in Redis: atomic, idempotent by order id, with the per-customer limit checked
+/// in the same step (function library ``ReservationFunctions``).
+public struct ReservationStore: Sendable {
+    public let redis: RedisClient
+
+    public init(redis: RedisClient) {
+        self.redis = redis
+    }
+
+    /// Loads the function library (and registers it for re-loading after a Redis restart).
+    public func prepare() async throws {
+        try await redis.load(ReservationFunctions.library)
+    }
+
+    /// Reserves for every request in one round trip, in order (a duplicate later in the batch gets
+    /// the first answer as a replay). Throws when any call failed: the batch is then retried as a
+    /// whole, which is safe because every call is idempotent.
+    public func reserve(_ requests: [ReservationRequest], grace: Duration) async throws -> [ReservationReply] {
+        let graceMs = String(grace.components.seconds * 1_000 + grace.components.attoseconds / 1_000_000_000_000_000)
+        let calls = requests.map { r in
+            (function: ReservationFunctions.reserve, keys: OrderKeys(r.dealId).all,
+             arguments: [r.orderId.rawValue, r.userId.rawValue, String(r.quantity), graceMs])
+        }
+        let results = await redis.fcallPipeline(calls)
+        return try results.map { try Self.parseReservation(try $0.get()) }
+    }
+
+    static func parseReservation(_ value: RedisValue) throws -> ReservationReply {
+        let reply = try FunctionReply(value, from: ReservationFunctions.reserve)
+        let outcome = try reply.string(0)
+        let result: ReservationResult
+        if outcome == "NO_STATE" { result = .noState } else {
+            guard let decided = ReservationOutcome(rawValue: outcome) else { throw reply.invalid("unknown outcome") }
+            result = .decided(decided)
+        }
+        let released = try reply.string(4)
+        return ReservationReply(result: result, replay: try reply.int(1) == 1, announcedSoldOut: try reply.int(2) == 1,
+                                remaining: try reply.int(3),
+                                released: released.isEmpty ? nil : StockReleaseReason(rawValue: released),
+                                published: try reply.int(5) == 1, paymentDueMs: Int64(try reply.int(6)),
+                                decidedAtMs: value.arrayValue.map { $0.count > 7 } == true ? Int64(try reply.int(7)) : 0)
+    }
+
+    /// Gives an order's reserved units back (idempotent). `user` = nil releases whoever holds it.
+    public func release(order: OrderID, deal: DealID, user: UserID?, reason: StockReleaseReason) async throws
+        -> ReleaseReply
+    {
+        let value = try await redis.fcall(ReservationFunctions.release, keys: OrderKeys(deal).all,
+                                          arguments: [order.rawValue, user?.rawValue ?? "", reason.rawValue])
+        return try Self.parseRelease(value)
+    }
+
+    static func parseRelease(_ value: RedisValue) throws -> ReleaseReply {
+        let reply = try FunctionReply(value, from: ReservationFunctions.release)
+        guard let result = ReleaseResult(rawValue: try reply.string(0)) else { throw reply.invalid("unknown result") }
+        return ReleaseReply(result: result, quantity: try reply.int(1), remaining: try reply.int(2),
+                            userId: try reply.string(3))
+    }
+
+    /// Records that these orders' outcomes are persisted and published: a redelivery skips them.
+    public func markPublished(_ orders: [OrderID], deal: DealID) async throws {
+        guard !orders.isEmpty else { return }
+        try await redis.fcall(ReservationFunctions.markPublished, keys: OrderKeys(deal).all,
+                              arguments: orders.map(\.rawValue))
+    }
+
+    /// A sorted set's members and scores.
+    func scores(_ key: String) async throws -> [String: Int64] {
+        let reply = try await redis.send(["ZRANGE", key, "0", "-1", "WITHSCORES"])
+        let items = reply.arrayValue ?? []
+        var result: [String: Int64] = [:]
+        var i = 0
+        while i + 1 < items.count {
+            if let order = items[i].stringValue, let score = items[i + 1].stringValue.flatMap(Double.init) {
+                result[order] = Int64(score)
+            }
+            i += 2
+        }
+        return result
+    }
+
+    /// Every reservation record of a deal (order id → record); unreadable records are returned apart.
+    public func records(of deal: DealID) async throws -> (records: [String: ReservationRecord], unreadable: [String: String]) {
+        let fields = try await hash(OrderKeys(deal).reservations)
+        var records: [String: ReservationRecord] = [:]
+        var unreadable: [String: String] = [:]
+        for (order, packed) in fields {
+            if let record = ReservationRecord(packed: packed) { records[order] = record } else { unreadable[order] = packed }
+        }
+        return (records, unreadable)
+    }
+
+    /// Units each shopper holds in a deal.
+    public func held(in deal: DealID) async throws -> [String: Int] {
+        try await hash(OrderKeys(deal).held).compactMapValues { Int($0) }
+    }
+
+    /// Units left, or nil when Redis has no stock for the deal.
+    public func stock(of deal: DealID) async throws -> Int? {
+        let value = try await redis.send("GET", OrderKeys(deal).stock)
+        return value.isNull ? nil : value.integerValue.map(Int.init)
+    }
+
+    public func isFlaggedSoldOut(_ deal: DealID) async throws -> Bool {
+        let value = try await redis.send("GET", OrderKeys(deal).soldOut)
+        return !value.isNull && value.stringValue != "0"
+    }
+
+    /// Overwrites a deal's stock, holdings and sold-out flag, writes its info, and adds `records`
+    /// (reconciliation). One function call per 2,000 records; stock and holdings in the last one.
+    public func restore(deal: Deal, stock: Int, held: [String: Int], records: [String: ReservationRecord],
+                        unpaid: [String: Int64] = [:], expiringDealsKey: String = OrderKeys.expiringDeals) async throws {
+        let keys = OrderKeys(deal.id).all
+        let header = [String(Timestamp.epochMilliseconds(deal.startsAt)), String(Timestamp.epochMilliseconds(deal.endsAt)),
+                      String(deal.totalStock), String(deal.perCustomerLimit), String(deal.paymentWindow?.milliseconds ?? 0)]
+        let pairs = records.sorted { $0.key < $1.key }
+        var start = 0
+        repeat {
+            let chunk = pairs[start..<min(start + 2_000, pairs.count)]
+            start += chunk.count
+            let last = start >= pairs.count
+            if last {
+                let holdings = held.filter { $0.value > 0 }.sorted { $0.key < $1.key }
+                var arguments = [String(stock)] + header + [String(holdings.count), String(chunk.count)]
+                for (user, units) in holdings { arguments += [user, String(units)] }
+                for (order, record) in chunk { arguments += [order, record.packed] }
+                try await redis.fcall(ReservationFunctions.restore, keys: keys, arguments: arguments)
+            } else {
+                var command = ["HSET", OrderKeys(deal.id).reservations]
+                for (order, record) in chunk { command += [order, record.packed] }
+                try await redis.send(command)
+            }
+        } while start < pairs.count
+        if !unpaid.isEmpty {
+            var command = ["ZADD", OrderKeys(deal.id).unpaid, "NX"]
+            for (order, due) in unpaid.sorted(by: { $0.key < $1.key }) { command += [String(due), order] }
+            try await redis.send(command)
+            try await redis.send(["SADD", expiringDealsKey, deal.id.rawValue])
+        }
+    }
+
+    /// Deletes the worker's own keys of a deal (used when a deal is seeded again with `--reset`).
+    public func reset(_ deal: DealID) async throws {
+        let keys = OrderKeys(deal)
+        try await redis.send(["DEL", keys.reservations, keys.held, keys.unpaid, keys.expired, keys.unseen])
+    }
+
+    /// A hash's fields, read with HSCAN.
+    func hash(_ key: String) async throws -> [String: String] {
+        var fields: [String: String] = [:]
+        var cursor = "0"
+        repeat {
+            let reply = try await redis.send(["HSCAN", key, cursor, "COUNT", "1000"])
+            guard let parts = reply.arrayValue, parts.count == 2, let next = parts[0].stringValue,
+                  let items = parts[1].arrayValue else { throw RedisError(.invalidReply, "HSCAN replied \(reply)") }
+            var i = 0
+            while i + 1 < items.count {
+                if let field = items[i].stringValue, let value = items[i + 1].stringValue { fields[field] = value }
+                i += 2
+            }
+            cursor = next
+        } while cursor != "0"
+        return fields
+    }
+}
