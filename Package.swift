@@ -45,12 +45,15 @@ let package = Package(
     ],
     targets: [
         // MARK: C libraries (system libraries found through pkg-config)
-        .systemLibrary(name: "CHiredis", path: "Platform/CLibraries/CHiredis", pkgConfig: "hiredis",
-                       providers: [.apt(["libhiredis-dev"])]),
-        .systemLibrary(name: "CRdKafka", path: "Platform/CLibraries/CRdKafka",
-                       providers: [.apt(["librdkafka-dev"])]),
-        .systemLibrary(name: "CMongoc", path: "Platform/CLibraries/CMongoc", pkgConfig: "libmongoc-1.0",
-                       providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
+        .systemLibrary(
+            name: "CHiredis", path: "Platform/CLibraries/CHiredis", pkgConfig: "hiredis",
+            providers: [.apt(["libhiredis-dev"])]),
+        .systemLibrary(
+            name: "CRdKafka", path: "Platform/CLibraries/CRdKafka",
+            providers: [.apt(["librdkafka-dev"])]),
+        .systemLibrary(
+            name: "CMongoc", path: "Platform/CLibraries/CMongoc", pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]),
 
         // MARK: Libraries
         .target(
@@ -166,13 +169,17 @@ let package = Package(
         // MARK: Thin executables
         .executableTarget(
             name: "GatewayServer",
-            dependencies: ["Gateway", "RateLimiting", "Operations",
-                           .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "Gateway", "RateLimiting", "Operations",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "Gateway/Server"
         ),
         .executableTarget(
             name: "OrderWorkerServer",
-            dependencies: ["OrderWorker", "Operations", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
+            dependencies: [
+                "OrderWorker", "Operations", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
             path: "OrderWorker/Server"
         ),
         .executableTarget(
@@ -186,7 +193,8 @@ let package = Package(
         .executableTarget(
             name: "AdapterBench",
             dependencies: [
-                "Infrastructure", "RateLimiting", "Domain", "DealData", "DealAudit", "Admission", "Credentials", "OrderWorker",
+                "Infrastructure", "RateLimiting", "Domain", "DealData", "DealAudit", "Admission", "Credentials",
+                "OrderWorker",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -211,14 +219,18 @@ let package = Package(
         // them to the live adapters' behaviour).
         .target(
             name: "Twins",
-            dependencies: ["Gateway", "OrderWorker", "Admission", "DealData", "Domain", "Credentials", "RateLimiting",
-                           "Infrastructure", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: [
+                "Gateway", "OrderWorker", "Admission", "DealData", "Domain", "Credentials", "RateLimiting",
+                "Infrastructure", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             path: "Tests/Twins"
         ),
         .testTarget(
             name: "PortContractTests",
-            dependencies: ["Twins", "Gateway", "OrderWorker", "Admission", "DealData", "Domain", "Credentials",
-                           "Infrastructure", "TestSupport"],
+            dependencies: [
+                "Twins", "Gateway", "OrderWorker", "Admission", "DealData", "Domain", "Credentials",
+                "Infrastructure", "TestSupport",
+            ],
             path: "Tests/PortContractTests"
         ),
         .testTarget(
@@ -267,7 +279,8 @@ let package = Package(
         .testTarget(
             name: "WorkerTests",
             dependencies: [
-                "OrderWorker", "DealData", "DealAudit", "Admission", "Credentials", "Domain", "Infrastructure", "TestSupport",
+                "OrderWorker", "DealData", "DealAudit", "Admission", "Credentials", "Domain", "Infrastructure",
+                "TestSupport",
                 "Twins", .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),

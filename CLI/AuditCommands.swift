@@ -1,7 +1,7 @@
 import Admission
+import ArgumentParser
 import DealAudit
 import DealData
-import ArgumentParser
 import Domain
 import Foundation
 import Infrastructure
@@ -16,8 +16,10 @@ struct AuditClients {
     init(_ options: EndpointOptions) throws {
         endpoints = try options.load()
         mongo = try MongoClient(configuration: MongoConfiguration(endpoints: endpoints))
-        redis = RedisClient(configuration: RedisConfiguration(host: endpoints.redisHost, port: endpoints.redisPort,
-                                                              connections: 1))
+        redis = RedisClient(
+            configuration: RedisConfiguration(
+                host: endpoints.redisHost, port: endpoints.redisPort,
+                connections: 1))
     }
 
     var reservations: ReservationStore { ReservationStore(redis: redis) }
@@ -38,7 +40,8 @@ func parseDealID(_ raw: String) throws -> DealID {
 struct VerifyCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "verify",
-        abstract: "Check a deal's invariants (no oversell, conservation, nothing lost, no duplicates); exit 1 on any violation.",
+        abstract:
+            "Check a deal's invariants (no oversell, conservation, nothing lost, no duplicates); exit 1 on any violation.",
         discussion: """
             Reads every order request and order event from Kafka, the orders from MongoDB and the \
             stock, holdings and reservation records from Redis. Run it once the system is quiet; \
@@ -50,8 +53,10 @@ struct VerifyCommand: AsyncParsableCommand {
     @Option(help: "Keep checking for up to this many seconds until every invariant holds.") var wait: Int = 0
     @Option(help: "Seconds without new Kafka messages that count as caught up.") var idle: Double = 2
     @Option(help: "Prefix of the topic names (as the workers' FLASHDEAL_TOPIC_PREFIX).") var topicPrefix = ""
-    @Option(help: ArgumentHelp("A file of order ids shoppers were given (one per line; text after the id is ignored): each must be decided with one outcome event.",
-                               valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "A file of order ids shoppers were given (one per line; text after the id is ignored): each must be decided with one outcome event.",
+            valueName: "file"))
     var expectOrders: String?
 
     func run() async throws {
@@ -74,10 +79,12 @@ struct VerifyCommand: AsyncParsableCommand {
         var logger = Logger(label: "flashdeal.verify")
         logger.logLevel = .error
         let topics = OrderTopics(prefix: topicPrefix)
-        let reader = try TopicReader(brokers: clients.endpoints.kafkaBrokers, topics: [topics.requests, topics.events],
-                                     logger: logger)
-        let audit = DealAudit(reservations: clients.reservations, orders: clients.orders,
-                              outbox: Outbox(redis: clients.redis), catalog: clients.catalog)
+        let reader = try TopicReader(
+            brokers: clients.endpoints.kafkaBrokers, topics: [topics.requests, topics.events],
+            logger: logger)
+        let audit = DealAudit(
+            reservations: clients.reservations, orders: clients.orders,
+            outbox: Outbox(redis: clients.redis), catalog: clients.catalog)
         let deadline = ContinuousClock.now + .seconds(wait)
         var log = DealAudit.Log()
         var report: AuditReport
@@ -114,8 +121,9 @@ struct ReconcileCommand: AsyncParsableCommand {
         let id = try parseDealID(deal)
         let clients = try AuditClients(options)
         defer { clients.close() }
-        let reconciler = StockReconciler(reservations: clients.reservations, orders: clients.orders,
-                                         catalog: clients.catalog)
+        let reconciler = StockReconciler(
+            reservations: clients.reservations, orders: clients.orders,
+            catalog: clients.catalog)
         let before = try await reconciler.plan(id)
         print(before.text)
         guard fix else {
@@ -123,8 +131,9 @@ struct ReconcileCommand: AsyncParsableCommand {
             return
         }
         let applied = try await reconciler.fix(id, settle: .seconds(settle))
-        print("fixed: stock set to \(applied.expectedStock), \(applied.expectedHeld.count) holdings, "
-            + "\(applied.records.count) reservation records restored")
+        print(
+            "fixed: stock set to \(applied.expectedStock), \(applied.expectedHeld.count) holdings, "
+                + "\(applied.records.count) reservation records restored")
         let after = try await reconciler.plan(id)
         print(after.text)
         if !after.isConsistent { throw ExitCode.failure }

@@ -1,6 +1,6 @@
 import Admission
-import DealData
 import ArgumentParser
+import DealData
 import Domain
 import Foundation
 import Infrastructure
@@ -31,12 +31,17 @@ struct DealCommand: AsyncParsableCommand {
         @Option(help: "ISO 4217 currency code, e.g. EUR, USD, KRW.") var currency: String
         @Option(help: "Units for sale.") var stock: Int
         @Option(help: "Most units one shopper may hold.") var limit: Int = 1
-        @Option(help: "Start this long from now, e.g. 10s, 5m, 1h, 500ms (negative: already started).") var startsIn: String?
+        @Option(help: "Start this long from now, e.g. 10s, 5m, 1h, 500ms (negative: already started).") var startsIn:
+            String?
         @Option(help: "Start at this instant, ISO 8601, e.g. 2026-11-25T10:00:00Z.") var startsAt: String?
         @Option(help: "How long the deal lasts, e.g. 30m.") var duration: String
-        @Option(help: "Confirmed orders not paid within this long are cancelled (EXPIRED) and their units go back on sale, e.g. 10m (default: no payment window).")
+        @Option(
+            help:
+                "Confirmed orders not paid within this long are cancelled (EXPIRED) and their units go back on sale, e.g. 10m (default: no payment window)."
+        )
         var paymentWindow: String?
-        @Flag(help: "Start over: full stock, no sold-out flag, an empty waiting room and a new draw seed.") var reset = false
+        @Flag(help: "Start over: full stock, no sold-out flag, an empty waiting room and a new draw seed.") var reset =
+            false
 
         func validate() throws {
             switch (startsIn, startsAt) {
@@ -58,16 +63,18 @@ struct DealCommand: AsyncParsableCommand {
                 if let startsAt {
                     start = try DealInput.instant(startsAt)
                 } else {
-                    start = now.addingTimeInterval(try DealInput.duration(startsIn ?? "0s", option: "--starts-in").seconds)
+                    start = now.addingTimeInterval(
+                        try DealInput.duration(startsIn ?? "0s", option: "--starts-in").seconds)
                 }
                 let length = try DealInput.duration(duration, option: "--duration")
                 guard length > .zero else { throw ValidationError("--duration must be positive, got \(duration)") }
                 let window = try paymentWindow.map { try DealInput.duration($0, option: "--payment-window") }
                 let productId = try ProductID(product)
-                let deal = try Deal(id: try DealID(id), productId: productId, title: title,
-                                    price: Money(amountMinor: amount, currency: currencyCode), startsAt: start,
-                                    endsAt: start.addingTimeInterval(length.seconds), totalStock: stock,
-                                    perCustomerLimit: limit, paymentWindow: window)
+                let deal = try Deal(
+                    id: try DealID(id), productId: productId, title: title,
+                    price: Money(amountMinor: amount, currency: currencyCode), startsAt: start,
+                    endsAt: start.addingTimeInterval(length.seconds), totalStock: stock,
+                    perCustomerLimit: limit, paymentWindow: window)
                 let item = try Product(id: productId, name: productName ?? deal.title, description: productDescription)
                 return (deal, item)
             } catch let error as ValidationError {
@@ -82,7 +89,8 @@ struct DealCommand: AsyncParsableCommand {
             let e = try options.load()
             let mongo = try MongoClient(configuration: MongoConfiguration(endpoints: e))
             defer { mongo.shutdown() }
-            let redis = RedisClient(configuration: RedisConfiguration(host: e.redisHost, port: e.redisPort, connections: 1))
+            let redis = RedisClient(
+                configuration: RedisConfiguration(host: e.redisHost, port: e.redisPort, connections: 1))
             defer { redis.shutdown() }
 
             let catalog = DealCatalog(mongo: mongo)
@@ -94,8 +102,9 @@ struct DealCommand: AsyncParsableCommand {
             let seeding = try await store.seed(deal, reset: reset)
 
             print(DealInput.describe(deal, product: item))
-            print("remaining    \(seeding.remaining) of \(deal.totalStock)"
-                + (seeding.createdStock ? (reset ? " (reset)" : " (new)") : " (kept; --reset starts over)"))
+            print(
+                "remaining    \(seeding.remaining) of \(deal.totalStock)"
+                    + (seeding.createdStock ? (reset ? " (reset)" : " (new)") : " (kept; --reset starts over)"))
             print("commitment   \(seeding.seedCommitment)")
         }
     }
@@ -113,7 +122,8 @@ struct DealCommand: AsyncParsableCommand {
             let e = try options.load()
             let mongo = try MongoClient(configuration: MongoConfiguration(endpoints: e))
             defer { mongo.shutdown() }
-            let redis = RedisClient(configuration: RedisConfiguration(host: e.redisHost, port: e.redisPort, connections: 1))
+            let redis = RedisClient(
+                configuration: RedisConfiguration(host: e.redisHost, port: e.redisPort, connections: 1))
             defer { redis.shutdown() }
             let catalog = DealCatalog(mongo: mongo)
             let store = DealStateStore(redis: redis)
@@ -136,22 +146,30 @@ struct DealCommand: AsyncParsableCommand {
             }
             let phase = state.phase(at: Date(), preQueueWindow: WaitingRoomSettings().preQueueWindow)
             print("phase        \(phase.rawValue)")
-            print("remaining    \(state.remaining) of \(state.totalStock)\(state.soldOutFlag ? ", sold-out flag set" : "")")
-            if let deal, deal.startsAt != state.startsAt || deal.endsAt != state.endsAt
-                || deal.totalStock != state.totalStock || deal.perCustomerLimit != state.perCustomerLimit {
-                print("warning      Redis holds another window, stock or limit than the catalog: "
-                    + "\(Timestamp.format(state.startsAt))–\(Timestamp.format(state.endsAt)), "
-                    + "stock \(state.totalStock), limit \(state.perCustomerLimit)")
+            print(
+                "remaining    \(state.remaining) of \(state.totalStock)\(state.soldOutFlag ? ", sold-out flag set" : "")"
+            )
+            if let deal,
+                deal.startsAt != state.startsAt || deal.endsAt != state.endsAt
+                    || deal.totalStock != state.totalStock || deal.perCustomerLimit != state.perCustomerLimit
+            {
+                print(
+                    "warning      Redis holds another window, stock or limit than the catalog: "
+                        + "\(Timestamp.format(state.startsAt))–\(Timestamp.format(state.endsAt)), "
+                        + "stock \(state.totalStock), limit \(state.perCustomerLimit)")
             }
             let room = try await store.counters(of: dealId)
-            print("waiting room \(room.waiting) waiting, \(room.preQueueEntrants) pre-queue entrants, "
-                + "\(room.admitted) admitted, \(room.skipped) skipped, \(room.activePasses) active passes, "
-                + "\(room.passesUsed) used, \(room.reclaimed) reclaimed, "
-                + String(format: "%.1f/s", room.ratePerSecond))
+            print(
+                "waiting room \(room.waiting) waiting, \(room.preQueueEntrants) pre-queue entrants, "
+                    + "\(room.admitted) admitted, \(room.skipped) skipped, \(room.activePasses) active passes, "
+                    + "\(room.passesUsed) used, \(room.reclaimed) reclaimed, "
+                    + String(format: "%.1f/s", room.ratePerSecond))
             if let draw = try await store.draw(of: dealId) {
                 print("commitment   \(draw.seedCommitment)")
                 if let seed = draw.seed {
-                    print("seed         \(seed)  (drawn \(draw.drawnAt.map(Timestamp.format) ?? "?"), \(draw.entrants) entrants)")
+                    print(
+                        "seed         \(seed)  (drawn \(draw.drawnAt.map(Timestamp.format) ?? "?"), \(draw.entrants) entrants)"
+                    )
                 } else {
                     print("seed         (revealed after the draw; \(draw.entrants) entrants so far)")
                 }
@@ -175,9 +193,11 @@ enum DealInput {
     static func minorUnits(_ text: String, currency: CurrencyCode) throws -> Int64 {
         let digits = digits(currency)
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
-        let whole = parts[0], fraction = parts.count > 1 ? parts[1] : ""
+        let whole = parts[0]
+        let fraction = parts.count > 1 ? parts[1] : ""
         guard !whole.isEmpty, whole.allSatisfy(\.isASCIIDigit), fraction.allSatisfy(\.isASCIIDigit),
-              parts.count == 1 || !fraction.isEmpty else {
+            parts.count == 1 || !fraction.isEmpty
+        else {
             throw ValidationError("--price \(text.debugDescription) is not a non-negative decimal number like 19.99")
         }
         guard fraction.count <= digits else {
@@ -194,7 +214,8 @@ enum DealInput {
         var divisor: Int64 = 1
         for _ in 0..<digits { divisor *= 10 }
         let fraction = String(money.amountMinor % divisor)
-        return "\(money.amountMinor / divisor).\(String(repeating: "0", count: digits - fraction.count))\(fraction) \(money.currency)"
+        return
+            "\(money.amountMinor / divisor).\(String(repeating: "0", count: digits - fraction.count))\(fraction) \(money.currency)"
     }
 
     /// `500ms`, `10s`, `5m`, `2h`, `1d`, with an optional leading `-`; a bare number is seconds.
@@ -223,7 +244,8 @@ enum DealInput {
         if let date = formatter.date(from: text) { return date }
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         if let date = formatter.date(from: text) { return date }
-        throw ValidationError("--starts-at \(text.debugDescription) is not an ISO 8601 instant like 2026-11-25T10:00:00Z")
+        throw ValidationError(
+            "--starts-at \(text.debugDescription) is not an ISO 8601 instant like 2026-11-25T10:00:00Z")
     }
 
     static func describe(_ deal: Deal, product: Product?) -> String {

@@ -9,7 +9,8 @@ struct EventCommand: ParsableCommand {
 
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Validate events (one JSON object per line) against the event contract; exit 1 on the first bad one.")
+            abstract:
+                "Validate events (one JSON object per line) against the event contract; exit 1 on the first bad one.")
 
         @Argument(help: "A file of JSON lines, or - for standard input.") var file = "-"
 

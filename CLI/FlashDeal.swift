@@ -7,8 +7,10 @@ struct FlashDeal: AsyncParsableCommand {
         commandName: "flashdeal",
         abstract: "Flash Deal: keep a flash sale standing when traffic explodes.",
         version: FlashDealVersion.current,
-        subcommands: [Ping.self, Topics.self, OrderIDCommand.self, EventCommand.self, PolicyCommand.self, TokenCommand.self,
-                      DealCommand.self, OrderCommand.self, VerifyCommand.self, ReconcileCommand.self])
+        subcommands: [
+            Ping.self, Topics.self, OrderIDCommand.self, EventCommand.self, PolicyCommand.self, TokenCommand.self,
+            DealCommand.self, OrderCommand.self, VerifyCommand.self, ReconcileCommand.self,
+        ])
 }
 
 enum FlashDealVersion {

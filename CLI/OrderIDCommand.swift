@@ -13,8 +13,9 @@ struct OrderIDCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let id = OrderID.derive(userId: try UserID(user), dealId: try DealID(deal),
-                                    idempotencyKey: try IdempotencyKey(key))
+            let id = OrderID.derive(
+                userId: try UserID(user), dealId: try DealID(deal),
+                idempotencyKey: try IdempotencyKey(key))
             print(id.rawValue)
         } catch {
             throw ValidationError("\(error)")

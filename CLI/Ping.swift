@@ -33,15 +33,19 @@ struct Ping: AsyncParsableCommand {
             let start = ContinuousClock.now
             do {
                 let detail = try await body()
-                print("\(name.padding(toLength: 6, withPad: " ", startingAt: 0)) ok    \(target)  \(format(ContinuousClock.now - start))  \(detail)")
+                print(
+                    "\(name.padding(toLength: 6, withPad: " ", startingAt: 0)) ok    \(target)  \(format(ContinuousClock.now - start))  \(detail)"
+                )
             } catch {
                 failures += 1
                 print("\(name.padding(toLength: 6, withPad: " ", startingAt: 0)) FAIL  \(target)  \(error)")
             }
         }
         await report("redis", "\(e.redisHost):\(e.redisPort)") {
-            let redis = RedisClient(configuration: RedisConfiguration(host: e.redisHost, port: e.redisPort, connections: 1,
-                                                                      commandTimeout: budget, connectTimeout: budget))
+            let redis = RedisClient(
+                configuration: RedisConfiguration(
+                    host: e.redisHost, port: e.redisPort, connections: 1,
+                    commandTimeout: budget, connectTimeout: budget))
             defer { redis.shutdown() }
             try await redis.ping()
             return "PONG"

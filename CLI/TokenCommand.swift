@@ -47,7 +47,10 @@ struct TokenCommand: AsyncParsableCommand {
                     let userId = try UserID("\(userPrefix)\(index)")
                     let token = try await tokenIssuer.issue(for: userId, at: now)
                     lines += "\(userId.rawValue)\t\(token)\n"
-                    if lines.utf8.count > 64 * 1024 { print(lines, terminator: ""); lines = "" }
+                    if lines.utf8.count > 64 * 1024 {
+                        print(lines, terminator: "")
+                        lines = ""
+                    }
                 }
                 print(lines, terminator: "")
             } else if let user {

@@ -13,8 +13,10 @@ public struct AdmissionPass: Hashable, Sendable {
     public let expiresAt: Date
     public let keyId: SigningKeyID
 
-    public init(passId: PassID, dealId: DealID, userId: UserID, issuedAt: Date, expiresAt: Date,
-                keyId: SigningKeyID) throws(AdmissionPassError) {
+    public init(
+        passId: PassID, dealId: DealID, userId: UserID, issuedAt: Date, expiresAt: Date,
+        keyId: SigningKeyID
+    ) throws(AdmissionPassError) {
         let issuedAt = Timestamp.normalized(issuedAt)
         let expiresAt = Timestamp.normalized(expiresAt)
         guard expiresAt > issuedAt else { throw .invalidLifetime(issuedAt: issuedAt, expiresAt: expiresAt) }
@@ -28,7 +30,9 @@ public struct AdmissionPass: Hashable, Sendable {
 
     /// Accepts the pass for `user` and `deal` at `now` if it is within
     /// `[issuedAt − leeway, expiresAt + leeway)`. Checks run deal, user, not-yet-valid, expired.
-    public func validate(for user: UserID, deal: DealID, at now: Date, leeway: Duration = .zero) throws(AdmissionPassError) {
+    public func validate(for user: UserID, deal: DealID, at now: Date, leeway: Duration = .zero)
+        throws(AdmissionPassError)
+    {
         guard deal == dealId else { throw .wrongDeal(expected: deal, actual: dealId) }
         guard user == userId else { throw .wrongUser(expected: user, actual: userId) }
         let slack = max(0, leeway.seconds)
@@ -60,8 +64,9 @@ extension AdmissionPass: Codable {
         let expiresAt = try c.decodeTimestamp(forKey: .expiresAt)
         let keyId = try c.decode(SigningKeyID.self, forKey: .keyId)
         self = try c.decodeValidated(forKey: .expiresAt) {
-            try AdmissionPass(passId: passId, dealId: dealId, userId: userId, issuedAt: issuedAt,
-                              expiresAt: expiresAt, keyId: keyId)
+            try AdmissionPass(
+                passId: passId, dealId: dealId, userId: userId, issuedAt: issuedAt,
+                expiresAt: expiresAt, keyId: keyId)
         }
     }
 

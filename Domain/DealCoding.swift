@@ -17,9 +17,10 @@ extension Deal: Codable {
         let perCustomerLimit = try c.decode(Int.self, forKey: .perCustomerLimit)
         let window = try c.decodeIfPresent(Double.self, forKey: .paymentWindowSeconds)
         self = try c.decodeValidated(forKey: .id) {
-            try Deal(id: id, productId: productId, title: title, price: price, startsAt: startsAt,
-                     endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit,
-                     paymentWindow: window.map { .milliseconds(Int64(($0 * 1_000).rounded())) })
+            try Deal(
+                id: id, productId: productId, title: title, price: price, startsAt: startsAt,
+                endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit,
+                paymentWindow: window.map { .milliseconds(Int64(($0 * 1_000).rounded())) })
         }
     }
 

@@ -21,7 +21,9 @@ extension DomainEvent {
         let decoder = JSONDecoder()
         let typeName: String
         do {
-            guard let name = try decoder.decode(TypeProbe.self, from: data).type else { throw EventDecodingError.missingType }
+            guard let name = try decoder.decode(TypeProbe.self, from: data).type else {
+                throw EventDecodingError.missingType
+            }
             typeName = name
         } catch let error as EventDecodingError {
             throw error
@@ -108,7 +110,7 @@ public enum EventDecodingError: DomainError {
         case .valueNotFound(_, let context):
             self = .missingField(type: type, field: path(context))
         case .typeMismatch(_, let context) where context.codingPath.isEmpty,
-             .dataCorrupted(let context) where context.codingPath.isEmpty:
+            .dataCorrupted(let context) where context.codingPath.isEmpty:
             self = .malformedJSON(context.debugDescription)
         case .typeMismatch(_, let context), .dataCorrupted(let context):
             self = .invalidField(type: type, field: path(context), reason: context.debugDescription)

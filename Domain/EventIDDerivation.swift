@@ -24,8 +24,10 @@ extension Identifier where Kind == EventIDKind {
         bytes[6] = (bytes[6] & 0x0f) | 0x40
         bytes[8] = (bytes[8] & 0x3f) | 0x80
         let hex = CanonicalEncoding.hex(bytes)
-        let parts = [hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4),
-                     hex.dropFirst(16).prefix(4), hex.dropFirst(20)]
+        let parts = [
+            hex.prefix(8), hex.dropFirst(8).prefix(4), hex.dropFirst(12).prefix(4),
+            hex.dropFirst(16).prefix(4), hex.dropFirst(20),
+        ]
         return EventID(trusted: parts.joined(separator: "-"))
     }
 }

@@ -42,14 +42,15 @@ public struct Inventory: Hashable, Sendable {
     /// per-customer limit → `LIMIT_EXCEEDED`; fewer than `quantity` units left → `SOLD_OUT`.
     /// Idempotent per order id: a replay returns the first answer (rejections included) and
     /// changes nothing, even if the deal or stock has changed since.
-    public mutating func reserve(order: OrderID, user: UserID, quantity: Int) throws(InventoryError) -> ReservationOutcome {
+    public mutating func reserve(order: OrderID, user: UserID, quantity: Int) throws(InventoryError)
+        -> ReservationOutcome
+    {
         if let first = outcome(for: order) { return first }
         guard quantity >= 1 else { throw .invalidQuantity(quantity) }
         let rejection: RejectionReason? =
-            if isClosed { .dealClosed }
-            else if held(by: user) + quantity > perCustomerLimit { .limitExceeded }
-            else if quantity > remaining { .soldOut }
-            else { nil }
+            if isClosed { .dealClosed } else if held(by: user) + quantity > perCustomerLimit {
+                .limitExceeded
+            } else if quantity > remaining { .soldOut } else { nil }
         if let rejection {
             rejections[order] = rejection
             return ReservationOutcome(rejection)
@@ -77,7 +78,8 @@ public struct Inventory: Hashable, Sendable {
     /// Puts a reserved or confirmed order's units back into `remaining`. Repeating it returns
     /// `.alreadyReleased` and changes nothing.
     @discardableResult
-    public mutating func release(_ order: OrderID, reason: StockReleaseReason) throws(InventoryError) -> ReleaseOutcome {
+    public mutating func release(_ order: OrderID, reason: StockReleaseReason) throws(InventoryError) -> ReleaseOutcome
+    {
         var reservation = try existingReservation(order)
         guard reservation.state.holdsStock else { return .alreadyReleased(reservation) }
         remaining += reservation.quantity

@@ -15,7 +15,8 @@ public enum InventoryError: DomainError {
         case .invalidPerCustomerLimit(let limit): "per-customer limit must be at least 1, got \(limit)"
         case .invalidQuantity(let quantity): "quantity must be at least 1, got \(quantity)"
         case .unknownReservation(let order): "no reservation exists for order \(order)"
-        case .reservationRejected(let order, let reason): "order \(order) was rejected (\(reason.rawValue)) and holds no stock"
+        case .reservationRejected(let order, let reason):
+            "order \(order) was rejected (\(reason.rawValue)) and holds no stock"
         case .reservationReleased(let order): "reservation for order \(order) was already released"
         }
     }

@@ -39,7 +39,8 @@ extension Inventory {
         perCustomerLimit = snapshot.perCustomerLimit
         remaining = snapshot.remaining
         isClosed = snapshot.isClosed
-        reservationsByOrder = Dictionary(snapshot.reservations.map { ($0.orderId, $0) }, uniquingKeysWith: { a, _ in a })
+        reservationsByOrder = Dictionary(
+            snapshot.reservations.map { ($0.orderId, $0) }, uniquingKeysWith: { a, _ in a })
         rejections = snapshot.rejections
         heldByCustomer = snapshot.heldByCustomer.filter { $0.value != 0 }
     }
@@ -63,7 +64,9 @@ extension Inventory {
         for user in Set(actualByCustomer.keys).union(heldByCustomer.keys).sorted() {
             let recorded = heldByCustomer[user] ?? 0
             let actual = actualByCustomer[user] ?? 0
-            if recorded != actual { violations.append(.customerCountMismatch(user, recorded: recorded, actual: actual)) }
+            if recorded != actual {
+                violations.append(.customerCountMismatch(user, recorded: recorded, actual: actual))
+            }
             if actual > perCustomerLimit {
                 violations.append(.customerLimitExceeded(user, held: actual, limit: perCustomerLimit))
             }

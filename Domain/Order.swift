@@ -60,42 +60,57 @@ public struct Order: Hashable, Sendable {
     /// PENDING → CONFIRMED. Emits `OrderConfirmed`.
     public mutating func confirm(at now: Date) throws(OrderTransitionError) -> [DomainEvent] {
         try move(to: .confirmed, at: now)
-        return [.orderConfirmed(OrderConfirmed(
-            eventId: .derive(type: .orderConfirmed, orderId: id), occurredAt: now,
-            orderId: id, dealId: dealId, userId: userId, quantity: quantity))]
+        return [
+            .orderConfirmed(
+                OrderConfirmed(
+                    eventId: .derive(type: .orderConfirmed, orderId: id), occurredAt: now,
+                    orderId: id, dealId: dealId, userId: userId, quantity: quantity))
+        ]
     }
 
     /// PENDING → REJECTED. Emits `OrderRejected`. No stock was taken, so none is released.
     public mutating func reject(_ reason: RejectionReason, at now: Date) throws(OrderTransitionError) -> [DomainEvent] {
         try move(to: .rejected(reason), at: now)
-        return [.orderRejected(OrderRejected(
-            eventId: .derive(type: .orderRejected, orderId: id), occurredAt: now,
-            orderId: id, dealId: dealId, userId: userId, quantity: quantity, reason: reason))]
+        return [
+            .orderRejected(
+                OrderRejected(
+                    eventId: .derive(type: .orderRejected, orderId: id), occurredAt: now,
+                    orderId: id, dealId: dealId, userId: userId, quantity: quantity, reason: reason))
+        ]
     }
 
     /// PENDING → FAILED. Emits `OrderFailed`, followed by `StockReleased(FAILED)` when stock had
     /// already been reserved for this order and must be given back (compensation).
     /// A blank reason is recorded as `"UNSPECIFIED"`; long reasons are cut to 500 characters.
-    public mutating func fail(reason: String, stockWasReserved: Bool, at now: Date) throws(OrderTransitionError) -> [DomainEvent] {
+    public mutating func fail(reason: String, stockWasReserved: Bool, at now: Date) throws(OrderTransitionError)
+        -> [DomainEvent]
+    {
         let trimmed = reason.trimmingWhitespace()
         let recorded = trimmed.isEmpty ? "UNSPECIFIED" : String(trimmed.prefix(Self.maximumFailureReasonLength))
         try move(to: .failed(reason: recorded), at: now)
-        var events: [DomainEvent] = [.orderFailed(OrderFailed(
-            eventId: .derive(type: .orderFailed, orderId: id), occurredAt: now,
-            orderId: id, dealId: dealId, userId: userId, quantity: quantity, reason: recorded))]
+        var events: [DomainEvent] = [
+            .orderFailed(
+                OrderFailed(
+                    eventId: .derive(type: .orderFailed, orderId: id), occurredAt: now,
+                    orderId: id, dealId: dealId, userId: userId, quantity: quantity, reason: recorded))
+        ]
         if stockWasReserved { events.append(stockReleased(.failed, at: now)) }
         return events
     }
 
     /// CONFIRMED → CANCELLED. Emits `StockReleased` with `CANCELLED` (shopper) or `EXPIRED`.
-    public mutating func cancel(_ reason: CancellationReason, at now: Date) throws(OrderTransitionError) -> [DomainEvent] {
+    public mutating func cancel(_ reason: CancellationReason, at now: Date) throws(OrderTransitionError)
+        -> [DomainEvent]
+    {
         try move(to: .cancelled(reason), at: now)
         return [stockReleased(reason.stockReleaseReason, at: now)]
     }
 
     /// Applies the inventory's answer: `RESERVED` confirms the order (emitting `StockReserved`
     /// then `OrderConfirmed`); any other outcome rejects it with the matching reason.
-    public mutating func apply(_ outcome: ReservationOutcome, at now: Date) throws(OrderTransitionError) -> [DomainEvent] {
+    public mutating func apply(_ outcome: ReservationOutcome, at now: Date) throws(OrderTransitionError)
+        -> [DomainEvent]
+    {
         guard let reason = outcome.rejectionReason else {
             let confirmed = try confirm(at: now)
             return [stockReserved(at: now)] + confirmed
@@ -105,15 +120,17 @@ public struct Order: Hashable, Sendable {
 
     /// The `StockReserved` event for this order.
     public func stockReserved(at now: Date) -> DomainEvent {
-        .stockReserved(StockReserved(
-            eventId: .derive(type: .stockReserved, orderId: id), occurredAt: now,
-            orderId: id, dealId: dealId, userId: userId, quantity: quantity))
+        .stockReserved(
+            StockReserved(
+                eventId: .derive(type: .stockReserved, orderId: id), occurredAt: now,
+                orderId: id, dealId: dealId, userId: userId, quantity: quantity))
     }
 
     private func stockReleased(_ reason: StockReleaseReason, at now: Date) -> DomainEvent {
-        .stockReleased(StockReleased(
-            eventId: .derive(type: .stockReleased, orderId: id), occurredAt: now,
-            orderId: id, dealId: dealId, quantity: quantity, reason: reason))
+        .stockReleased(
+            StockReleased(
+                eventId: .derive(type: .stockReleased, orderId: id), occurredAt: now,
+                orderId: id, dealId: dealId, quantity: quantity, reason: reason))
     }
 
     private mutating func move(to next: OrderState, at now: Date) throws(OrderTransitionError) {

@@ -27,8 +27,9 @@ extension Order: Codable {
         let updatedAt = try c.decodeTimestamp(forKey: .updatedAt)
         let version = try c.decode(Int.self, forKey: .version)
         self = try c.decodeValidated(forKey: .id) {
-            try Order(id: id, dealId: dealId, userId: userId, quantity: quantity, idempotencyKey: idempotencyKey,
-                      requestedAt: requestedAt, state: state, updatedAt: updatedAt, version: version)
+            try Order(
+                id: id, dealId: dealId, userId: userId, quantity: quantity, idempotencyKey: idempotencyKey,
+                requestedAt: requestedAt, state: state, updatedAt: updatedAt, version: version)
         }
     }
 

@@ -12,8 +12,10 @@ public struct OrderRequested: DomainEventPayload {
     public let idempotencyKey: IdempotencyKey
     public let requestedAt: Date
 
-    public init(eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, userId: UserID,
-                quantity: Int, idempotencyKey: IdempotencyKey, requestedAt: Date) {
+    public init(
+        eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, userId: UserID,
+        quantity: Int, idempotencyKey: IdempotencyKey, requestedAt: Date
+    ) {
         self.eventId = eventId
         self.occurredAt = Timestamp.normalized(occurredAt)
         self.orderId = orderId
@@ -27,13 +29,14 @@ public struct OrderRequested: DomainEventPayload {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: EventKey.self)
         let (eventId, occurredAt) = try c.decodeHeader(expecting: Self.type)
-        self.init(eventId: eventId, occurredAt: occurredAt,
-                  orderId: try c.decode(OrderID.self, forKey: .orderId),
-                  dealId: try c.decode(DealID.self, forKey: .dealId),
-                  userId: try c.decode(UserID.self, forKey: .userId),
-                  quantity: try c.decodeQuantity(),
-                  idempotencyKey: try c.decode(IdempotencyKey.self, forKey: .idempotencyKey),
-                  requestedAt: try c.decodeTimestamp(forKey: .requestedAt))
+        self.init(
+            eventId: eventId, occurredAt: occurredAt,
+            orderId: try c.decode(OrderID.self, forKey: .orderId),
+            dealId: try c.decode(DealID.self, forKey: .dealId),
+            userId: try c.decode(UserID.self, forKey: .userId),
+            quantity: try c.decodeQuantity(),
+            idempotencyKey: try c.decode(IdempotencyKey.self, forKey: .idempotencyKey),
+            requestedAt: try c.decodeTimestamp(forKey: .requestedAt))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -62,8 +65,10 @@ public struct OrderCancellationRequested: DomainEventPayload {
     public let userId: UserID
     public let requestedAt: Date
 
-    public init(eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, userId: UserID,
-                requestedAt: Date) {
+    public init(
+        eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, userId: UserID,
+        requestedAt: Date
+    ) {
         self.eventId = eventId
         self.occurredAt = Timestamp.normalized(occurredAt)
         self.orderId = orderId
@@ -74,18 +79,20 @@ public struct OrderCancellationRequested: DomainEventPayload {
 
     /// The request made at `now`, with its derived event id.
     public init(orderId: OrderID, dealId: DealID, userId: UserID, at now: Date) {
-        self.init(eventId: .derive(type: Self.type, orderId: orderId), occurredAt: now,
-                  orderId: orderId, dealId: dealId, userId: userId, requestedAt: now)
+        self.init(
+            eventId: .derive(type: Self.type, orderId: orderId), occurredAt: now,
+            orderId: orderId, dealId: dealId, userId: userId, requestedAt: now)
     }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: EventKey.self)
         let (eventId, occurredAt) = try c.decodeHeader(expecting: Self.type)
-        self.init(eventId: eventId, occurredAt: occurredAt,
-                  orderId: try c.decode(OrderID.self, forKey: .orderId),
-                  dealId: try c.decode(DealID.self, forKey: .dealId),
-                  userId: try c.decode(UserID.self, forKey: .userId),
-                  requestedAt: try c.decodeTimestamp(forKey: .requestedAt))
+        self.init(
+            eventId: eventId, occurredAt: occurredAt,
+            orderId: try c.decode(OrderID.self, forKey: .orderId),
+            dealId: try c.decode(DealID.self, forKey: .dealId),
+            userId: try c.decode(UserID.self, forKey: .userId),
+            requestedAt: try c.decodeTimestamp(forKey: .requestedAt))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -120,11 +127,12 @@ public struct OrderConfirmed: DomainEventPayload {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: EventKey.self)
         let (eventId, occurredAt) = try c.decodeHeader(expecting: Self.type)
-        self.init(eventId: eventId, occurredAt: occurredAt,
-                  orderId: try c.decode(OrderID.self, forKey: .orderId),
-                  dealId: try c.decode(DealID.self, forKey: .dealId),
-                  userId: try c.decode(UserID.self, forKey: .userId),
-                  quantity: try c.decodeQuantity())
+        self.init(
+            eventId: eventId, occurredAt: occurredAt,
+            orderId: try c.decode(OrderID.self, forKey: .orderId),
+            dealId: try c.decode(DealID.self, forKey: .dealId),
+            userId: try c.decode(UserID.self, forKey: .userId),
+            quantity: try c.decodeQuantity())
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -148,8 +156,10 @@ public struct OrderRejected: DomainEventPayload {
     public let quantity: Int
     public let reason: RejectionReason
 
-    public init(eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, userId: UserID,
-                quantity: Int, reason: RejectionReason) {
+    public init(
+        eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, userId: UserID,
+        quantity: Int, reason: RejectionReason
+    ) {
         self.eventId = eventId
         self.occurredAt = Timestamp.normalized(occurredAt)
         self.orderId = orderId
@@ -162,12 +172,13 @@ public struct OrderRejected: DomainEventPayload {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: EventKey.self)
         let (eventId, occurredAt) = try c.decodeHeader(expecting: Self.type)
-        self.init(eventId: eventId, occurredAt: occurredAt,
-                  orderId: try c.decode(OrderID.self, forKey: .orderId),
-                  dealId: try c.decode(DealID.self, forKey: .dealId),
-                  userId: try c.decode(UserID.self, forKey: .userId),
-                  quantity: try c.decodeQuantity(),
-                  reason: try c.decode(RejectionReason.self, forKey: .reason))
+        self.init(
+            eventId: eventId, occurredAt: occurredAt,
+            orderId: try c.decode(OrderID.self, forKey: .orderId),
+            dealId: try c.decode(DealID.self, forKey: .dealId),
+            userId: try c.decode(UserID.self, forKey: .userId),
+            quantity: try c.decodeQuantity(),
+            reason: try c.decode(RejectionReason.self, forKey: .reason))
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -192,8 +203,10 @@ public struct OrderFailed: DomainEventPayload {
     public let quantity: Int
     public let reason: String
 
-    public init(eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, userId: UserID,
-                quantity: Int, reason: String) {
+    public init(
+        eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, userId: UserID,
+        quantity: Int, reason: String
+    ) {
         self.eventId = eventId
         self.occurredAt = Timestamp.normalized(occurredAt)
         self.orderId = orderId
@@ -206,12 +219,13 @@ public struct OrderFailed: DomainEventPayload {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: EventKey.self)
         let (eventId, occurredAt) = try c.decodeHeader(expecting: Self.type)
-        self.init(eventId: eventId, occurredAt: occurredAt,
-                  orderId: try c.decode(OrderID.self, forKey: .orderId),
-                  dealId: try c.decode(DealID.self, forKey: .dealId),
-                  userId: try c.decode(UserID.self, forKey: .userId),
-                  quantity: try c.decodeQuantity(),
-                  reason: try c.decode(String.self, forKey: .reason))
+        self.init(
+            eventId: eventId, occurredAt: occurredAt,
+            orderId: try c.decode(OrderID.self, forKey: .orderId),
+            dealId: try c.decode(DealID.self, forKey: .dealId),
+            userId: try c.decode(UserID.self, forKey: .userId),
+            quantity: try c.decodeQuantity(),
+            reason: try c.decode(String.self, forKey: .reason))
     }
 
     public func encode(to encoder: any Encoder) throws {

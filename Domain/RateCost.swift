@@ -14,7 +14,8 @@ public enum RateCost: Hashable, Sendable {
     var allCosts: [(String?, Int)] {
         switch self {
         case .fixed(let cost): [(nil, cost)]
-        case .perOperation(let costs, let fallback): [(nil, fallback)] + costs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        case .perOperation(let costs, let fallback):
+            [(nil, fallback)] + costs.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
         }
     }
 }
@@ -28,8 +29,9 @@ extension RateCost: Codable {
             return
         }
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        self = .perOperation(try c.decode([String: Int].self, forKey: .perOperation),
-                             default: try c.decode(Int.self, forKey: .default))
+        self = .perOperation(
+            try c.decode([String: Int].self, forKey: .perOperation),
+            default: try c.decode(Int.self, forKey: .default))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -62,7 +62,8 @@ extension RatePolicy: Codable {
         let action = try c.decodeIfPresent(RateAction.self, forKey: .action) ?? .reject
         let failMode = try c.decodeIfPresent(RateFailMode.self, forKey: .failMode) ?? .open
         self = try c.decodeValidated(forKey: .name) {
-            try RatePolicy(name: name, match: match, key: key, bucket: bucket, cost: cost, action: action, failMode: failMode)
+            try RatePolicy(
+                name: name, match: match, key: key, bucket: bucket, cost: cost, action: action, failMode: failMode)
         }
     }
 }

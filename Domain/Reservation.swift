@@ -71,7 +71,11 @@ public struct Reservation: Hashable, Sendable {
 
 extension Reservation: Codable {
     private enum CodingKeys: String, CodingKey { case orderId, userId, quantity, state, releaseReason }
-    private enum StateName: String, Codable { case reserved = "RESERVED", confirmed = "CONFIRMED", released = "RELEASED" }
+    private enum StateName: String, Codable {
+        case reserved = "RESERVED"
+        case confirmed = "CONFIRMED"
+        case released = "RELEASED"
+    }
 
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

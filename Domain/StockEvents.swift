@@ -22,11 +22,12 @@ public struct StockReserved: DomainEventPayload {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: EventKey.self)
         let (eventId, occurredAt) = try c.decodeHeader(expecting: Self.type)
-        self.init(eventId: eventId, occurredAt: occurredAt,
-                  orderId: try c.decode(OrderID.self, forKey: .orderId),
-                  dealId: try c.decode(DealID.self, forKey: .dealId),
-                  userId: try c.decode(UserID.self, forKey: .userId),
-                  quantity: try c.decodeQuantity())
+        self.init(
+            eventId: eventId, occurredAt: occurredAt,
+            orderId: try c.decode(OrderID.self, forKey: .orderId),
+            dealId: try c.decode(DealID.self, forKey: .dealId),
+            userId: try c.decode(UserID.self, forKey: .userId),
+            quantity: try c.decodeQuantity())
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -49,8 +50,10 @@ public struct StockReleased: DomainEventPayload {
     public let quantity: Int
     public let reason: StockReleaseReason
 
-    public init(eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, quantity: Int,
-                reason: StockReleaseReason) {
+    public init(
+        eventId: EventID, occurredAt: Date, orderId: OrderID, dealId: DealID, quantity: Int,
+        reason: StockReleaseReason
+    ) {
         self.eventId = eventId
         self.occurredAt = Timestamp.normalized(occurredAt)
         self.orderId = orderId
@@ -62,11 +65,12 @@ public struct StockReleased: DomainEventPayload {
     public init(from decoder: any Decoder) throws {
         let c = try decoder.container(keyedBy: EventKey.self)
         let (eventId, occurredAt) = try c.decodeHeader(expecting: Self.type)
-        self.init(eventId: eventId, occurredAt: occurredAt,
-                  orderId: try c.decode(OrderID.self, forKey: .orderId),
-                  dealId: try c.decode(DealID.self, forKey: .dealId),
-                  quantity: try c.decodeQuantity(),
-                  reason: try c.decode(StockReleaseReason.self, forKey: .reason))
+        self.init(
+            eventId: eventId, occurredAt: occurredAt,
+            orderId: try c.decode(OrderID.self, forKey: .orderId),
+            dealId: try c.decode(DealID.self, forKey: .dealId),
+            quantity: try c.decodeQuantity(),
+            reason: try c.decode(StockReleaseReason.self, forKey: .reason))
     }
 
     public func encode(to encoder: any Encoder) throws {

@@ -44,14 +44,15 @@ public enum Timestamp {
         }
         func char(_ index: Int, _ expected: Character) -> Bool { chars[index] == expected.asciiValue! }
         guard char(4, "-"), char(7, "-"), char(10, "T"), char(13, ":"), char(16, ":"),
-              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
+            let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+            let hour = number(11..<13), let minute = number(14..<16), let second = number(17..<19)
         else { return nil }
         var millis: Int64 = 0
         let tail = 19..<(chars.count - 1)
         if !tail.isEmpty {
             guard char(19, "."), tail.count >= 2, tail.count <= 10,
-                  let digits = number(20..<(chars.count - 1)) else { return nil }
+                let digits = number(20..<(chars.count - 1))
+            else { return nil }
             let fractionDigits = tail.count - 1
             var scaled = digits
             if fractionDigits < 3 {
@@ -62,7 +63,8 @@ public enum Timestamp {
             millis = scaled
         }
         guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day),
-              hour < 24, minute < 60, second < 60 else { return nil }
+            hour < 24, minute < 60, second < 60
+        else { return nil }
         let days = daysSinceEpoch(year: year, month: month, day: day)
         let total = days * 86_400_000 + hour * 3_600_000 + minute * 60_000 + second * 1000 + millis
         return date(epochMilliseconds: total)

@@ -12,7 +12,8 @@ extension KeyedDecodingContainer {
         guard let date = Timestamp.parse(text) else {
             throw DecodingError.dataCorruptedError(
                 forKey: key, in: self,
-                debugDescription: "expected an ISO-8601 UTC timestamp like 2026-11-25T10:00:00.123Z, got \(text.debugDescription)")
+                debugDescription:
+                    "expected an ISO-8601 UTC timestamp like 2026-11-25T10:00:00.123Z, got \(text.debugDescription)")
         }
         return date
     }

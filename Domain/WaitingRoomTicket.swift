@@ -8,8 +8,10 @@ public struct WaitingRoomTicket: Hashable, Sendable {
     public let issuedAt: Date
     public let position: Int?
 
-    public init(ticketId: TicketID, dealId: DealID, userId: UserID, issuedAt: Date,
-                position: Int? = nil) throws(WaitingRoomTicketError) {
+    public init(
+        ticketId: TicketID, dealId: DealID, userId: UserID, issuedAt: Date,
+        position: Int? = nil
+    ) throws(WaitingRoomTicketError) {
         if let position, position < 1 { throw .positionBelowOne(position) }
         self.ticketId = ticketId
         self.dealId = dealId
@@ -19,7 +21,8 @@ public struct WaitingRoomTicket: Hashable, Sendable {
     }
 
     public func withPosition(_ position: Int) throws(WaitingRoomTicketError) -> WaitingRoomTicket {
-        try WaitingRoomTicket(ticketId: ticketId, dealId: dealId, userId: userId, issuedAt: issuedAt, position: position)
+        try WaitingRoomTicket(
+            ticketId: ticketId, dealId: dealId, userId: userId, issuedAt: issuedAt, position: position)
     }
 }
 
@@ -34,7 +37,8 @@ extension WaitingRoomTicket: Codable {
         let issuedAt = try c.decodeTimestamp(forKey: .issuedAt)
         let position = try c.decodeIfPresent(Int.self, forKey: .position)
         self = try c.decodeValidated(forKey: .position) {
-            try WaitingRoomTicket(ticketId: ticketId, dealId: dealId, userId: userId, issuedAt: issuedAt, position: position)
+            try WaitingRoomTicket(
+                ticketId: ticketId, dealId: dealId, userId: userId, issuedAt: issuedAt, position: position)
         }
     }
 

@@ -10,7 +10,9 @@ struct AdapterBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "flashdeal-bench",
         abstract: "Adapter benchmarks against the local stack (scripts/stack up first).",
-        subcommands: [Adapters.self, RateLimitBench.self, ProducerSettingsBench.self, GatewayPrepare.self, WorkerBench.self],
+        subcommands: [
+            Adapters.self, RateLimitBench.self, ProducerSettingsBench.self, GatewayPrepare.self, WorkerBench.self,
+        ],
         defaultSubcommand: Adapters.self)
 }
 
@@ -26,9 +28,10 @@ struct Adapters: AsyncParsableCommand {
     @Option(help: "A label printed with the Kafka rows (e.g. the broker's storage mode).") var kafkaLabel = ""
 
     func run() async throws {
-        let endpoints = try ServiceEndpoints.load(environment: ProcessInfo.processInfo.environment,
-                                                  defaultFile: FileManager.default.currentDirectoryPath
-                                                      + "/.stack/endpoints.env")
+        let endpoints = try ServiceEndpoints.load(
+            environment: ProcessInfo.processInfo.environment,
+            defaultFile: FileManager.default.currentDirectoryPath
+                + "/.stack/endpoints.env")
         let parts = Set(only.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) })
         var rows: [Row] = []
         if parts.contains("redis") { rows += try await redis(endpoints) }
@@ -42,14 +45,16 @@ struct Adapters: AsyncParsableCommand {
     // MARK: Redis
 
     func redis(_ e: ServiceEndpoints) async throws -> [Row] {
-        let library = RedisFunctionLibrary(name: "flashdeal_bench", source: """
-            #!lua name=flashdeal_bench
-            redis.register_function('flashdeal_bench_take', function(keys, args)
-              local left = redis.call('DECRBY', keys[1], args[1])
-              if left < 0 then redis.call('INCRBY', keys[1], args[1]) return {0, left} end
-              return {1, left}
-            end)
-            """)
+        let library = RedisFunctionLibrary(
+            name: "flashdeal_bench",
+            source: """
+                #!lua name=flashdeal_bench
+                redis.register_function('flashdeal_bench_take', function(keys, args)
+                  local left = redis.call('DECRBY', keys[1], args[1])
+                  if left < 0 then redis.call('INCRBY', keys[1], args[1]) return {0, left} end
+                  return {1, left}
+                end)
+                """)
         let redis = RedisClient(configuration: RedisConfiguration(host: e.redisHost, port: e.redisPort, connections: 1))
         defer { redis.shutdown() }
         try await redis.load(library)
@@ -64,11 +69,13 @@ struct Adapters: AsyncParsableCommand {
         let pipelined = try await timed(redisCalls, concurrency: concurrency) { _ in
             _ = try await redis.fcall("flashdeal_bench_take", keys: [key], arguments: ["1"])
         }
-        let depth = Double(redis.statistics.commands - before.0) / Double(max(1, redis.statistics.roundTrips - before.1))
+        let depth =
+            Double(redis.statistics.commands - before.0) / Double(max(1, redis.statistics.roundTrips - before.1))
         try await redis.send("DEL", key)
         return [
             Row(name: "Redis FCALL, one at a time, 1 connection", rate: sequential, unit: "calls/s"),
-            Row(name: "Redis FCALL, pipelined, 1 connection", rate: pipelined, unit: "calls/s", target: 80_000,
+            Row(
+                name: "Redis FCALL, pipelined, 1 connection", rate: pipelined, unit: "calls/s", target: 80_000,
                 note: String(format: "%.1fx one-at-a-time; mean depth %.0f", pipelined / sequential, depth)),
         ]
     }
@@ -88,13 +95,16 @@ struct Adapters: AsyncParsableCommand {
             try await producer.send(topic: topic, key: Array("order-\(i)".utf8), value: value)
         }
         let concurrent = try await timed(kafkaMessages, concurrency: concurrency * 4) { i in
-            try await producer.send(topic: topic, key: Array("order-\(i)".utf8), value: value,
-                                    headers: [KafkaHeader(name: "traceparent", value: "00-bench-01")])
+            try await producer.send(
+                topic: topic, key: Array("order-\(i)".utf8), value: value,
+                headers: [KafkaHeader(name: "traceparent", value: "00-bench-01")])
         }
         await producer.close()
         return [
             Row(name: "Kafka send+ack, one at a time\(kafkaLabel)", rate: sequential, unit: "msg/s"),
-            Row(name: "Kafka send+ack, concurrent (200 B, acks=all, idempotent)\(kafkaLabel)", rate: concurrent, unit: "msg/s",
+            Row(
+                name: "Kafka send+ack, concurrent (200 B, acks=all, idempotent)\(kafkaLabel)", rate: concurrent,
+                unit: "msg/s",
                 target: 100_000, note: String(format: "%.0fx one-at-a-time", concurrent / sequential)),
         ]
     }
@@ -106,23 +116,27 @@ struct Adapters: AsyncParsableCommand {
         defer { client.shutdown() }
         let collection = client.collection("bench_orders_\(UInt32.random(in: 0...UInt32.max))")
         @Sendable func document(_ i: Int) -> BSONDocument {
-            ["_id": .string("ord_bench_\(i)"), "dealId": "deal-bench", "userId": .string("user-\(i % 997)"),
-             "quantity": .int32(1), "status": "CONFIRMED", "createdAt": .date(Date()), "updatedAt": .date(Date())]
+            [
+                "_id": .string("ord_bench_\(i)"), "dealId": "deal-bench", "userId": .string("user-\(i % 997)"),
+                "quantity": .int32(1), "status": "CONFIRMED", "createdAt": .date(Date()), "updatedAt": .date(Date()),
+            ]
         }
         let singles = 2_000
         let single = try await timed(singles, concurrency: 8) { i in
             _ = try await collection.insert(document(1_000_000 + i))
         }
         let batches = max(1, mongoDocuments / mongoBatch)
-        let many = try await timed(batches, concurrency: 4) { b in
-            let docs = (0..<mongoBatch).map { document(b * mongoBatch + $0) }
-            let result = try await collection.insertMany(docs)
-            precondition(result.insertedCount == docs.count, "insertMany inserted \(result.insertedCount)")
-        } * Double(mongoBatch)
+        let many =
+            try await timed(batches, concurrency: 4) { b in
+                let docs = (0..<mongoBatch).map { document(b * mongoBatch + $0) }
+                let result = try await collection.insertMany(docs)
+                precondition(result.insertedCount == docs.count, "insertMany inserted \(result.insertedCount)")
+            } * Double(mongoBatch)
         try await collection.drop()
         return [
             Row(name: "MongoDB insert, single documents, 8 in flight", rate: single, unit: "docs/s"),
-            Row(name: "MongoDB insertMany (\(mongoBatch)/batch, w:majority)", rate: many, unit: "docs/s", target: 5_000,
+            Row(
+                name: "MongoDB insertMany (\(mongoBatch)/batch, w:majority)", rate: many, unit: "docs/s", target: 5_000,
                 note: String(format: "%.1fx single inserts", many / single)),
         ]
     }

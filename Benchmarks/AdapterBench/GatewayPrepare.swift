@@ -1,7 +1,7 @@
 import Admission
-import DealData
 import ArgumentParser
 import Credentials
+import DealData
 import Domain
 import Foundation
 import Infrastructure
@@ -22,8 +22,9 @@ struct GatewayPrepare: AsyncParsableCommand {
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let endpoints = try ServiceEndpoints.load(environment: environment,
-                                                  defaultFile: FileManager.default.currentDirectoryPath + "/.stack/endpoints.env")
+        let endpoints = try ServiceEndpoints.load(
+            environment: environment,
+            defaultFile: FileManager.default.currentDirectoryPath + "/.stack/endpoints.env")
         guard let secret = environment["FLASHDEAL_JWT_SECRET"], let keys = environment["FLASHDEAL_PASS_KEYS"] else {
             throw ValidationError("set FLASHDEAL_JWT_SECRET and FLASHDEAL_PASS_KEYS as for the gateway")
         }
@@ -38,27 +39,33 @@ struct GatewayPrepare: AsyncParsableCommand {
         let keyring = try PassKeyring(keys: keyMap, current: current!)
         let redis = RedisClient(configuration: RedisConfiguration(host: endpoints.redisHost, port: endpoints.redisPort))
         let mongo = try MongoClient(configuration: MongoConfiguration(endpoints: endpoints))
-        defer { redis.shutdown(); mongo.shutdown() }
+        defer {
+            redis.shutdown()
+            mongo.shutdown()
+        }
 
         let dealId = try DealID(deal)
         let product = try Product(id: try ProductID("bench-product"), name: "Benchmark product")
         let now = Date()
-        let seeded = try Deal(id: dealId, productId: product.id, title: "Benchmark deal",
-                              price: Money(amountMinor: 100, currency: try CurrencyCode("EUR")),
-                              startsAt: now.addingTimeInterval(-1), endsAt: now.addingTimeInterval(7_200),
-                              totalStock: 10_000_000, perCustomerLimit: 10)
+        let seeded = try Deal(
+            id: dealId, productId: product.id, title: "Benchmark deal",
+            price: Money(amountMinor: 100, currency: try CurrencyCode("EUR")),
+            startsAt: now.addingTimeInterval(-1), endsAt: now.addingTimeInterval(7_200),
+            totalStock: 10_000_000, perCustomerLimit: 10)
         try await DealCatalog(mongo: mongo).upsert(product)
         try await DealCatalog(mongo: mongo).upsert(seeded)
         let store = DealStateStore(redis: redis)
         try await store.prepare()
         _ = try await store.seed(seeded, reset: true)
 
-        let settings = WaitingRoomSettings(admissionRatePerSecond: 1_000_000, admissionBurst: 5_000,
-                                           maxActivePasses: 10_000_000, passLifetime: .seconds(passLifetime),
-                                           abandonAfter: .seconds(7_200))
+        let settings = WaitingRoomSettings(
+            admissionRatePerSecond: 1_000_000, admissionBurst: 5_000,
+            maxActivePasses: 10_000_000, passLifetime: .seconds(passLifetime),
+            abandonAfter: .seconds(7_200))
         let room = WaitingRoom(redis: redis, settings: settings, keyring: keyring, logger: Logger(label: "bench"))
-        let issuer = try await ShopperTokenIssuer(key: .hs256(secret: Array(secret.utf8)), issuer: "flashdeal",
-                                                  audience: "flashdeal-gateway", lifetime: .seconds(7_200))
+        let issuer = try await ShopperTokenIssuer(
+            key: .hs256(secret: Array(secret.utf8)), issuer: "flashdeal",
+            audience: "flashdeal-gateway", lifetime: .seconds(7_200))
         let started = ContinuousClock.now
         let userIds = try (1...users).map { try UserID("bench-user-\($0)") }
         let tickets = try await parallel(userIds, concurrency) { user -> TicketID in
@@ -81,13 +88,16 @@ struct GatewayPrepare: AsyncParsableCommand {
             let bearer = try await issuer.issue(for: user, at: now)
             return "\(user.rawValue)\t\(bearer)\t\(ticket.rawValue)\t\(issued.token)"
         }
-        try FileManager.default.createDirectory(atPath: (out as NSString).deletingLastPathComponent,
-                                                withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (out as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true)
         try (lines.joined(separator: "\n") + "\n").write(toFile: out, atomically: true, encoding: .utf8)
         print("admitted \(users) shoppers to \(deal) in \((ContinuousClock.now - started).seconds) s → \(out)")
     }
 
-    func parallel<T: Sendable, R: Sendable>(_ items: [T], _ width: Int, _ body: @escaping @Sendable (T) async throws -> R)
+    func parallel<T: Sendable, R: Sendable>(
+        _ items: [T], _ width: Int, _ body: @escaping @Sendable (T) async throws -> R
+    )
         async throws -> [R]
     {
         try await withThrowingTaskGroup(of: [(Int, R)].self) { group in

@@ -17,26 +17,31 @@ struct ProducerSettingsBench: AsyncParsableCommand {
     @Option(help: "Compression codecs, comma-separated.") var codecs = "none,lz4"
 
     func run() async throws {
-        let e = try ServiceEndpoints.load(environment: ProcessInfo.processInfo.environment,
-                                          defaultFile: FileManager.default.currentDirectoryPath + "/.stack/endpoints.env")
+        let e = try ServiceEndpoints.load(
+            environment: ProcessInfo.processInfo.environment,
+            defaultFile: FileManager.default.currentDirectoryPath + "/.stack/endpoints.env")
         let topic = "bench.settings.\(UInt32.random(in: 0...UInt32.max))"
         try await KafkaAdmin(brokers: e.kafkaBrokers).createTopics([TopicSpecification(name: topic, partitions: 12)])
         // An OrderRequested-sized value (the gateway's messages are ~330 bytes of JSON).
-        let value = Array(#"{"dealId":"deal-bench","eventId":"evt_0123456789abcdef0123456789abcdef","idempotencyKey":"bench-key-0000001","occurredAt":"2026-11-25T10:00:00.000Z","orderId":"ord_0123456789abcdef0123456789abcdef","quantity":1,"requestedAt":"2026-11-25T10:00:00.000Z","schemaVersion":1,"type":"OrderRequested","userId":"load-user-000001"}"#.utf8)
+        let value = Array(
+            #"{"dealId":"deal-bench","eventId":"evt_0123456789abcdef0123456789abcdef","idempotencyKey":"bench-key-0000001","occurredAt":"2026-11-25T10:00:00.000Z","orderId":"ord_0123456789abcdef0123456789abcdef","quantity":1,"requestedAt":"2026-11-25T10:00:00.000Z","schemaVersion":1,"type":"OrderRequested","userId":"load-user-000001"}"#
+                .utf8)
         print("| linger | compression | rate | p50 ms | p99 ms | p99.9 ms | max ms | errors |")
         print("|---:|---|---:|---:|---:|---:|---:|---:|")
         for linger in lingers.split(separator: ",").compactMap({ Int($0) }) {
             for codec in codecs.split(separator: ",").map(String.init) {
-                let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
-                    brokers: e.kafkaBrokers, linger: .milliseconds(linger), compression: codec))
+                let producer = try KafkaProducer(
+                    configuration: KafkaProducerConfiguration(
+                        brokers: e.kafkaBrokers, linger: .milliseconds(linger), compression: codec))
                 try await producer.send(topic: topic, key: Array("warm".utf8), value: value)
                 let (latencies, errors) = try await paced(rate: rate, duration: .seconds(seconds)) { i in
                     try await producer.send(topic: topic, key: Array("ord_\(i)".utf8), value: value)
                 }
                 await producer.close()
-                print("| \(linger) | \(codec) | \(rate.formatted())/s | \(ms(percentile(latencies, 0.50))) | "
-                      + "\(ms(percentile(latencies, 0.99))) | \(ms(percentile(latencies, 0.999))) | "
-                      + "\(ms(latencies.max() ?? 0)) | \(errors) |")
+                print(
+                    "| \(linger) | \(codec) | \(rate.formatted())/s | \(ms(percentile(latencies, 0.50))) | "
+                        + "\(ms(percentile(latencies, 0.99))) | \(ms(percentile(latencies, 0.999))) | "
+                        + "\(ms(latencies.max() ?? 0)) | \(errors) |")
             }
         }
     }

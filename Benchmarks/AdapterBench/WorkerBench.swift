@@ -1,7 +1,7 @@
 import Admission
+import ArgumentParser
 import DealAudit
 import DealData
-import ArgumentParser
 import Domain
 import Foundation
 import Infrastructure
@@ -25,8 +25,9 @@ struct WorkerBench: AsyncParsableCommand {
     @Option(help: "Linger of the request producer, in milliseconds (the gateways' batching).") var linger = 5
 
     func run() async throws {
-        let endpoints = try ServiceEndpoints.load(environment: ProcessInfo.processInfo.environment,
-                                                  defaultFile: FileManager.default.currentDirectoryPath + "/.stack/endpoints.env")
+        let endpoints = try ServiceEndpoints.load(
+            environment: ProcessInfo.processInfo.environment,
+            defaultFile: FileManager.default.currentDirectoryPath + "/.stack/endpoints.env")
         var logger = Logger(label: "bench.worker")
         logger.logLevel = .error
         let topics = OrderTopics(prefix: prefix)
@@ -37,11 +38,12 @@ struct WorkerBench: AsyncParsableCommand {
             mongo.shutdown()
         }
         let total = rate * seconds
-        let deal = try Deal(id: try DealID("bench-\(UUID().uuidString.prefix(8).lowercased())"),
-                            productId: try ProductID("bench-product"), title: "Benchmark deal",
-                            price: Money(amountMinor: 100, currency: try CurrencyCode("EUR")),
-                            startsAt: Date().addingTimeInterval(-1), endsAt: Date().addingTimeInterval(3_600),
-                            totalStock: total, perCustomerLimit: 1)
+        let deal = try Deal(
+            id: try DealID("bench-\(UUID().uuidString.prefix(8).lowercased())"),
+            productId: try ProductID("bench-product"), title: "Benchmark deal",
+            price: Money(amountMinor: 100, currency: try CurrencyCode("EUR")),
+            startsAt: Date().addingTimeInterval(-1), endsAt: Date().addingTimeInterval(3_600),
+            totalStock: total, perCustomerLimit: 1)
         let catalog = DealCatalog(mongo: mongo)
         try await catalog.upsert(try Product(id: deal.productId, name: "Benchmark product", description: nil))
         try await catalog.upsert(deal)
@@ -50,18 +52,21 @@ struct WorkerBench: AsyncParsableCommand {
         _ = try await store.seed(deal, reset: true)
 
         let events = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(brokers: endpoints.kafkaBrokers,
-                                                      groupID: "bench-\(UUID().uuidString.prefix(8))",
-                                                      additional: ["enable.auto.commit": "false"]),
+            configuration: KafkaConsumerConfiguration(
+                brokers: endpoints.kafkaBrokers,
+                groupID: "bench-\(UUID().uuidString.prefix(8))",
+                additional: ["enable.auto.commit": "false"]),
             topics: [topics.events], logger: logger)
         try await events.waitForAssignment(timeout: .seconds(60))
-        let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
-            brokers: endpoints.kafkaBrokers, linger: .milliseconds(linger), clientID: "bench"), logger: logger)
+        let producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(
+                brokers: endpoints.kafkaBrokers, linger: .milliseconds(linger), clientID: "bench"), logger: logger)
 
         // Requests, prepared before the clock starts.
         let requests: [OrderRequested] = try (0..<total).map { i in
-            let (_, event) = try Order.request(dealId: deal.id, userId: try UserID("b\(i)"), quantity: 1,
-                                               idempotencyKey: try IdempotencyKey("k"), at: Date())
+            let (_, event) = try Order.request(
+                dealId: deal.id, userId: try UserID("b\(i)"), quantity: 1,
+                idempotencyKey: try IdempotencyKey("k"), at: Date())
             guard case .orderRequested(let r) = event else { fatalError("not a request") }
             return r
         }
@@ -83,15 +88,18 @@ struct WorkerBench: AsyncParsableCommand {
                         let i = sent
                         let r = requests[i]
                         // The request's own timestamp is rewritten to "now" so latency counts from the send.
-                        let request = OrderRequested(eventId: r.eventId, occurredAt: Date(), orderId: r.orderId,
-                                                     dealId: r.dealId, userId: r.userId, quantity: 1,
-                                                     idempotencyKey: r.idempotencyKey, requestedAt: Date())
+                        let request = OrderRequested(
+                            eventId: r.eventId, occurredAt: Date(), orderId: r.orderId,
+                            dealId: r.dealId, userId: r.userId, quantity: 1,
+                            idempotencyKey: r.idempotencyKey, requestedAt: Date())
                         sentAt.withLock { $0[i] = ContinuousClock.now }
                         let key = Array(r.orderId.rawValue.utf8)
                         let value = Array(DomainEvent.orderRequested(request).jsonData())
                         let topic = topics.requests
                         group.addTask {
-                            do { try await producer.send(topic: topic, key: key, value: value) } catch { failures.add() }
+                            do { try await producer.send(topic: topic, key: key, value: value) } catch {
+                                failures.add()
+                            }
                         }
                         sent += 1
                     }
@@ -144,9 +152,11 @@ struct WorkerBench: AsyncParsableCommand {
         // Confirmed while requests were being offered, over that window's length.
         let sustained = Double((0..<seconds).reduce(0) { $0 + (perSecond[$1] ?? 0) }) / Double(seconds)
 
-        let audit = DealAudit(reservations: ReservationStore(redis: redis), orders: OrderStore(mongo: mongo),
-                              outbox: Outbox(redis: redis), catalog: catalog)
-        let reader = try TopicReader(brokers: endpoints.kafkaBrokers, topics: [topics.requests, topics.events], logger: logger)
+        let audit = DealAudit(
+            reservations: ReservationStore(redis: redis), orders: OrderStore(mongo: mongo),
+            outbox: Outbox(redis: redis), catalog: catalog)
+        let reader = try TopicReader(
+            brokers: endpoints.kafkaBrokers, topics: [topics.requests, topics.events], logger: logger)
         var log = DealAudit.Log()
         log.add(try await reader.catchUp(idle: .seconds(2)))
         await reader.close()
@@ -157,13 +167,17 @@ struct WorkerBench: AsyncParsableCommand {
         try await redis.send(["DEL"] + keys.all + AdmissionKeys(deal.id).waitingRoom)
 
         if header {
-            print("| workers | offered/s | s | confirmed | send errors | confirmed/s median (min) over s 5–\(seconds) | ratio median/offered | sustained/s (confirmed within the offered \(seconds) s ÷ \(seconds)) | overall/s (to the last confirmation) | accept→confirmed p50 / p90 / p99 / max ms | verify |")
+            print(
+                "| workers | offered/s | s | confirmed | send errors | confirmed/s median (min) over s 5–\(seconds) | ratio median/offered | sustained/s (confirmed within the offered \(seconds) s ÷ \(seconds)) | overall/s (to the last confirmation) | accept→confirmed p50 / p90 / p99 / max ms | verify |"
+            )
             print("|---|---|---|---|---|---|---|---|---|---|---|")
         }
-        print("| \(label) | \(rate) | \(seconds) | \(latencies.count) | \(failures.count) | \(median) (\(minimum)) | "
-            + String(format: "%.2f", Double(median) / Double(rate)) + " | " + String(format: "%.0f", sustained)
-            + " | " + String(format: "%.0f", overall)
-            + " | \(pct(0.5)) / \(pct(0.9)) / \(pct(0.99)) / \(pct(0.99999)) | \(report.passed ? "PASS" : "FAIL") |")
+        print(
+            "| \(label) | \(rate) | \(seconds) | \(latencies.count) | \(failures.count) | \(median) (\(minimum)) | "
+                + String(format: "%.2f", Double(median) / Double(rate)) + " | " + String(format: "%.0f", sustained)
+                + " | " + String(format: "%.0f", overall)
+                + " | \(pct(0.5)) / \(pct(0.9)) / \(pct(0.99)) / \(pct(0.99999)) | \(report.passed ? "PASS" : "FAIL") |"
+        )
         if !report.passed { print(report.text) }
     }
 }

@@ -32,7 +32,8 @@ public struct AuditReport: Sendable {
         var lines = [
             "deal \(deal): total stock \(totalStock), per-customer limit \(perCustomerLimit)",
             "  requested orders : \(requested) (accepted by the gateway per Redis: \(accepted), still undecided: \(undecided))",
-            "  in MongoDB       : " + OrderStatus.allCases.map { "\($0.rawValue) \(statuses[$0] ?? 0)" }.joined(separator: ", "),
+            "  in MongoDB       : "
+                + OrderStatus.allCases.map { "\($0.rawValue) \(statuses[$0] ?? 0)" }.joined(separator: ", "),
             "  sold (confirmed) : \(sold) units",
             "  Redis stock      : \(redisStock.map(String.init) ?? "missing")\(soldOutFlag ? " (sold-out flag set)" : "")",
             "  outbox pending   : \(outboxPending)",
@@ -98,8 +99,11 @@ public struct DealAudit: Sendable {
                 switch event {
                 case .orderRequested(let r) where onRequests:
                     // Requests whose id is not derived from their fields are poison: the worker dead-letters them.
-                    guard OrderID.derive(userId: r.userId, dealId: r.dealId, idempotencyKey: r.idempotencyKey) == r.orderId,
-                          m.keyString == r.orderId.rawValue else { continue }
+                    guard
+                        OrderID.derive(userId: r.userId, dealId: r.dealId, idempotencyKey: r.idempotencyKey)
+                            == r.orderId,
+                        m.keyString == r.orderId.rawValue
+                    else { continue }
                     if requests[r.dealId]?[r.orderId] == nil { requests[r.dealId, default: [:]][r.orderId] = r }
                 case .orderConfirmed, .orderRejected, .orderFailed, .stockReleased:
                     guard onEvents, let order = event.orderId else { continue }
@@ -124,9 +128,10 @@ public struct DealAudit: Sendable {
             r.violations.append("the catalog (MongoDB deals) has no deal \(deal)")
             return r
         }
-        var report = AuditReport(deal: deal, totalStock: info.totalStock, perCustomerLimit: info.perCustomerLimit,
-                                 redisStock: try await reservations.stock(of: deal),
-                                 soldOutFlag: try await reservations.isFlaggedSoldOut(deal))
+        var report = AuditReport(
+            deal: deal, totalStock: info.totalStock, perCustomerLimit: info.perCustomerLimit,
+            redisStock: try await reservations.stock(of: deal),
+            soldOutFlag: try await reservations.isFlaggedSoldOut(deal))
         var v: [String] = []
         let documents = try await orders.documents(of: deal)
         var stored: [OrderID: OrderDocument] = [:]
@@ -142,12 +147,16 @@ public struct DealAudit: Sendable {
         report.sold = confirmed.reduce(0) { $0 + $1.quantity }
 
         // 1. No oversell.
-        if report.sold > info.totalStock { v.append("oversold: \(report.sold) units confirmed, stock was \(info.totalStock)") }
+        if report.sold > info.totalStock {
+            v.append("oversold: \(report.sold) units confirmed, stock was \(info.totalStock)")
+        }
 
         // 2. Conservation.
         if let stock = report.redisStock {
             if stock + report.sold != info.totalStock {
-                v.append("conservation: Redis stock \(stock) + confirmed \(report.sold) = \(stock + report.sold), expected \(info.totalStock)")
+                v.append(
+                    "conservation: Redis stock \(stock) + confirmed \(report.sold) = \(stock + report.sold), expected \(info.totalStock)"
+                )
             }
             if stock < 0 { v.append("Redis stock is negative (\(stock))") }
         } else {
@@ -157,7 +166,8 @@ public struct DealAudit: Sendable {
         for d in confirmed { perUser[d.userId.rawValue, default: 0] += d.quantity }
         let held = try await reservations.held(in: deal)
         for user in Set(perUser.keys).union(held.keys) where (perUser[user] ?? 0) != (held[user] ?? 0) {
-            v.append("user \(user) holds \(held[user] ?? 0) units in Redis but \(perUser[user] ?? 0) in confirmed orders")
+            v.append(
+                "user \(user) holds \(held[user] ?? 0) units in Redis but \(perUser[user] ?? 0) in confirmed orders")
         }
         let (records, unreadable) = try await reservations.records(of: deal)
         for (order, raw) in unreadable { v.append("reservation record of \(order) unreadable: \(raw)") }
@@ -167,7 +177,8 @@ public struct DealAudit: Sendable {
             if d.status == .confirmed, holds != d.quantity {
                 v.append("order \(d.orderId) is CONFIRMED but its Redis reservation holds \(holds) units")
             } else if d.status != .confirmed, d.status != .pending, holds != 0 {
-                v.append("order \(d.orderId) is \(d.status.rawValue) but its Redis reservation still holds \(holds) units")
+                v.append(
+                    "order \(d.orderId) is \(d.status.rawValue) but its Redis reservation still holds \(holds) units")
             }
         }
         let storedIds = Set(stored.keys.map(\.rawValue))
@@ -195,15 +206,17 @@ public struct DealAudit: Sendable {
         let undecided = try await reservations.undecided(in: deal)
         report.undecided = undecided.count
         if !undecided.isEmpty {
-            v.append("\(undecided.count) accepted orders are still undecided (the worker's re-sender sends their requests again): "
-                + undecided.keys.sorted().prefix(10).joined(separator: ", "))
+            v.append(
+                "\(undecided.count) accepted orders are still undecided (the worker's re-sender sends their requests again): "
+                    + undecided.keys.sorted().prefix(10).joined(separator: ", "))
         }
         report.requested = requests.count
         for (id, request) in requests {
             guard let d = stored[id] else {
-                v.append(accepted.contains(id.rawValue) && log.requests[deal]?[id] == nil
-                    ? "order \(id) was accepted (its pass is bound to it, or a shopper was given it) but is neither in MongoDB nor in the requests topic"
-                    : "order \(id) was requested but is not in MongoDB")
+                v.append(
+                    accepted.contains(id.rawValue) && log.requests[deal]?[id] == nil
+                        ? "order \(id) was accepted (its pass is bound to it, or a shopper was given it) but is neither in MongoDB nor in the requests topic"
+                        : "order \(id) was requested but is not in MongoDB")
                 continue
             }
             if d.status == .pending { v.append("order \(id) is still PENDING") }
@@ -211,12 +224,16 @@ public struct DealAudit: Sendable {
                 v.append("order \(id) in MongoDB does not match its request (user/quantity)")
             }
             for eventId in (log.events[id] ?? [:]).keys where (log.contents[eventId]?.count ?? 0) > 1 {
-                v.append("order \(id) has \(log.contents[eventId]!.count) different events under event id \(eventId) (a copy must be identical)")
+                v.append(
+                    "order \(id) has \(log.contents[eventId]!.count) different events under event id \(eventId) (a copy must be identical)"
+                )
             }
             let events = log.events[id] ?? [:]
             let outcomes = events.values.filter { [.orderConfirmed, .orderRejected, .orderFailed].contains($0) }
             if outcomes.count != 1 {
-                v.append("order \(id) has \(outcomes.count) outcome events (\(outcomes.map(\.rawValue).sorted())), expected exactly 1")
+                v.append(
+                    "order \(id) has \(outcomes.count) outcome events (\(outcomes.map(\.rawValue).sorted())), expected exactly 1"
+                )
             } else {
                 let expected: DomainEventType? =
                     switch d.status {
@@ -230,7 +247,7 @@ public struct DealAudit: Sendable {
                 }
             }
             let reserved = records[id.rawValue]?.outcome == .reserved
-            if (d.status == .cancelled || (d.status == .failed && reserved)), !events.values.contains(.stockReleased) {
+            if d.status == .cancelled || (d.status == .failed && reserved), !events.values.contains(.stockReleased) {
                 v.append("order \(id) is \(d.status.rawValue) but no StockReleased was published")
             }
         }
@@ -239,10 +256,13 @@ public struct DealAudit: Sendable {
             let now = Date()
             let deadlines = try await reservations.unpaid(in: deal)
             for d in confirmed where d.paidAt == nil {
-                let due = deadlines[d.orderId.rawValue].map { Date(timeIntervalSince1970: Double($0) / 1_000) }
+                let due =
+                    deadlines[d.orderId.rawValue].map { Date(timeIntervalSince1970: Double($0) / 1_000) }
                     ?? d.updatedAt.addingTimeInterval(window.seconds)
                 if now.timeIntervalSince(due) > Self.expiryTolerance.seconds {
-                    v.append("order \(d.orderId) is CONFIRMED and unpaid \(Int(now.timeIntervalSince(due))) s past its payment deadline")
+                    v.append(
+                        "order \(d.orderId) is CONFIRMED and unpaid \(Int(now.timeIntervalSince(due))) s past its payment deadline"
+                    )
                 }
             }
         }

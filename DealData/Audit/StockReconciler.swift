@@ -102,9 +102,10 @@ public struct StockReconciler: Sendable {
         for user in Set(held.keys).union(current.keys).sorted() where held[user] ?? 0 != current[user] ?? 0 {
             differences.append("user \(user): Redis \(current[user] ?? 0), expected \(held[user] ?? 0)")
         }
-        return Plan(deal: deal, redisStock: try await reservations.stock(of: id), expectedStock: expected,
-                    expectedHeld: held, heldDifferences: differences, records: restore, inFlight: inFlight,
-                    unpaid: unpaid)
+        return Plan(
+            deal: deal, redisStock: try await reservations.stock(of: id), expectedStock: expected,
+            expectedHeld: held, heldDifferences: differences, records: restore, inFlight: inFlight,
+            unpaid: unpaid)
     }
 
     /// The record a stored order implies. FAILED and CANCELLED orders had their units given back.
@@ -118,11 +119,13 @@ public struct StockReconciler: Sendable {
             return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: user, decidedAtMs: decided)
         case .cancelled:
             let reason = d.reason.flatMap(CancellationReason.init(rawValue:))?.stockReleaseReason ?? .cancelled
-            return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: user, released: reason,
-                                     decidedAtMs: decided)
+            return ReservationRecord(
+                outcome: .reserved, quantity: d.quantity, userId: user, released: reason,
+                decidedAtMs: decided)
         case .failed:
-            return ReservationRecord(outcome: .reserved, quantity: d.quantity, userId: user, released: .failed,
-                                     decidedAtMs: decided)
+            return ReservationRecord(
+                outcome: .reserved, quantity: d.quantity, userId: user, released: .failed,
+                decidedAtMs: decided)
         case .rejected:
             let outcome = d.reason.flatMap(ReservationOutcome.init(rawValue:)) ?? .dealClosed
             return ReservationRecord(outcome: outcome, quantity: d.quantity, userId: user, decidedAtMs: decided)
@@ -138,8 +141,9 @@ public struct StockReconciler: Sendable {
             let now = try await fingerprint(id)
             if now == previous {
                 let plan = try await plan(id)
-                try await reservations.restore(deal: plan.deal, stock: plan.expectedStock, held: plan.expectedHeld,
-                                               records: plan.records, unpaid: plan.unpaid)
+                try await reservations.restore(
+                    deal: plan.deal, stock: plan.expectedStock, held: plan.expectedHeld,
+                    records: plan.records, unpaid: plan.unpaid)
                 return plan
             }
             previous = now

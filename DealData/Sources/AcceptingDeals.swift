@@ -18,7 +18,8 @@ public final class AcceptingDeals: Sendable {
     /// `flashdeal:accepting-deals` for the contract's topic, with `:<topic>` appended for any other
     /// (isolated runs on a shared stack keep sets of their own).
     public static func key(requestsTopic: String) -> String {
-        requestsTopic == defaultRequestsTopic ? "flashdeal:accepting-deals" : "flashdeal:accepting-deals:\(requestsTopic)"
+        requestsTopic == defaultRequestsTopic
+            ? "flashdeal:accepting-deals" : "flashdeal:accepting-deals:\(requestsTopic)"
     }
 
     public let redis: RedisClient

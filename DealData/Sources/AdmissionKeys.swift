@@ -56,8 +56,11 @@ public struct AdmissionKeys: Sendable, Hashable {
 
     /// Every key, in the order the admission functions expect them as `KEYS`.
     public var all: [String] {
-        [info, stock, soldOut, draw, room, entrants, line, tickets, sequence, seen, state, users, active, passes, bindings,
-         requests, undecided]
+        [
+            info, stock, soldOut, draw, room, entrants, line, tickets, sequence, seen, state, users, active, passes,
+            bindings,
+            requests, undecided,
+        ]
     }
 
     /// The waiting room's keys (everything but the deal's info, stock and sold-out flag).

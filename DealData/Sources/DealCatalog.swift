@@ -105,10 +105,12 @@ public final class DealCatalog: Sendable {
             id: try DealID(try field("_id", \.stringValue)),
             productId: try ProductID(try field("productId", \.stringValue)),
             title: try field("title", \.stringValue),
-            price: Money(amountMinor: try field("price", \.int64Value),
-                         currency: try CurrencyCode(try field("currency", \.stringValue))),
+            price: Money(
+                amountMinor: try field("price", \.int64Value),
+                currency: try CurrencyCode(try field("currency", \.stringValue))),
             startsAt: try field("startsAt", instant), endsAt: try field("endsAt", instant),
-            totalStock: try field("totalStock", \.intValue), perCustomerLimit: try field("perCustomerLimit", \.intValue),
+            totalStock: try field("totalStock", \.intValue),
+            perCustomerLimit: try field("perCustomerLimit", \.intValue),
             paymentWindow: document["paymentWindowMs"]?.int64Value.map { .milliseconds($0) })
     }
 
@@ -119,7 +121,9 @@ public final class DealCatalog: Sendable {
         guard let text = value.stringValue, text.count >= 19 else { return nil }
         var iso = text.replacingOccurrences(of: " ", with: "T")
         if iso.hasSuffix("+00:00") { iso.removeLast(6) }
-        if let dot = iso.firstIndex(of: ".") { iso = String(iso[..<iso.index(dot, offsetBy: min(4, iso.distance(from: dot, to: iso.endIndex)))]) }
+        if let dot = iso.firstIndex(of: ".") {
+            iso = String(iso[..<iso.index(dot, offsetBy: min(4, iso.distance(from: dot, to: iso.endIndex)))])
+        }
         return Timestamp.parse(iso.hasSuffix("Z") ? iso : iso + "Z")
     }
 

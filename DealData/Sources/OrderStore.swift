@@ -21,8 +21,10 @@ public struct OrderDocument: Sendable, Hashable {
     public var decidedAt: Date
     public var paidAt: Date?
 
-    public init(orderId: OrderID, dealId: DealID, userId: UserID, quantity: Int, idempotencyKey: IdempotencyKey,
-                status: OrderStatus, reason: String?, createdAt: Date, updatedAt: Date, decidedAt: Date? = nil) {
+    public init(
+        orderId: OrderID, dealId: DealID, userId: UserID, quantity: Int, idempotencyKey: IdempotencyKey,
+        status: OrderStatus, reason: String?, createdAt: Date, updatedAt: Date, decidedAt: Date? = nil
+    ) {
         self.orderId = orderId
         self.dealId = dealId
         self.userId = userId
@@ -44,9 +46,10 @@ public struct OrderDocument: Sendable, Hashable {
             case .failed(let r): r
             case .cancelled(let r): r.rawValue
             }
-        self.init(orderId: order.id, dealId: order.dealId, userId: order.userId, quantity: order.quantity,
-                  idempotencyKey: order.idempotencyKey, status: order.status, reason: reason,
-                  createdAt: order.requestedAt, updatedAt: order.updatedAt)
+        self.init(
+            orderId: order.id, dealId: order.dealId, userId: order.userId, quantity: order.quantity,
+            idempotencyKey: order.idempotencyKey, status: order.status, reason: reason,
+            createdAt: order.requestedAt, updatedAt: order.updatedAt)
     }
 
     public var bson: BSONDocument {
@@ -63,17 +66,18 @@ public struct OrderDocument: Sendable, Hashable {
     /// Reads a stored document back; nil when a contract field is missing or invalid.
     public init?(bson d: BSONDocument) {
         guard let id = d["_id"]?.stringValue.flatMap({ try? OrderID($0) }),
-              let deal = d["dealId"]?.stringValue.flatMap({ try? DealID($0) }),
-              let user = d["userId"]?.stringValue.flatMap({ try? UserID($0) }),
-              let quantity = d["quantity"]?.intValue,
-              let key = d["idempotencyKey"]?.stringValue.flatMap({ try? IdempotencyKey($0) }),
-              let status = d["status"]?.stringValue.flatMap(OrderStatus.init(rawValue:)),
-              let created = d["createdAt"].flatMap(DealCatalog.instant),
-              let updated = d["updatedAt"].flatMap(DealCatalog.instant)
+            let deal = d["dealId"]?.stringValue.flatMap({ try? DealID($0) }),
+            let user = d["userId"]?.stringValue.flatMap({ try? UserID($0) }),
+            let quantity = d["quantity"]?.intValue,
+            let key = d["idempotencyKey"]?.stringValue.flatMap({ try? IdempotencyKey($0) }),
+            let status = d["status"]?.stringValue.flatMap(OrderStatus.init(rawValue:)),
+            let created = d["createdAt"].flatMap(DealCatalog.instant),
+            let updated = d["updatedAt"].flatMap(DealCatalog.instant)
         else { return nil }
-        self.init(orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
-                  reason: d["reason"]?.stringValue, createdAt: created, updatedAt: updated,
-                  decidedAt: d["decidedAt"].flatMap(DealCatalog.instant))
+        self.init(
+            orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
+            reason: d["reason"]?.stringValue, createdAt: created, updatedAt: updated,
+            decidedAt: d["decidedAt"].flatMap(DealCatalog.instant))
         self.paidAt = d["paidAt"].flatMap(DealCatalog.instant)
     }
 
@@ -92,18 +96,19 @@ public struct OrderDocument: Sendable, Hashable {
 
     public init?(json: String) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: String],
-              let id = object["orderId"].flatMap({ try? OrderID($0) }),
-              let deal = object["dealId"].flatMap({ try? DealID($0) }),
-              let user = object["userId"].flatMap({ try? UserID($0) }),
-              let quantity = object["quantity"].flatMap({ Int($0) }),
-              let key = object["idempotencyKey"].flatMap({ try? IdempotencyKey($0) }),
-              let status = object["status"].flatMap(OrderStatus.init(rawValue:)),
-              let created = object["createdAt"].flatMap(Timestamp.parse),
-              let updated = object["updatedAt"].flatMap(Timestamp.parse)
+            let id = object["orderId"].flatMap({ try? OrderID($0) }),
+            let deal = object["dealId"].flatMap({ try? DealID($0) }),
+            let user = object["userId"].flatMap({ try? UserID($0) }),
+            let quantity = object["quantity"].flatMap({ Int($0) }),
+            let key = object["idempotencyKey"].flatMap({ try? IdempotencyKey($0) }),
+            let status = object["status"].flatMap(OrderStatus.init(rawValue:)),
+            let created = object["createdAt"].flatMap(Timestamp.parse),
+            let updated = object["updatedAt"].flatMap(Timestamp.parse)
         else { return nil }
-        self.init(orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
-                  reason: object["reason"], createdAt: created, updatedAt: updated,
-                  decidedAt: object["decidedAt"].flatMap(Timestamp.parse))
+        self.init(
+            orderId: id, dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, status: status,
+            reason: object["reason"], createdAt: created, updatedAt: updated,
+            decidedAt: object["decidedAt"].flatMap(Timestamp.parse))
     }
 
     /// The events that announce this document's outcome, exactly as first published: built from the
@@ -112,9 +117,12 @@ public struct OrderDocument: Sendable, Hashable {
     /// OrderFailed, then StockReleased(FAILED) when stock had been reserved. PENDING: none.
     public func outcomeEvents(stockWasReserved: Bool) -> [DomainEvent] {
         // Rehydrating from the document's own fields cannot fail: the id was checked on arrival.
-        guard var order = try? Order(id: orderId, dealId: dealId, userId: userId, quantity: quantity,
-                                     idempotencyKey: idempotencyKey, requestedAt: createdAt, state: .pending,
-                                     updatedAt: createdAt, version: 1) else { return [] }
+        guard
+            var order = try? Order(
+                id: orderId, dealId: dealId, userId: userId, quantity: quantity,
+                idempotencyKey: idempotencyKey, requestedAt: createdAt, state: .pending,
+                updatedAt: createdAt, version: 1)
+        else { return [] }
         let at = decidedAt
         switch status {
         case .pending: return []
@@ -136,14 +144,17 @@ public struct OrderStore: Sendable {
     /// `cancel_order`, `mark_paid`), how long it took and whether it succeeded (for metrics).
     private let onWrite: (@Sendable (_ operation: String, _ duration: Duration, _ ok: Bool) -> Void)?
 
-    public init(mongo: MongoClient,
-                onWrite: (@Sendable (_ operation: String, _ duration: Duration, _ ok: Bool) -> Void)? = nil) {
+    public init(
+        mongo: MongoClient,
+        onWrite: (@Sendable (_ operation: String, _ duration: Duration, _ ok: Bool) -> Void)? = nil
+    ) {
         self.orders = mongo.collection(Self.collectionName)
         self.onWrite = onWrite
     }
 
     /// Runs one write and reports it to `onWrite`.
-    private func timed<T>(_ operation: String, _ write: () async throws(MongoError) -> T) async throws(MongoError) -> T {
+    private func timed<T>(_ operation: String, _ write: () async throws(MongoError) -> T) async throws(MongoError) -> T
+    {
         guard let onWrite else { return try await write() }
         let started = ContinuousClock.now
         do {
@@ -177,8 +188,9 @@ public struct OrderStore: Sendable {
         fields["_id"] = nil
         try await timed("put_order") { () async throws(MongoError) in
             if document.reason == nil {
-                _ = try await orders.updateOne(filter: ["_id": .string(document.orderId.rawValue)],
-                                               update: ["$set": .document(fields), "$unset": ["reason": ""]], upsert: true)
+                _ = try await orders.updateOne(
+                    filter: ["_id": .string(document.orderId.rawValue)],
+                    update: ["$set": .document(fields), "$unset": ["reason": ""]], upsert: true)
             } else {
                 _ = try await orders.updateOne(id: .string(document.orderId.rawValue), set: fields, upsert: true)
             }
@@ -191,8 +203,12 @@ public struct OrderStore: Sendable {
         let result = try await timed("cancel_order") { () async throws(MongoError) in
             try await orders.updateOne(
                 filter: ["_id": .string(order.rawValue), "status": .string(OrderStatus.confirmed.rawValue)],
-                update: ["$set": ["status": .string(OrderStatus.cancelled.rawValue), "reason": .string(reason.rawValue),
-                                  "updatedAt": .date(Timestamp.normalized(now))]])
+                update: [
+                    "$set": [
+                        "status": .string(OrderStatus.cancelled.rawValue), "reason": .string(reason.rawValue),
+                        "updatedAt": .date(Timestamp.normalized(now)),
+                    ]
+                ])
         }
         return result.modified > 0
     }

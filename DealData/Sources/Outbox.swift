@@ -32,7 +32,9 @@ public struct Outbox: Sendable {
         var i = 0
         while i + 1 < items.count {
             let id = items[i].stringValue ?? ""
-            if let json = items[i + 1].stringValue, let d = OrderDocument(json: json) { documents.append(d) } else {
+            if let json = items[i + 1].stringValue, let d = OrderDocument(json: json) {
+                documents.append(d)
+            } else {
                 unreadable.append(id)
             }
             i += 2

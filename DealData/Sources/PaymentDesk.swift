@@ -25,7 +25,8 @@ public struct PaymentDesk: Sendable {
         public var description: String {
             switch self {
             case .paid(let id, let before): "\(id): PAID\(before ? " (recorded before)" : "")"
-            case .tooLate(let id, let reason): "\(id): TOO_LATE — its units were released (\(reason)); refund the payment"
+            case .tooLate(let id, let reason):
+                "\(id): TOO_LATE — its units were released (\(reason)); refund the payment"
             case .notPayable(let id, let why): "\(id): NOT_PAYABLE — \(why)"
             }
         }
@@ -36,7 +37,8 @@ public struct PaymentDesk: Sendable {
             return .notPayable(order, why: "no such order in MongoDB (not decided yet, or unknown)")
         }
         guard document.status == .confirmed else {
-            return .notPayable(order, why: "the order is \(document.status.rawValue)\(document.reason.map { " (\($0))" } ?? "")")
+            return .notPayable(
+                order, why: "the order is \(document.status.rawValue)\(document.reason.map { " (\($0))" } ?? "")")
         }
         let reply = try await reservations.pay(order: order, deal: document.dealId, user: document.userId)
         switch reply.result {

@@ -6,8 +6,9 @@ import Infrastructure
 extension ReservationStore {
     /// Records an order's payment: it keeps its units for good. See ``PaymentResult``.
     public func pay(order: OrderID, deal: DealID, user: UserID?) async throws -> PaymentReply {
-        let value = try await redis.fcall(ReservationFunctions.pay, keys: OrderKeys(deal).all,
-                                          arguments: [order.rawValue, user?.rawValue ?? ""])
+        let value = try await redis.fcall(
+            ReservationFunctions.pay, keys: OrderKeys(deal).all,
+            arguments: [order.rawValue, user?.rawValue ?? ""])
         return try Self.parsePayment(value)
     }
 
@@ -21,8 +22,9 @@ extension ReservationStore {
     /// Releases up to `limit` reservations of `deal` whose payment deadline passed, and returns
     /// every released one whose cancellation is not recorded yet (see ``ReservationFunctions``).
     public func expire(deal: DealID, limit: Int, endGrace: Duration) async throws -> ExpirySweep {
-        let value = try await redis.fcall(ReservationFunctions.expire, keys: OrderKeys(deal).all,
-                                          arguments: [String(limit), String(endGrace.milliseconds)])
+        let value = try await redis.fcall(
+            ReservationFunctions.expire, keys: OrderKeys(deal).all,
+            arguments: [String(limit), String(endGrace.milliseconds)])
         return try Self.parseExpiry(value, deal: deal)
     }
 
@@ -32,8 +34,8 @@ extension ReservationStore {
         var expired: [ExpiredReservation] = []
         for row in rows {
             guard let fields = row.arrayValue, fields.count == 3, let order = fields[0].stringValue,
-                  let quantity = fields[1].integerValue, let user = fields[2].stringValue,
-                  let orderId = try? OrderID(order), let userId = try? UserID(user)
+                let quantity = fields[1].integerValue, let user = fields[2].stringValue,
+                let orderId = try? OrderID(order), let userId = try? UserID(user)
             else { throw reply.invalid("unreadable expired order \(row)") }
             expired.append(ExpiredReservation(orderId: orderId, dealId: deal, userId: userId, quantity: Int(quantity)))
         }
@@ -43,7 +45,8 @@ extension ReservationStore {
     /// The cancellations of these expired orders are recorded: they leave the expired set.
     public func expiredDone(_ orders: [OrderID], deal: DealID) async throws {
         guard !orders.isEmpty else { return }
-        try await redis.fcall(ReservationFunctions.expiredDone, keys: OrderKeys(deal).all, arguments: orders.map(\.rawValue))
+        try await redis.fcall(
+            ReservationFunctions.expiredDone, keys: OrderKeys(deal).all, arguments: orders.map(\.rawValue))
     }
 
     /// Payment deadlines of a deal's unpaid reservations (order id → epoch ms).

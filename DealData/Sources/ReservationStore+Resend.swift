@@ -28,14 +28,16 @@ extension ReservationStore {
     /// (``DueKind/requests``) or to be read back from the log (``DueKind/events``); see
     /// ``ReservationFunctions``. Claimed orders are not handed out again within `bound`.
     public func due(_ kind: DueKind, deal: DealID, bound: Duration, limit: Int) async throws -> DueOrders {
-        let value = try await redis.fcall(ReservationFunctions.due, keys: OrderKeys(deal).all,
-                                          arguments: [kind.rawValue, String(bound.milliseconds), String(limit)])
+        let value = try await redis.fcall(
+            ReservationFunctions.due, keys: OrderKeys(deal).all,
+            arguments: [kind.rawValue, String(bound.milliseconds), String(limit)])
         let reply = try FunctionReply(value, from: ReservationFunctions.due)
         guard let rows = value.arrayValue?.first?.arrayValue else { throw reply.invalid("no list of due orders") }
         var orders: [(OrderID, String)] = []
         for row in rows {
-            guard let fields = row.arrayValue, fields.count == 2, let order = fields[0].stringValue.flatMap({ try? OrderID($0) }),
-                  let payload = fields[1].stringValue
+            guard let fields = row.arrayValue, fields.count == 2,
+                let order = fields[0].stringValue.flatMap({ try? OrderID($0) }),
+                let payload = fields[1].stringValue
             else { throw reply.invalid("unreadable due order \(row)") }
             orders.append((order, payload))
         }
@@ -67,8 +69,9 @@ extension ReservationStore {
     /// Every order a pass of the deal was bound to (pass id → `orderId|quantity`), by order id.
     public func boundOrders(of deal: DealID) async throws -> Set<String> {
         let bindings = try await hash(AdmissionKeys(deal).bindings)
-        return Set(bindings.values.compactMap { binding in
-            binding.lastIndex(of: "|").map { String(binding[..<$0]) }
-        })
+        return Set(
+            bindings.values.compactMap { binding in
+                binding.lastIndex(of: "|").map { String(binding[..<$0]) }
+            })
     }
 }

@@ -31,7 +31,9 @@ public struct OrderKeys: Sendable, Hashable {
     /// Hash (the gateway's): order id → the accepted request as published (see ``AdmissionKeys/requests``).
     public var requests: String { admission.requests }
 
-    public var all: [String] { [info, stock, soldOut, reservations, held, unpaid, expired, undecided, unseen, requests] }
+    public var all: [String] {
+        [info, stock, soldOut, reservations, held, unpaid, expired, undecided, unseen, requests]
+    }
 
     /// Set (not under a deal's hash tag): deals that may have reservations due for payment
     /// (the worker's `expiringDealsKey` setting).
@@ -58,8 +60,10 @@ public struct ReservationRecord: Sendable, Hashable {
     /// When the outcome was decided (Redis time, epoch ms); 0 for records written before it was kept.
     public var decidedAtMs: Int64
 
-    public init(outcome: ReservationOutcome, quantity: Int, userId: String, announcedSoldOut: Bool = false,
-                released: StockReleaseReason? = nil, published: Bool = false, decidedAtMs: Int64 = 0) {
+    public init(
+        outcome: ReservationOutcome, quantity: Int, userId: String, announcedSoldOut: Bool = false,
+        released: StockReleaseReason? = nil, published: Bool = false, decidedAtMs: Int64 = 0
+    ) {
         self.outcome = outcome
         self.quantity = quantity
         self.userId = userId
@@ -74,15 +78,17 @@ public struct ReservationRecord: Sendable, Hashable {
 
     /// `outcome|quantity|userId|announced|released|published|decidedAtMs`.
     public var packed: String {
-        [outcome.rawValue, String(quantity), userId, announcedSoldOut ? "1" : "0", released?.rawValue ?? "",
-         published ? "1" : "0", String(decidedAtMs)].joined(separator: "|")
+        [
+            outcome.rawValue, String(quantity), userId, announcedSoldOut ? "1" : "0", released?.rawValue ?? "",
+            published ? "1" : "0", String(decidedAtMs),
+        ].joined(separator: "|")
     }
 
     /// Reads a record; six-field records (written before `decidedAtMs` was kept) read with 0.
     public init?(packed: String) {
         let parts = packed.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 6 || parts.count == 7, let outcome = ReservationOutcome(rawValue: parts[0]),
-              let quantity = Int(parts[1])
+            let quantity = Int(parts[1])
         else { return nil }
         var decidedAtMs: Int64 = 0
         if parts.count == 7 {
@@ -90,12 +96,15 @@ public struct ReservationRecord: Sendable, Hashable {
             decidedAtMs = value
         }
         let released: StockReleaseReason?
-        if parts[4].isEmpty { released = nil } else {
+        if parts[4].isEmpty {
+            released = nil
+        } else {
             guard let reason = StockReleaseReason(rawValue: parts[4]) else { return nil }
             released = reason
         }
-        self.init(outcome: outcome, quantity: quantity, userId: parts[2], announcedSoldOut: parts[3] == "1",
-                  released: released, published: parts[5] == "1", decidedAtMs: decidedAtMs)
+        self.init(
+            outcome: outcome, quantity: quantity, userId: parts[2], announcedSoldOut: parts[3] == "1",
+            released: released, published: parts[5] == "1", decidedAtMs: decidedAtMs)
     }
 }
 
@@ -115,8 +124,10 @@ public struct ReservationReply: Sendable, Hashable {
     /// record older than this field). Every replay gets the same value.
     public var decidedAtMs: Int64 = 0
 
-    public init(result: ReservationResult, replay: Bool, announcedSoldOut: Bool, remaining: Int,
-                released: StockReleaseReason?, published: Bool, paymentDueMs: Int64 = 0, decidedAtMs: Int64 = 0) {
+    public init(
+        result: ReservationResult, replay: Bool, announcedSoldOut: Bool, remaining: Int,
+        released: StockReleaseReason?, published: Bool, paymentDueMs: Int64 = 0, decidedAtMs: Int64 = 0
+    ) {
         self.result = result
         self.replay = replay
         self.announcedSoldOut = announcedSoldOut
@@ -237,8 +248,10 @@ public struct ReservationStore: Sendable {
     public func reserve(_ requests: [ReservationRequest], grace: Duration) async throws -> [ReservationReply] {
         let graceMs = String(grace.components.seconds * 1_000 + grace.components.attoseconds / 1_000_000_000_000_000)
         let calls = requests.map { r in
-            (function: ReservationFunctions.reserve, keys: OrderKeys(r.dealId).all,
-             arguments: [r.orderId.rawValue, r.userId.rawValue, String(r.quantity), graceMs])
+            (
+                function: ReservationFunctions.reserve, keys: OrderKeys(r.dealId).all,
+                arguments: [r.orderId.rawValue, r.userId.rawValue, String(r.quantity), graceMs]
+            )
         }
         let results = await redis.fcallPipeline(calls)
         return try results.map { try Self.parseReservation(try $0.get()) }
@@ -248,39 +261,45 @@ public struct ReservationStore: Sendable {
         let reply = try FunctionReply(value, from: ReservationFunctions.reserve)
         let outcome = try reply.string(0)
         let result: ReservationResult
-        if outcome == "NO_STATE" { result = .noState } else {
+        if outcome == "NO_STATE" {
+            result = .noState
+        } else {
             guard let decided = ReservationOutcome(rawValue: outcome) else { throw reply.invalid("unknown outcome") }
             result = .decided(decided)
         }
         let released = try reply.string(4)
-        return ReservationReply(result: result, replay: try reply.int(1) == 1, announcedSoldOut: try reply.int(2) == 1,
-                                remaining: try reply.int(3),
-                                released: released.isEmpty ? nil : StockReleaseReason(rawValue: released),
-                                published: try reply.int(5) == 1, paymentDueMs: Int64(try reply.int(6)),
-                                decidedAtMs: value.arrayValue.map { $0.count > 7 } == true ? Int64(try reply.int(7)) : 0)
+        return ReservationReply(
+            result: result, replay: try reply.int(1) == 1, announcedSoldOut: try reply.int(2) == 1,
+            remaining: try reply.int(3),
+            released: released.isEmpty ? nil : StockReleaseReason(rawValue: released),
+            published: try reply.int(5) == 1, paymentDueMs: Int64(try reply.int(6)),
+            decidedAtMs: value.arrayValue.map { $0.count > 7 } == true ? Int64(try reply.int(7)) : 0)
     }
 
     /// Gives an order's reserved units back (idempotent). `user` = nil releases whoever holds it.
     public func release(order: OrderID, deal: DealID, user: UserID?, reason: StockReleaseReason) async throws
         -> ReleaseReply
     {
-        let value = try await redis.fcall(ReservationFunctions.release, keys: OrderKeys(deal).all,
-                                          arguments: [order.rawValue, user?.rawValue ?? "", reason.rawValue])
+        let value = try await redis.fcall(
+            ReservationFunctions.release, keys: OrderKeys(deal).all,
+            arguments: [order.rawValue, user?.rawValue ?? "", reason.rawValue])
         return try Self.parseRelease(value)
     }
 
     static func parseRelease(_ value: RedisValue) throws -> ReleaseReply {
         let reply = try FunctionReply(value, from: ReservationFunctions.release)
         guard let result = ReleaseResult(rawValue: try reply.string(0)) else { throw reply.invalid("unknown result") }
-        return ReleaseReply(result: result, quantity: try reply.int(1), remaining: try reply.int(2),
-                            userId: try reply.string(3))
+        return ReleaseReply(
+            result: result, quantity: try reply.int(1), remaining: try reply.int(2),
+            userId: try reply.string(3))
     }
 
     /// Records that these orders' outcomes are persisted and published: a redelivery skips them.
     public func markPublished(_ orders: [OrderID], deal: DealID) async throws {
         guard !orders.isEmpty else { return }
-        try await redis.fcall(ReservationFunctions.markPublished, keys: OrderKeys(deal).all,
-                              arguments: orders.map(\.rawValue))
+        try await redis.fcall(
+            ReservationFunctions.markPublished, keys: OrderKeys(deal).all,
+            arguments: orders.map(\.rawValue))
     }
 
     /// A sorted set's members and scores.
@@ -299,12 +318,18 @@ public struct ReservationStore: Sendable {
     }
 
     /// Every reservation record of a deal (order id → record); unreadable records are returned apart.
-    public func records(of deal: DealID) async throws -> (records: [String: ReservationRecord], unreadable: [String: String]) {
+    public func records(of deal: DealID) async throws -> (
+        records: [String: ReservationRecord], unreadable: [String: String]
+    ) {
         let fields = try await hash(OrderKeys(deal).reservations)
         var records: [String: ReservationRecord] = [:]
         var unreadable: [String: String] = [:]
         for (order, packed) in fields {
-            if let record = ReservationRecord(packed: packed) { records[order] = record } else { unreadable[order] = packed }
+            if let record = ReservationRecord(packed: packed) {
+                records[order] = record
+            } else {
+                unreadable[order] = packed
+            }
         }
         return (records, unreadable)
     }
@@ -327,11 +352,15 @@ public struct ReservationStore: Sendable {
 
     /// Overwrites a deal's stock, holdings and sold-out flag, writes its info, and adds `records`
     /// (reconciliation). One function call per 2,000 records; stock and holdings in the last one.
-    public func restore(deal: Deal, stock: Int, held: [String: Int], records: [String: ReservationRecord],
-                        unpaid: [String: Int64] = [:], expiringDealsKey: String = OrderKeys.expiringDeals) async throws {
+    public func restore(
+        deal: Deal, stock: Int, held: [String: Int], records: [String: ReservationRecord],
+        unpaid: [String: Int64] = [:], expiringDealsKey: String = OrderKeys.expiringDeals
+    ) async throws {
         let keys = OrderKeys(deal.id).all
-        let header = [String(Timestamp.epochMilliseconds(deal.startsAt)), String(Timestamp.epochMilliseconds(deal.endsAt)),
-                      String(deal.totalStock), String(deal.perCustomerLimit), String(deal.paymentWindow?.milliseconds ?? 0)]
+        let header = [
+            String(Timestamp.epochMilliseconds(deal.startsAt)), String(Timestamp.epochMilliseconds(deal.endsAt)),
+            String(deal.totalStock), String(deal.perCustomerLimit), String(deal.paymentWindow?.milliseconds ?? 0),
+        ]
         let pairs = records.sorted { $0.key < $1.key }
         var start = 0
         repeat {
@@ -371,7 +400,8 @@ public struct ReservationStore: Sendable {
         repeat {
             let reply = try await redis.send(["HSCAN", key, cursor, "COUNT", "1000"])
             guard let parts = reply.arrayValue, parts.count == 2, let next = parts[0].stringValue,
-                  let items = parts[1].arrayValue else { throw RedisError(.invalidReply, "HSCAN replied \(reply)") }
+                let items = parts[1].arrayValue
+            else { throw RedisError(.invalidReply, "HSCAN replied \(reply)") }
             var i = 0
             while i + 1 < items.count {
                 if let field = items[i].stringValue, let value = items[i + 1].stringValue { fields[field] = value }

@@ -13,8 +13,10 @@ public struct DealState: Sendable, Equatable {
     /// Set by the worker when the stock reaches zero, cleared when stock is released.
     public var soldOutFlag: Bool
 
-    public init(dealId: DealID, startsAt: Date, endsAt: Date, totalStock: Int, remaining: Int,
-                perCustomerLimit: Int, soldOutFlag: Bool) {
+    public init(
+        dealId: DealID, startsAt: Date, endsAt: Date, totalStock: Int, remaining: Int,
+        perCustomerLimit: Int, soldOutFlag: Bool
+    ) {
         self.dealId = dealId
         self.startsAt = startsAt
         self.endsAt = endsAt
@@ -56,10 +58,12 @@ public struct WaitingRoomSettings: Sendable, Equatable {
     /// Most pre-queue entrants shuffled per Redis call (bounds how long one call blocks Redis).
     public var drawChunk: Int
 
-    public init(admissionRatePerSecond: Double = 200, admissionBurst: Int = 200, maxActivePasses: Int = 1_000,
-                passLifetime: Duration = .seconds(120), preQueueWindow: Duration = .seconds(600),
-                abandonAfter: Duration = .seconds(60), lagThreshold: Int = 5_000, minimumLagFactor: Double = 0.1,
-                drawChunk: Int = 2_000) {
+    public init(
+        admissionRatePerSecond: Double = 200, admissionBurst: Int = 200, maxActivePasses: Int = 1_000,
+        passLifetime: Duration = .seconds(120), preQueueWindow: Duration = .seconds(600),
+        abandonAfter: Duration = .seconds(60), lagThreshold: Int = 5_000, minimumLagFactor: Double = 0.1,
+        drawChunk: Int = 2_000
+    ) {
         self.admissionRatePerSecond = admissionRatePerSecond
         self.admissionBurst = admissionBurst
         self.maxActivePasses = maxActivePasses

@@ -1,5 +1,5 @@
-public import Domain
 import DealData
+public import Domain
 import Foundation
 public import Infrastructure
 
@@ -38,8 +38,10 @@ public struct WaitingRoomCounters: Sendable, Equatable {
     /// Measured admission rate (moving average).
     public var ratePerSecond: Double
 
-    public init(preQueueEntrants: Int, joinedAfterOpening: Int, served: Int, admitted: Int, skipped: Int,
-                reclaimed: Int, passesIssued: Int, passesUsed: Int, activePasses: Int, ratePerSecond: Double) {
+    public init(
+        preQueueEntrants: Int, joinedAfterOpening: Int, served: Int, admitted: Int, skipped: Int,
+        reclaimed: Int, passesIssued: Int, passesUsed: Int, activePasses: Int, ratePerSecond: Double
+    ) {
         self.preQueueEntrants = preQueueEntrants
         self.joinedAfterOpening = joinedAfterOpening
         self.served = served
@@ -97,8 +99,9 @@ public final class DealStateStore: Sendable {
 
     static func parseSeeding(_ raw: RedisValue) throws -> DealSeeding {
         let reply = try Reply(raw, from: AdmissionFunctions.seed)
-        return DealSeeding(createdStock: try reply.int(0) == 1, remaining: try reply.int(1),
-                           seedCommitment: try reply.string(2))
+        return DealSeeding(
+            createdStock: try reply.int(0) == 1, remaining: try reply.int(1),
+            seedCommitment: try reply.string(2))
     }
 
     /// The pre-queue draw's public record: the seed commitment always, the seed once the draw is
@@ -110,16 +113,19 @@ public final class DealStateStore: Sendable {
         let reply = try Reply(value, from: function)
         let seed = try reply.string(1)
         let drawnAt = try reply.string(3)
-        return DrawRecord(seedCommitment: try reply.string(0), seed: seed.isEmpty ? nil : seed,
-                          entrants: try reply.int(2),
-                          drawnAt: Int64(drawnAt).map { Timestamp.date(epochMilliseconds: $0) })
+        return DrawRecord(
+            seedCommitment: try reply.string(0), seed: seed.isEmpty ? nil : seed,
+            entrants: try reply.int(2),
+            drawnAt: Int64(drawnAt).map { Timestamp.date(epochMilliseconds: $0) })
     }
 
     /// The waiting room's counters, for operators (one round trip).
     public func counters(of deal: DealID) async throws -> WaitingRoomCounters {
         let keys = AdmissionKeys(deal)
         let fields = ["joined", "served", "admitted", "skipped", "reclaimed", "issued", "used", "rate"]
-        let results = await redis.pipeline([["HMGET", keys.room] + fields, ["LLEN", keys.entrants], ["ZCARD", keys.active]])
+        let results = await redis.pipeline([
+            ["HMGET", keys.room] + fields, ["LLEN", keys.entrants], ["ZCARD", keys.active],
+        ])
         let room = try results[0].get().arrayValue ?? []
         func number(_ name: String) -> Int {
             fields.firstIndex(of: name).flatMap { $0 < room.count ? room[$0].integerValue : nil }.map(Int.init) ?? 0
@@ -136,14 +142,16 @@ public final class DealStateStore: Sendable {
 
     /// The deal's hot state, in one function call; `nil` for a deal Redis does not know.
     public func state(of deal: DealID, budget: Duration?) async throws -> DealState? {
-        let value = try await AdmissionFunctions.call(redis, AdmissionFunctions.state, AdmissionKeys(deal), [],
-                                                      budget: budget)
+        let value = try await AdmissionFunctions.call(
+            redis, AdmissionFunctions.state, AdmissionKeys(deal), [],
+            budget: budget)
         if value.isNull { return nil }
         let reply = try Reply(value, from: AdmissionFunctions.state)
-        return DealState(dealId: deal,
-                         startsAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(0))),
-                         endsAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(1))),
-                         totalStock: try reply.int(2), remaining: try reply.int(4),
-                         perCustomerLimit: try reply.int(3), soldOutFlag: try reply.int(5) == 1)
+        return DealState(
+            dealId: deal,
+            startsAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(0))),
+            endsAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(1))),
+            totalStock: try reply.int(2), remaining: try reply.int(4),
+            perCustomerLimit: try reply.int(3), soldOutFlag: try reply.int(5) == 1)
     }
 }

@@ -26,8 +26,10 @@ public final class WaitingRoom: Sendable {
     /// How long a room is kept after its deal ended (then Redis drops it).
     public static let retentionAfterEnd: Duration = .seconds(7 * 86_400)
 
-    public init(redis: RedisClient, settings: WaitingRoomSettings, keyring: PassKeyring,
-                logger: Logger = Logger(label: "flashdeal.admission")) {
+    public init(
+        redis: RedisClient, settings: WaitingRoomSettings, keyring: PassKeyring,
+        logger: Logger = Logger(label: "flashdeal.admission")
+    ) {
         self.redis = redis
         self.settings = settings
         self.keyring = keyring
@@ -42,7 +44,9 @@ public final class WaitingRoom: Sendable {
     /// pre-queue, decided by the draw; from `startsAt` on it is at the back of the line. A shopper
     /// whose place or pass expired, or who abandoned the place, gets a new place at the back.
     public func join(deal: DealID, user: UserID) async throws -> JoinOutcome {
-        let arguments = [user.rawValue, PreQueueDraw.randomID("tkt_"), String(Self.milliseconds(settings.preQueueWindow))]
+        let arguments = [
+            user.rawValue, PreQueueDraw.randomID("tkt_"), String(Self.milliseconds(settings.preQueueWindow)),
+        ]
         let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.join, AdmissionKeys(deal), arguments)
         return try Self.parseJoin(raw, deal: deal, user: user)
     }
@@ -53,9 +57,10 @@ public final class WaitingRoom: Sendable {
         let reply = try Reply(raw, from: AdmissionFunctions.join)
         switch try reply.string(0) {
         case "joined", "again":
-            let ticket = WaitingTicket(ticketId: try TicketID(try reply.string(1)), dealId: deal, userId: user,
-                                       joinedAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(2))),
-                                       preQueue: try reply.int(3) == 1)
+            let ticket = WaitingTicket(
+                ticketId: try TicketID(try reply.string(1)), dealId: deal, userId: user,
+                joinedAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(2))),
+                preQueue: try reply.int(3) == 1)
             return try reply.string(0) == "joined" ? .joined(ticket) : .alreadyJoined(ticket)
         case "notyet": return .notOpenYet(opensAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(1))))
         case "soldout": return .soldOut
@@ -72,8 +77,10 @@ public final class WaitingRoom: Sendable {
     /// Redis with its expiry, atomically) and returned signed; polling again while it is valid
     /// returns the same pass and the same token.
     public func status(ticket: TicketID, deal: DealID, user: UserID) async throws -> AdmissionStatus {
-        let arguments = [ticket.rawValue, user.rawValue, PreQueueDraw.randomID("pass_"), keyring.currentKeyId.rawValue,
-                         String(Self.milliseconds(settings.passLifetime))]
+        let arguments = [
+            ticket.rawValue, user.rawValue, PreQueueDraw.randomID("pass_"), keyring.currentKeyId.rawValue,
+            String(Self.milliseconds(settings.passLifetime)),
+        ]
         let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.status, AdmissionKeys(deal), arguments)
         return try parseStatus(raw, deal: deal, user: user)
     }
@@ -87,7 +94,8 @@ public final class WaitingRoom: Sendable {
             let eta: Duration? = rate > 0 ? .seconds(Double(position) / rate) : nil
             return .waiting(position: position, ratePerSecond: rate, eta: eta)
         case "prequeue":
-            return .preQueue(drawAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(1))), entrants: try reply.int(2))
+            return .preQueue(
+                drawAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(1))), entrants: try reply.int(2))
         case "admitted":
             let pass = try AdmissionPass(
                 passId: try PassID(try reply.string(1)), dealId: deal, userId: user,
@@ -114,10 +122,13 @@ public final class WaitingRoom: Sendable {
     public func consume(pass: AdmissionPass, order: OrderID, quantity: Int, request: [UInt8], budget: Duration?)
         async throws -> PassConsumption
     {
-        let arguments = [pass.passId.rawValue, pass.userId.rawValue, order.rawValue, String(quantity),
-                         String(decoding: request, as: UTF8.self)]
-        let raw = try await AdmissionFunctions.call(redis, AdmissionFunctions.consume, AdmissionKeys(pass.dealId),
-                                                    arguments, budget: budget)
+        let arguments = [
+            pass.passId.rawValue, pass.userId.rawValue, order.rawValue, String(quantity),
+            String(decoding: request, as: UTF8.self),
+        ]
+        let raw = try await AdmissionFunctions.call(
+            redis, AdmissionFunctions.consume, AdmissionKeys(pass.dealId),
+            arguments, budget: budget)
         return try Self.parseConsumption(raw)
     }
 
@@ -180,8 +191,9 @@ public final class WaitingRoom: Sendable {
     static func parseStep(_ raw: RedisValue) throws -> Step {
         let reply = try Reply(raw, from: AdmissionFunctions.advance)
         guard let phase = StepPhase(rawValue: try reply.string(5)) else { throw reply.invalid("unknown phase") }
-        let result = AdvanceResult(admitted: try reply.int(0), waiting: try reply.int(1), activePasses: try reply.int(2),
-                                   reclaimedPasses: try reply.int(3), ratePerSecond: try reply.double(4))
+        let result = AdvanceResult(
+            admitted: try reply.int(0), waiting: try reply.int(1), activePasses: try reply.int(2),
+            reclaimedPasses: try reply.int(3), ratePerSecond: try reply.double(4))
         return Step(result: result, phase: phase)
     }
 
@@ -208,7 +220,10 @@ public final class WaitingRoom: Sendable {
         }
     }
 
-    enum DrawStep { case done(entrants: Int, justFinished: Bool), notDue, running }
+    enum DrawStep {
+        case done(entrants: Int, justFinished: Bool)
+        case notDue, running
+    }
 
     static func parseDrawStep(_ raw: RedisValue) throws -> DrawStep {
         let reply = try Reply(raw, from: AdmissionFunctions.drawStep)

@@ -19,9 +19,11 @@ public final class WaitingRoomPacer: Service, Sendable {
     private let deals = Mutex<Set<DealID>>([])
     private let lastWarning = Mutex<ContinuousClock.Instant?>(nil)
 
-    public init(room: WaitingRoom, interval: Duration = .milliseconds(100), lag: @escaping @Sendable () async -> Int?,
-                logger: Logger = Logger(label: "flashdeal.admission.pacer"),
-                onStep: @escaping @Sendable (DealID, AdvanceResult) -> Void = { _, _ in }) {
+    public init(
+        room: WaitingRoom, interval: Duration = .milliseconds(100), lag: @escaping @Sendable () async -> Int?,
+        logger: Logger = Logger(label: "flashdeal.admission.pacer"),
+        onStep: @escaping @Sendable (DealID, AdvanceResult) -> Void = { _, _ in }
+    ) {
         self.room = room
         self.interval = interval
         self.lag = lag
@@ -78,7 +80,9 @@ public final class WaitingRoomPacer: Service, Sendable {
                 last = now
                 return true
             }
-            if warn { logger.warning("waiting-room pacing failed", metadata: ["deal": "\(deal)", "error": "\(error)"]) }
+            if warn {
+                logger.warning("waiting-room pacing failed", metadata: ["deal": "\(deal)", "error": "\(error)"])
+            }
         }
     }
 }

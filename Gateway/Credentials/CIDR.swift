@@ -11,15 +11,20 @@ public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     /// - Throws: `invalidCIDR` naming the entry and what is wrong with it.
     public init(_ text: String) throws(CredentialError) {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2 else { throw CredentialError(.invalidCIDR, "\(text.debugDescription) has more than one '/'") }
+        guard parts.count <= 2 else {
+            throw CredentialError(.invalidCIDR, "\(text.debugDescription) has more than one '/'")
+        }
         guard let bytes = IPAddress.parse(String(parts[0])) else {
-            throw CredentialError(.invalidCIDR, "\(text.debugDescription): \(String(parts[0]).debugDescription) is not an IPv4 or IPv6 address")
+            throw CredentialError(
+                .invalidCIDR,
+                "\(text.debugDescription): \(String(parts[0]).debugDescription) is not an IPv4 or IPv6 address")
         }
         let maximum = bytes.count * 8
         var prefix = maximum
         if parts.count == 2 {
             guard !parts[1].isEmpty, parts[1].allSatisfy({ $0.isASCII && $0.isNumber }), parts[1].count <= 3,
-                  let value = Int(parts[1]), value <= maximum else {
+                let value = Int(parts[1]), value <= maximum
+            else {
                 throw CredentialError(.invalidCIDR, "\(text.debugDescription): prefix length must be 0…\(maximum)")
             }
             prefix = value
@@ -69,7 +74,8 @@ enum IPAddress {
         var out: [UInt8] = []
         for octet in octets {
             guard !octet.isEmpty, octet.count <= 3, octet.allSatisfy({ $0.isASCII && $0.isNumber }),
-                  !(octet.count > 1 && octet.first == "0"), let value = UInt8(octet) else { return nil }
+                !(octet.count > 1 && octet.first == "0"), let value = UInt8(octet)
+            else { return nil }
             out.append(value)
         }
         return out
@@ -87,7 +93,8 @@ enum IPAddress {
                     continue
                 }
                 guard !piece.isEmpty, piece.count <= 4, piece.allSatisfy(\.isHexDigit),
-                      let value = UInt16(piece, radix: 16) else { return nil }
+                    let value = UInt16(piece, radix: 16)
+                else { return nil }
                 out += [UInt8(value >> 8), UInt8(value & 0xFF)]
             }
             return out
@@ -99,8 +106,9 @@ enum IPAddress {
             return bytes
         case 2:
             guard let head = groups(Substring(halves[0]), allowV4Tail: false),
-                  let tail = groups(Substring(halves[1]), allowV4Tail: true),
-                  head.count + tail.count <= 14 else { return nil }
+                let tail = groups(Substring(halves[1]), allowV4Tail: true),
+                head.count + tail.count <= 14
+            else { return nil }
             return head + [UInt8](repeating: 0, count: 16 - head.count - tail.count) + tail
         default:
             return nil
@@ -109,7 +117,9 @@ enum IPAddress {
 
     /// The IPv4 address inside an IPv4-mapped IPv6 address.
     static func unmapped(_ bytes: [UInt8]) -> [UInt8]? {
-        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return nil }
+        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else {
+            return nil
+        }
         return Array(bytes[12..<16])
     }
 

@@ -1,6 +1,6 @@
+import Crypto
 public import Domain
 public import Foundation
-import Crypto
 
 /// HMAC-SHA256 keys for admission passes, by key id, with one key current for signing.
 ///
@@ -22,14 +22,16 @@ public struct PassKeyring: Sendable {
 
     /// - Throws: `invalidKey` if `keys` is empty, `current` is not among them, or a key is shorter
     ///   than `minimumKeyLength` bytes.
-    public init(keys: [SigningKeyID: [UInt8]], current: SigningKeyID, leeway: Duration = .zero) throws(CredentialError) {
+    public init(keys: [SigningKeyID: [UInt8]], current: SigningKeyID, leeway: Duration = .zero) throws(CredentialError)
+    {
         guard !keys.isEmpty else { throw CredentialError(.invalidKey, "the pass keyring has no keys") }
         guard keys[current] != nil else {
             throw CredentialError(.invalidKey, "current key \(current) is not in the keyring")
         }
         for (id, key) in keys where key.count < Self.minimumKeyLength {
-            throw CredentialError(.invalidKey,
-                                  "key \(id) is \(key.count) bytes; at least \(Self.minimumKeyLength) are required")
+            throw CredentialError(
+                .invalidKey,
+                "key \(id) is \(key.count) bytes; at least \(Self.minimumKeyLength) are required")
         }
         self.keys = keys.mapValues { SymmetricKey(data: $0) }
         self.currentKeyId = current
@@ -40,11 +42,14 @@ public struct PassKeyring: Sendable {
     public var keyIds: [SigningKeyID] { keys.keys.sorted() }
 
     /// A pass for `user` and `deal` valid from `issuedAt` for `lifetime`, stamped with the current key id.
-    public func makePass(passId: PassID, user: UserID, deal: DealID, issuedAt: Date,
-                         lifetime: Duration) throws(AdmissionPassError) -> AdmissionPass {
+    public func makePass(
+        passId: PassID, user: UserID, deal: DealID, issuedAt: Date,
+        lifetime: Duration
+    ) throws(AdmissionPassError) -> AdmissionPass {
         let seconds = lifetime.seconds
-        return try AdmissionPass(passId: passId, dealId: deal, userId: user, issuedAt: issuedAt,
-                                 expiresAt: issuedAt.addingTimeInterval(seconds), keyId: currentKeyId)
+        return try AdmissionPass(
+            passId: passId, dealId: deal, userId: user, issuedAt: issuedAt,
+            expiresAt: issuedAt.addingTimeInterval(seconds), keyId: currentKeyId)
     }
 
     /// Signs `pass` with the key its `keyId` names (normally `currentKeyId`).
@@ -64,7 +69,9 @@ public struct PassKeyring: Sendable {
     ///
     /// Order: `missingToken`/`malformedToken` → `unknownKey` → `badSignature` → `wrongDeal` →
     /// `wrongUser` → `notYetValid` → `expired`.
-    public func verify(_ token: String, user: UserID, deal: DealID, at now: Date) throws(CredentialError) -> AdmissionPass {
+    public func verify(_ token: String, user: UserID, deal: DealID, at now: Date) throws(CredentialError)
+        -> AdmissionPass
+    {
         let pass = try authenticate(token)
         do {
             try pass.validate(for: user, deal: deal, at: now, leeway: leeway)
@@ -82,7 +89,8 @@ public struct PassKeyring: Sendable {
             throw CredentialError(.malformedToken, "admission pass must have 3 dot-separated parts, has \(parts.count)")
         }
         guard parts[0] == Self.tokenPrefix else {
-            throw CredentialError(.malformedToken, "unsupported admission pass version \(String(parts[0]).debugDescription)")
+            throw CredentialError(
+                .malformedToken, "unsupported admission pass version \(String(parts[0]).debugDescription)")
         }
         guard let payload = Base64URL.decode(parts[1]) else {
             throw CredentialError(.malformedToken, "admission pass payload is not base64url")
@@ -92,7 +100,8 @@ public struct PassKeyring: Sendable {
         }
         let pass = try Self.decodePayload(payload)
         guard let key = keys[pass.keyId] else {
-            throw CredentialError(.unknownKey, "admission pass was signed with key \(pass.keyId), which is not accepted")
+            throw CredentialError(
+                .unknownKey, "admission pass was signed with key \(pass.keyId), which is not accepted")
         }
         // Constant-time comparison inside swift-crypto.
         guard HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: payload, using: key) else {
@@ -113,13 +122,17 @@ public struct PassKeyring: Sendable {
 
     /// Parses the canonical length-prefixed payload and insists it re-encodes to the same bytes.
     static func decodePayload(_ bytes: [UInt8]) throws(CredentialError) -> AdmissionPass {
-        func malformed(_ why: String) -> CredentialError { CredentialError(.malformedToken, "admission pass payload: \(why)") }
+        func malformed(_ why: String) -> CredentialError {
+            CredentialError(.malformedToken, "admission pass payload: \(why)")
+        }
         var fields: [String] = []
         var index = 0
         while index < bytes.count {
             guard fields.count < 7 else { throw malformed("too many fields") }
             guard bytes.count - index >= 4 else { throw malformed("truncated length") }
-            let count = Int(bytes[index]) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8 | Int(bytes[index + 3])
+            let count =
+                Int(bytes[index]) << 24 | Int(bytes[index + 1]) << 16 | Int(bytes[index + 2]) << 8
+                | Int(bytes[index + 3])
             index += 4
             guard count <= bytes.count - index else { throw malformed("truncated field") }
             guard let field = String(validating: bytes[index..<(index + count)], as: UTF8.self) else {

@@ -1,5 +1,5 @@
-public import Foundation
 public import Domain
+public import Foundation
 import JWTKit
 
 /// The claims of a shopper's bearer token. `sub` is the shopper's `UserID`; instants are whole
@@ -12,8 +12,10 @@ public struct ShopperClaims: Sendable, Hashable {
     public var issuer: String?
     public var audience: [String]?
 
-    public init(subject: String, expiresAt: Date, issuedAt: Date, notBefore: Date? = nil,
-                issuer: String? = nil, audience: [String]? = nil) {
+    public init(
+        subject: String, expiresAt: Date, issuedAt: Date, notBefore: Date? = nil,
+        issuer: String? = nil, audience: [String]? = nil
+    ) {
         self.subject = subject
         self.expiresAt = expiresAt
         self.issuedAt = issuedAt

@@ -1,6 +1,6 @@
-public import Foundation
-public import Domain
 import Crypto
+public import Domain
+public import Foundation
 import JWTKit
 
 /// Key that checks shopper token signatures.
@@ -24,7 +24,9 @@ public enum ShopperSigningKey: Sendable {
         case .hs256(let secret): return .hs256(secret: secret)
         case .ed25519(let raw):
             do {
-                return .ed25519(publicKey: [UInt8](try Curve25519.Signing.PrivateKey(rawRepresentation: raw).publicKey.rawRepresentation))
+                return .ed25519(
+                    publicKey: [UInt8](
+                        try Curve25519.Signing.PrivateKey(rawRepresentation: raw).publicKey.rawRepresentation))
             } catch {
                 throw CredentialError(.invalidKey, "Ed25519 private key must be 32 raw bytes")
             }
@@ -71,8 +73,9 @@ enum ShopperKeys {
 
     static func checkSecret(_ secret: [UInt8]) throws(CredentialError) {
         guard secret.count >= minimumSecretLength else {
-            throw CredentialError(.invalidKey,
-                                  "HS256 secret is \(secret.count) bytes; at least \(minimumSecretLength) are required")
+            throw CredentialError(
+                .invalidKey,
+                "HS256 secret is \(secret.count) bytes; at least \(minimumSecretLength) are required")
         }
     }
 }
@@ -93,8 +96,10 @@ public struct ShopperTokenVerifier: Sendable {
     ///   - expectedIssuer: when set, `iss` must equal it.
     ///   - expectedAudience: when set, `aud` must contain it.
     /// - Throws: `invalidKey` for a short HS256 secret or a bad Ed25519 key.
-    public init(key: ShopperVerificationKey, expectedIssuer: String?, expectedAudience: String?,
-                leeway: Duration = .seconds(30)) async throws(CredentialError) {
+    public init(
+        key: ShopperVerificationKey, expectedIssuer: String?, expectedAudience: String?,
+        leeway: Duration = .seconds(30)
+    ) async throws(CredentialError) {
         self.keys = try await ShopperKeys.collection(verifying: key)
         self.expectedIssuer = expectedIssuer
         self.expectedAudience = expectedAudience
@@ -126,7 +131,8 @@ public struct ShopperTokenVerifier: Sendable {
         // On UTF-8 bytes: Foundation trimming, `lowercased()` of the whole header and `split` each
         // showed up in the gateway's CPU profile.
         let bytes = header.utf8
-        var start = bytes.startIndex, end = bytes.endIndex
+        var start = bytes.startIndex
+        var end = bytes.endIndex
         while start < end, isBlank(bytes[start]) { start = bytes.index(after: start) }
         while start < end, isBlank(bytes[bytes.index(before: end)]) { end = bytes.index(before: end) }
         guard start < end, !isBearer(bytes[start..<end]) else {
@@ -138,7 +144,9 @@ public struct ShopperTokenVerifier: Sendable {
                 throw CredentialError(.malformedToken, "authorization scheme must be Bearer")
             }
             tokenStart = space
-            while tokenStart < end, bytes[tokenStart] == UInt8(ascii: " ") { tokenStart = bytes.index(after: tokenStart) }
+            while tokenStart < end, bytes[tokenStart] == UInt8(ascii: " ") {
+                tokenStart = bytes.index(after: tokenStart)
+            }
         }
         guard tokenStart < end else { throw CredentialError(.missingToken, "no bearer token presented") }
         let token = bytes[tokenStart..<end]
@@ -158,7 +166,9 @@ public struct ShopperTokenVerifier: Sendable {
     static func map(_ error: JWTError) -> CredentialError {
         switch error.errorType {
         case .signatureVerificationFailed: CredentialError(.badSignature, "token signature does not match")
-        default: CredentialError(.malformedToken, "token rejected: \(error.errorType)\(error.reason.map { " (\($0))" } ?? "")")
+        default:
+            CredentialError(
+                .malformedToken, "token rejected: \(error.errorType)\(error.reason.map { " (\($0))" } ?? "")")
         }
     }
 
@@ -171,20 +181,26 @@ public struct ShopperTokenVerifier: Sendable {
             throw CredentialError(.expired, "token expired at \(Timestamp.format(exp)) (now \(Timestamp.format(now)))")
         }
         if let nbf = payload.nbf?.value, now < nbf.addingTimeInterval(-slack) {
-            throw CredentialError(.notYetValid, "token is not valid before \(Timestamp.format(nbf)) (now \(Timestamp.format(now)))")
+            throw CredentialError(
+                .notYetValid, "token is not valid before \(Timestamp.format(nbf)) (now \(Timestamp.format(now)))")
         }
         guard now >= iat.addingTimeInterval(-slack) else {
-            throw CredentialError(.notYetValid, "token was issued in the future at \(Timestamp.format(iat)) (now \(Timestamp.format(now)))")
+            throw CredentialError(
+                .notYetValid,
+                "token was issued in the future at \(Timestamp.format(iat)) (now \(Timestamp.format(now)))")
         }
         if let expectedIssuer, payload.iss?.value != expectedIssuer {
-            throw CredentialError(.wrongIssuer,
-                                  "token issuer is \(payload.iss?.value.debugDescription ?? "missing"), expected \(expectedIssuer.debugDescription)")
+            throw CredentialError(
+                .wrongIssuer,
+                "token issuer is \(payload.iss?.value.debugDescription ?? "missing"), expected \(expectedIssuer.debugDescription)"
+            )
         }
         if let expectedAudience, !(payload.aud?.value.contains(expectedAudience) ?? false) {
             throw CredentialError(.wrongAudience, "token is not intended for \(expectedAudience.debugDescription)")
         }
-        return ShopperClaims(subject: sub, expiresAt: exp, issuedAt: iat, notBefore: payload.nbf?.value,
-                             issuer: payload.iss?.value, audience: payload.aud?.value)
+        return ShopperClaims(
+            subject: sub, expiresAt: exp, issuedAt: iat, notBefore: payload.nbf?.value,
+            issuer: payload.iss?.value, audience: payload.aud?.value)
     }
 }
 
@@ -196,7 +212,9 @@ public struct ShopperTokenIssuer: Sendable {
     public let lifetime: Duration
 
     /// - Throws: `invalidKey` for a short HS256 secret or a bad Ed25519 key.
-    public init(key: ShopperSigningKey, issuer: String?, audience: String?, lifetime: Duration) async throws(CredentialError) {
+    public init(key: ShopperSigningKey, issuer: String?, audience: String?, lifetime: Duration)
+        async throws(CredentialError)
+    {
         self.keys = try await ShopperKeys.collection(signing: key)
         self.issuer = issuer
         self.audience = audience
@@ -207,9 +225,10 @@ public struct ShopperTokenIssuer: Sendable {
     public func issue(for user: UserID, at now: Date, notBefore: Date? = nil) async throws(CredentialError) -> String {
         let iat = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let seconds = lifetime.seconds
-        let claims = ShopperClaims(subject: user.rawValue, expiresAt: iat.addingTimeInterval(seconds.rounded(.up)),
-                                   issuedAt: iat, notBefore: notBefore, issuer: issuer,
-                                   audience: audience.map { [$0] })
+        let claims = ShopperClaims(
+            subject: user.rawValue, expiresAt: iat.addingTimeInterval(seconds.rounded(.up)),
+            issuedAt: iat, notBefore: notBefore, issuer: issuer,
+            audience: audience.map { [$0] })
         return try await sign(claims)
     }
 

@@ -14,8 +14,10 @@ public struct RateLimitRequest: Sendable, Hashable {
     /// Free-form labels the gateway attaches (e.g. `tier: public`).
     public var labels: [String: String]
 
-    public init(operation: String, dealId: DealID? = nil, userId: UserID? = nil, clientIP: String,
-                headers: [String: String] = [:], labels: [String: String] = [:]) {
+    public init(
+        operation: String, dealId: DealID? = nil, userId: UserID? = nil, clientIP: String,
+        headers: [String: String] = [:], labels: [String: String] = [:]
+    ) {
         self.operation = operation
         self.dealId = dealId
         self.userId = userId

@@ -14,7 +14,8 @@ let environment = ProcessInfo.processInfo.environment
 do {
     try FlashDealExecutor.install(environment: environment)
     try FlashDealLogging.bootstrap(environment: environment)
-    try FlashDealTracing.bootstrap(serviceName: "flashdeal-gateway", version: FlashDealBuild.version, environment: environment)
+    try FlashDealTracing.bootstrap(
+        serviceName: "flashdeal-gateway", version: FlashDealBuild.version, environment: environment)
 } catch {
     FileHandle.standardError.write(Data("flashdeal-gateway: \(error)\n".utf8))
     exit(2)

@@ -1,15 +1,15 @@
 import Admission
-import DealData
 import Credentials
+import DealData
 import Domain
 import Foundation
 import GraphQL
+import Hummingbird
 import Infrastructure
 public import Logging
 import Operations
 import RateLimiting
 public import ServiceLifecycle
-import Hummingbird
 import Synchronization
 
 /// Builds the gateway process: GraphQL over HTTP in front of the rate limiter, the waiting room and
@@ -17,7 +17,9 @@ import Synchronization
 public enum GatewayApp {
     public static let defaultPort = 8080
 
-    public static func configuration(environment: [String: String], endpointsFile: String?) throws -> GatewayConfiguration {
+    public static func configuration(environment: [String: String], endpointsFile: String?) throws
+        -> GatewayConfiguration
+    {
         try GatewayConfiguration.load(environment: environment, endpointsFile: endpointsFile)
     }
 
@@ -28,8 +30,10 @@ public enum GatewayApp {
 
     /// - Throws: `PolicyFileError` for a policy file that does not validate, `ConfigurationError`
     ///   for missing keys or bad settings; the clients opened so far are closed first.
-    public static func build(_ configuration: GatewayConfiguration, logger: Logger,
-                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws
+    public static func build(
+        _ configuration: GatewayConfiguration, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws
         -> ServiceGroup
     {
         let verifier = try await makeVerifier(configuration.auth)
@@ -40,11 +44,14 @@ public enum GatewayApp {
         let produceMetrics = KafkaProduceMetrics(registry: host.metrics.registry, topics: [configuration.orders.topic])
         let producer: KafkaProducer
         do {
-            producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
-                brokers: configuration.host.endpoints.kafkaBrokers, deliveryTimeout: configuration.orders.deliveryTimeout,
-                linger: configuration.orders.linger, maxQueuedMessages: max(configuration.orders.maxProducerQueue * 2, 1_000),
-                compression: configuration.orders.compression, clientID: "flashdeal-gateway",
-                additional: configuration.orders.producerProperties), logger: logger,
+            producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(
+                    brokers: configuration.host.endpoints.kafkaBrokers,
+                    deliveryTimeout: configuration.orders.deliveryTimeout,
+                    linger: configuration.orders.linger,
+                    maxQueuedMessages: max(configuration.orders.maxProducerQueue * 2, 1_000),
+                    compression: configuration.orders.compression, clientID: "flashdeal-gateway",
+                    additional: configuration.orders.producerProperties), logger: logger,
                 observer: { produceMetrics.observe($0) })
         } catch {
             host.clients.close()
@@ -54,11 +61,14 @@ public enum GatewayApp {
         // Rate policies: the start-up load goes through the reloader, so the file is read once.
         let store = PolicyStore(ActivePolicies(version: "none", policies: []))
         let rateMetrics = RateLimitMetrics(registry: host.metrics.registry)
-        let limiter = RateLimiter(redis: host.clients.redis, policies: store, configuration: configuration.rateLimiter,
-                                  observer: rateMetrics, logger: logger)
+        let limiter = RateLimiter(
+            redis: host.clients.redis, policies: store, configuration: configuration.rateLimiter,
+            observer: rateMetrics, logger: logger)
         let policyFile = configuration.policyFile
-        let reloader = PolicyReloader(path: policyFile, store: store, limiter: limiter, logger: logger,
-                                      onOutcome: { rateMetrics.reloaded($0) }) { try PolicyLoader.load(path: $0) }
+        let reloader = PolicyReloader(
+            path: policyFile, store: store, limiter: limiter, logger: logger,
+            onOutcome: { rateMetrics.reloaded($0) }
+        ) { try PolicyLoader.load(path: $0) }
         let startup = reloader.reload(reason: "start-up")
         if case .rejected(let error) = startup {
             host.clients.close()
@@ -68,7 +78,9 @@ public enum GatewayApp {
         if case .unreadable(let message) = startup {
             host.clients.close()
             await producer.close(flushTimeout: .zero)
-            throw PolicyFileError(diagnostics: [PolicyDiagnostic(file: policyFile, line: 1, column: 1, message: message)])
+            throw PolicyFileError(diagnostics: [
+                PolicyDiagnostic(file: policyFile, line: 1, column: 1, message: message)
+            ])
         }
 
         let metrics = GatewayMetrics(registry: host.metrics.registry)
@@ -76,28 +88,36 @@ public enum GatewayApp {
         // sits in the request path's pipelines, and the request path's round trips can be counted.
         let background = RedisClient(configuration: configuration.host.redis, logger: logger)
         let dealStore = DealStateStore(redis: background)
-        let room = WaitingRoom(redis: host.clients.redis, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
-        let pacingRoom = WaitingRoom(redis: background, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
-        let lag = try? KafkaConsumerLag(brokers: configuration.host.endpoints.kafkaBrokers,
-                                        group: configuration.orders.workerGroup, topic: configuration.orders.topic)
+        let room = WaitingRoom(
+            redis: host.clients.redis, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
+        let pacingRoom = WaitingRoom(
+            redis: background, settings: configuration.waitingRoom, keyring: keyring, logger: logger)
+        let lag = try? KafkaConsumerLag(
+            brokers: configuration.host.endpoints.kafkaBrokers,
+            group: configuration.orders.workerGroup, topic: configuration.orders.topic)
         let lagProbe = LagProbe(reader: lag, interval: .seconds(1)) { read in
             metrics.consumerLag(group: configuration.orders.workerGroup, topic: configuration.orders.topic, read)
         }
-        let pacer = WaitingRoomPacer(room: pacingRoom, interval: .milliseconds(100), lag: { await lagProbe.current() },
-                                     logger: logger, onStep: { metrics.paced(deal: $0, $1) })
-        let dealCache = DealStateCache(store: dealStore, refresh: configuration.orders.dealStateRefresh, logger: logger,
-                                       onRefresh: { metrics.dealState($0) })
-        let publisher = OrderRequestPublisher(producer: producer, topic: configuration.orders.topic,
-                                              maxInFlight: configuration.orders.maxInFlight,
-                                              maxProducerQueue: configuration.orders.maxProducerQueue)
+        let pacer = WaitingRoomPacer(
+            room: pacingRoom, interval: .milliseconds(100), lag: { await lagProbe.current() },
+            logger: logger, onStep: { metrics.paced(deal: $0, $1) })
+        let dealCache = DealStateCache(
+            store: dealStore, refresh: configuration.orders.dealStateRefresh, logger: logger,
+            onRefresh: { metrics.dealState($0) })
+        let publisher = OrderRequestPublisher(
+            producer: producer, topic: configuration.orders.topic,
+            maxInFlight: configuration.orders.maxInFlight,
+            maxProducerQueue: configuration.orders.maxProducerQueue)
         let ports = ShopperPorts(
-            limiter: limiter, deals: dealCache, catalog: DealCatalog(mongo: host.clients.mongo), room: room, pacer: pacer,
+            limiter: limiter, deals: dealCache, catalog: DealCatalog(mongo: host.clients.mongo), room: room,
+            pacer: pacer,
             publisher: publisher,
             acceptingDeals: AcceptingDeals(redis: background, requestsTopic: configuration.orders.topic),
             orders: OrderStore(mongo: host.clients.mongo))
         let api = ShopperAPI(ports: ports, keyring: keyring, settings: configuration, metrics: metrics, logger: logger)
-        let http = try shopperHTTP(api: api, configuration: configuration, verifier: verifier, addresses: addresses,
-                                   metrics: metrics, logger: logger)
+        let http = try shopperHTTP(
+            api: api, configuration: configuration, verifier: verifier, addresses: addresses,
+            metrics: metrics, logger: logger)
 
         return host.serviceGroup(
             context: GatewayRequestContext.self,
@@ -105,11 +125,13 @@ public enum GatewayApp {
                 http.register(on: router)
                 router.get("policies") { _, _ -> Response in
                     let active = store.current
-                    let body = try JSONSerialization.data(withJSONObject: [
-                        "version": active.version, "file": policyFile, "policies": active.policies.map { $0.name },
-                    ], options: [.sortedKeys])
-                    return Response(status: .ok, headers: [.contentType: "application/json"],
-                                    body: .init(byteBuffer: ByteBuffer(bytes: body)))
+                    let body = try JSONSerialization.data(
+                        withJSONObject: [
+                            "version": active.version, "file": policyFile, "policies": active.policies.map { $0.name },
+                        ], options: [.sortedKeys])
+                    return Response(
+                        status: .ok, headers: [.contentType: "application/json"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
                 }
             },
             services: [
@@ -133,20 +155,25 @@ public enum GatewayApp {
 
     /// GraphQL over HTTP in front of `api`: what the process serves on `/graphql`, and what the
     /// in-process tests drive with the API built on in-memory ports.
-    static func shopperHTTP(api: ShopperAPI, configuration: GatewayConfiguration, verifier: ShopperTokenVerifier,
-                            addresses: ClientAddressResolver, metrics: GatewayMetrics, logger: Logger) throws -> GraphQLHTTP {
+    static func shopperHTTP(
+        api: ShopperAPI, configuration: GatewayConfiguration, verifier: ShopperTokenVerifier,
+        addresses: ClientAddressResolver, metrics: GatewayMetrics, logger: Logger
+    ) throws -> GraphQLHTTP {
         let engine = GraphQLEngine(schema: try GatewaySchema.make(api: api), limits: configuration.graphQL)
-        return GraphQLHTTP(engine: engine, authenticator: ShopperAuthenticator(verifier: verifier),
-                           addresses: addresses, metrics: metrics, logger: logger)
+        return GraphQLHTTP(
+            engine: engine, authenticator: ShopperAuthenticator(verifier: verifier),
+            addresses: addresses, metrics: metrics, logger: logger)
     }
 
     static func makeVerifier(_ auth: GatewayConfiguration.AuthSettings) async throws -> ShopperTokenVerifier {
         guard let key = auth.key else {
-            throw ConfigurationError("no shopper token key: set FLASHDEAL_JWT_SECRET (HS256) or FLASHDEAL_JWT_ED25519_PUBLIC_KEY")
+            throw ConfigurationError(
+                "no shopper token key: set FLASHDEAL_JWT_SECRET (HS256) or FLASHDEAL_JWT_ED25519_PUBLIC_KEY")
         }
         do {
-            return try await ShopperTokenVerifier(key: key, expectedIssuer: auth.issuer, expectedAudience: auth.audience,
-                                                  leeway: auth.leeway)
+            return try await ShopperTokenVerifier(
+                key: key, expectedIssuer: auth.issuer, expectedAudience: auth.audience,
+                leeway: auth.leeway)
         } catch {
             throw ConfigurationError("shopper token key: \(error.description)")
         }

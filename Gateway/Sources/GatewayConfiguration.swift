@@ -80,8 +80,9 @@ public struct GatewayConfiguration: Sendable {
 
     /// Defaults ← YAML file (if any) ← environment.
     public static func load(environment: [String: String], endpointsFile: String?) throws -> GatewayConfiguration {
-        let host = try ServiceHostConfiguration.load(name: "flashdeal-gateway", defaultPort: 8080,
-                                                     environment: environment, endpointsFile: endpointsFile)
+        let host = try ServiceHostConfiguration.load(
+            name: "flashdeal-gateway", defaultPort: 8080,
+            environment: environment, endpointsFile: endpointsFile)
         var configuration = GatewayConfiguration(host: host)
         if let path = environment["FLASHDEAL_GATEWAY_CONFIG"], !path.isEmpty {
             let text: String
@@ -124,8 +125,10 @@ public struct GatewayConfiguration: Sendable {
                     case "maxBodyBytes": graphQL.maxBodyBytes = try reader.int(value, path, in: 256...16_777_216)
                     case "maxDepth": graphQL.maxDepth = try reader.int(value, path, in: 2...100)
                     case "maxComplexity": graphQL.maxComplexity = try reader.int(value, path, in: 1...100_000)
-                    case "documentCacheEntries": graphQL.documentCacheEntries = try reader.int(value, path, in: 0...1_000_000)
-                    case "persistedQueryEntries": graphQL.persistedQueryEntries = try reader.int(value, path, in: 0...1_000_000)
+                    case "documentCacheEntries":
+                        graphQL.documentCacheEntries = try reader.int(value, path, in: 0...1_000_000)
+                    case "persistedQueryEntries":
+                        graphQL.persistedQueryEntries = try reader.int(value, path, in: 0...1_000_000)
                     case "introspection": graphQL.introspection = try reader.bool(value, path)
                     default: throw reader.unknown(path)
                     }
@@ -142,7 +145,8 @@ public struct GatewayConfiguration: Sendable {
             case "rateLimiter":
                 try reader.section(value, path) { key, value, path in
                     switch key {
-                    case "budgetMs": rateLimiter.redisBudget = .milliseconds(try reader.int(value, path, in: 1...10_000))
+                    case "budgetMs":
+                        rateLimiter.redisBudget = .milliseconds(try reader.int(value, path, in: 1...10_000))
                     case "overLimitCache": rateLimiter.overLimitCache = try reader.bool(value, path)
                     default: throw reader.unknown(path)
                     }
@@ -153,7 +157,8 @@ public struct GatewayConfiguration: Sendable {
                     case "admissionRatePerSecond":
                         waitingRoom.admissionRatePerSecond = try reader.double(value, path, in: 0.01...1_000_000)
                     case "admissionBurst": waitingRoom.admissionBurst = try reader.int(value, path, in: 1...1_000_000)
-                    case "maxActivePasses": waitingRoom.maxActivePasses = try reader.int(value, path, in: 1...10_000_000)
+                    case "maxActivePasses":
+                        waitingRoom.maxActivePasses = try reader.int(value, path, in: 1...10_000_000)
                     case "passLifetimeSeconds":
                         waitingRoom.passLifetime = .seconds(try reader.int(value, path, in: 1...86_400))
                     case "preQueueWindowSeconds":
@@ -171,15 +176,18 @@ public struct GatewayConfiguration: Sendable {
                     switch key {
                     case "topic": orders.topic = try reader.string(value, path)
                     case "workerGroup": orders.workerGroup = try reader.string(value, path)
-                    case "deliveryTimeoutMs": orders.deliveryTimeout = .milliseconds(try reader.int(value, path, in: 100...120_000))
+                    case "deliveryTimeoutMs":
+                        orders.deliveryTimeout = .milliseconds(try reader.int(value, path, in: 100...120_000))
                     case "lingerMs": orders.linger = .milliseconds(try reader.int(value, path, in: 0...1_000))
                     case "compression":
-                        orders.compression = try reader.string(value, path, oneOf: ["none", "gzip", "snappy", "lz4", "zstd"])
+                        orders.compression = try reader.string(
+                            value, path, oneOf: ["none", "gzip", "snappy", "lz4", "zstd"])
                     case "maxInFlight": orders.maxInFlight = try reader.int(value, path, in: 1...1_000_000)
                     case "maxProducerQueue": orders.maxProducerQueue = try reader.int(value, path, in: 1...10_000_000)
                     case "dealStateRefreshMs":
                         orders.dealStateRefresh = .milliseconds(try reader.int(value, path, in: 5...5_000))
-                    case "redisBudgetMs": orders.redisBudget = .milliseconds(try reader.int(value, path, in: 1...10_000))
+                    case "redisBudgetMs":
+                        orders.redisBudget = .milliseconds(try reader.int(value, path, in: 1...10_000))
                     case "maxQuantity": orders.maxQuantity = try reader.int(value, path, in: 1...1_000)
                     default: throw reader.unknown(path)
                     }
@@ -192,7 +200,9 @@ public struct GatewayConfiguration: Sendable {
     /// Environment overrides (names in docs/configuration.md).
     public mutating func apply(environment env: [String: String]) throws {
         if let file = env["FLASHDEAL_POLICY_FILE"], !file.isEmpty { policyFile = file }
-        do { rateLimiter = try rateLimiter.applying(environment: env) } catch { throw ConfigurationError(error.description) }
+        do { rateLimiter = try rateLimiter.applying(environment: env) } catch {
+            throw ConfigurationError(error.description)
+        }
         if let proxies = env["FLASHDEAL_TRUSTED_PROXIES"] {
             trustedProxies = proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
@@ -223,24 +233,38 @@ public struct GatewayConfiguration: Sendable {
             passes.currentKey = first
         }
         if let current = env["FLASHDEAL_PASS_CURRENT_KEY"], !current.isEmpty {
-            guard let id = try? SigningKeyID(current) else { throw ConfigurationError("FLASHDEAL_PASS_CURRENT_KEY is not a key id") }
+            guard let id = try? SigningKeyID(current) else {
+                throw ConfigurationError("FLASHDEAL_PASS_CURRENT_KEY is not a key id")
+            }
             passes.currentKey = id
         }
         // The same ranges as the configuration file's settings; a malformed value stops the start.
         let values = EnvironmentValues(env)
         do {
-            if let t = try values.milliseconds("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", in: 100...120_000) { orders.deliveryTimeout = t }
-            if let rate = try values.double("FLASHDEAL_ADMISSION_RATE", in: 0.001...1_000_000) { waitingRoom.admissionRatePerSecond = rate }
+            if let t = try values.milliseconds("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", in: 100...120_000) {
+                orders.deliveryTimeout = t
+            }
+            if let rate = try values.double("FLASHDEAL_ADMISSION_RATE", in: 0.001...1_000_000) {
+                waitingRoom.admissionRatePerSecond = rate
+            }
             if let n = try values.int("FLASHDEAL_ADMISSION_BURST", in: 1...1_000_000) { waitingRoom.admissionBurst = n }
-            if let n = try values.int("FLASHDEAL_MAX_ACTIVE_PASSES", in: 1...10_000_000) { waitingRoom.maxActivePasses = n }
-            if let seconds = try values.int("FLASHDEAL_PASS_LIFETIME_S", in: 1...86_400) { waitingRoom.passLifetime = .seconds(seconds) }
+            if let n = try values.int("FLASHDEAL_MAX_ACTIVE_PASSES", in: 1...10_000_000) {
+                waitingRoom.maxActivePasses = n
+            }
+            if let seconds = try values.int("FLASHDEAL_PASS_LIFETIME_S", in: 1...86_400) {
+                waitingRoom.passLifetime = .seconds(seconds)
+            }
             if let n = try values.int("FLASHDEAL_MAX_IN_FLIGHT", in: 1...1_000_000) { orders.maxInFlight = n }
-            if let linger = try values.milliseconds("FLASHDEAL_ORDER_LINGER_MS", in: 0...1_000) { orders.linger = linger }
+            if let linger = try values.milliseconds("FLASHDEAL_ORDER_LINGER_MS", in: 0...1_000) {
+                orders.linger = linger
+            }
         } catch {
             throw ConfigurationError(error.description)
         }
         // The same two variables as the order worker's: an isolated run on a shared broker.
-        if let prefix = env["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty { orders.topic = prefix + "flashdeal.order-requests" }
+        if let prefix = env["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty {
+            orders.topic = prefix + "flashdeal.order-requests"
+        }
         if let group = env["FLASHDEAL_WORKER_GROUP"], !group.isEmpty { orders.workerGroup = group }
         if let raw = env["FLASHDEAL_KAFKA_PRODUCER_PROPERTIES"], !raw.isEmpty {
             do { orders.producerProperties = try KafkaProducerConfiguration.parseProperties(raw) } catch {
@@ -280,7 +304,9 @@ struct ConfigReader {
     func unknown(_ path: String) -> ConfigurationError { ConfigurationError("\(file): unknown setting \(path)") }
 
     func string(_ value: Any, _ path: String, oneOf allowed: [String]? = nil) throws -> String {
-        guard let s = value as? String, !s.isEmpty else { throw ConfigurationError("\(file): \(path) must be a non-empty string") }
+        guard let s = value as? String, !s.isEmpty else {
+            throw ConfigurationError("\(file): \(path) must be a non-empty string")
+        }
         if let allowed, !allowed.contains(s) {
             throw ConfigurationError("\(file): \(path) must be one of \(allowed.joined(separator: ", "))")
         }
@@ -298,7 +324,9 @@ struct ConfigReader {
     }
 
     func int(_ value: Any, _ path: String, in range: ClosedRange<Int>) throws -> Int {
-        guard let n = value as? Int, !(value is Bool) else { throw ConfigurationError("\(file): \(path) must be an integer") }
+        guard let n = value as? Int, !(value is Bool) else {
+            throw ConfigurationError("\(file): \(path) must be an integer")
+        }
         guard range.contains(n) else {
             throw ConfigurationError("\(file): \(path) must be within \(range.lowerBound)…\(range.upperBound), is \(n)")
         }
@@ -307,7 +335,11 @@ struct ConfigReader {
 
     func double(_ value: Any, _ path: String, in range: ClosedRange<Double>) throws -> Double {
         let n: Double
-        if let d = value as? Double { n = d } else if let i = value as? Int, !(value is Bool) { n = Double(i) } else {
+        if let d = value as? Double {
+            n = d
+        } else if let i = value as? Int, !(value is Bool) {
+            n = Double(i)
+        } else {
             throw ConfigurationError("\(file): \(path) must be a number")
         }
         guard range.contains(n) else {

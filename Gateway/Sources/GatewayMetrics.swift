@@ -12,9 +12,11 @@ public final class GatewayMetrics: Sendable {
     private let counters = Mutex<[String: Counter]>([:])
     private let histograms = Mutex<[String: DurationHistogram]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
-    static let buckets: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
-                                      .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5)]
+    static let buckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+    ]
 
     public init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
@@ -27,9 +29,10 @@ public final class GatewayMetrics: Sendable {
         let key = "\(operation)|\(outcome)"
         let counter = counters.withLock { counters in
             if let c = counters[key] { return c }
-            let c = registry.counter("flashdeal_gateway_operations_total",
-                                     labels: [("operation", operation), ("outcome", outcome)],
-                                     help: "GraphQL root fields answered, by operation and outcome (ok or error code).")
+            let c = registry.counter(
+                "flashdeal_gateway_operations_total",
+                labels: [("operation", operation), ("outcome", outcome)],
+                help: "GraphQL root fields answered, by operation and outcome (ok or error code).")
             counters[key] = c
             return c
         }
@@ -37,8 +40,9 @@ public final class GatewayMetrics: Sendable {
         let histogram = histograms.withLock { histograms in
             if let h = histograms[key] { return h }
             let h = registry.makeDurationHistogram(
-                descriptor: MetricNameDescriptor(metricName: "flashdeal_gateway_operation_duration", unitName: "seconds",
-                                                 helpText: "Time to answer a GraphQL root field, by operation and outcome."),
+                descriptor: MetricNameDescriptor(
+                    metricName: "flashdeal_gateway_operation_duration", unitName: "seconds",
+                    helpText: "Time to answer a GraphQL root field, by operation and outcome."),
                 labels: [("operation", operation), ("outcome", outcome)], buckets: Self.buckets)
             histograms[key] = h
             return h
@@ -52,8 +56,9 @@ public final class GatewayMetrics: Sendable {
         let histogram = histograms.withLock { histograms in
             if let h = histograms[key] { return h }
             let h = registry.makeDurationHistogram(
-                descriptor: MetricNameDescriptor(metricName: "flashdeal_gateway_http_request_duration", unitName: "seconds",
-                                                 helpText: "Time to answer a /graphql HTTP request, by status code."),
+                descriptor: MetricNameDescriptor(
+                    metricName: "flashdeal_gateway_http_request_duration", unitName: "seconds",
+                    helpText: "Time to answer a /graphql HTTP request, by status code."),
                 labels: [("status", String(status))], buckets: Self.buckets)
             histograms[key] = h
             return h
@@ -62,7 +67,9 @@ public final class GatewayMetrics: Sendable {
     }
 
     func joined(deal: DealID) {
-        counter("flashdeal_waitingroom_joins_total", deal: deal, help: "Shoppers who took a new place in a waiting room.").increment()
+        counter(
+            "flashdeal_waitingroom_joins_total", deal: deal, help: "Shoppers who took a new place in a waiting room."
+        ).increment()
     }
 
     func paced(deal: DealID, _ step: AdvanceResult) {
@@ -71,10 +78,14 @@ public final class GatewayMetrics: Sendable {
                 .increment(by: Int64(step.admitted))
         }
         if step.reclaimedPasses > 0 {
-            counter("flashdeal_waitingroom_reclaimed_passes_total", deal: deal, help: "Passes that expired unused; their capacity returned.")
-                .increment(by: Int64(step.reclaimedPasses))
+            counter(
+                "flashdeal_waitingroom_reclaimed_passes_total", deal: deal,
+                help: "Passes that expired unused; their capacity returned."
+            )
+            .increment(by: Int64(step.reclaimedPasses))
         }
-        gauge("flashdeal_waitingroom_waiting", deal: deal, help: "Shoppers waiting in line.").set(to: Double(step.waiting))
+        gauge("flashdeal_waitingroom_waiting", deal: deal, help: "Shoppers waiting in line.").set(
+            to: Double(step.waiting))
         gauge("flashdeal_waitingroom_active_passes", deal: deal, help: "Passes issued and neither used nor expired.")
             .set(to: Double(step.activePasses))
         gauge("flashdeal_waitingroom_admission_rate", deal: deal, help: "Measured admissions per second.")
@@ -83,25 +94,33 @@ public final class GatewayMetrics: Sendable {
         // shoppers wait and no admission rate is measured yet, as before the opening.
         if step.waiting == 0 || step.ratePerSecond > 0 {
             let eta = step.waiting == 0 ? 0 : Double(step.waiting) / step.ratePerSecond
-            gauge("flashdeal_waitingroom_eta_seconds", deal: deal,
-                  help: "Expected wait of the last shopper in line at the measured admission rate (0 when nobody waits).")
-                .set(to: eta)
+            gauge(
+                "flashdeal_waitingroom_eta_seconds", deal: deal,
+                help: "Expected wait of the last shopper in line at the measured admission rate (0 when nobody waits)."
+            )
+            .set(to: eta)
         }
     }
 
     /// The order workers' consumer lag, per partition, as the pacer's lag probe last read it.
     func consumerLag(group: String, topic: String, _ lag: ConsumerLag) {
         for (partition, messages) in lag.perPartition {
-            gauge("flashdeal_kafka_consumer_lag_messages",
-                  labels: [("group", group), ("topic", topic), ("partition", String(partition))],
-                  help: "Messages of the topic not yet committed by the consumer group, per partition (read by the gateway every second).")
-                .set(to: Double(messages))
+            gauge(
+                "flashdeal_kafka_consumer_lag_messages",
+                labels: [("group", group), ("topic", topic), ("partition", String(partition))],
+                help:
+                    "Messages of the topic not yet committed by the consumer group, per partition (read by the gateway every second)."
+            )
+            .set(to: Double(messages))
         }
     }
 
     func dealState(_ state: DealState) {
-        gauge("flashdeal_deal_stock_remaining", deal: state.dealId, help: "Units of the deal not yet reserved, as last read.")
-            .set(to: Double(state.remaining))
+        gauge(
+            "flashdeal_deal_stock_remaining", deal: state.dealId,
+            help: "Units of the deal not yet reserved, as last read."
+        )
+        .set(to: Double(state.remaining))
     }
 
     func shed(reason: String) { shedCounter(reason: reason).increment() }
@@ -110,8 +129,9 @@ public final class GatewayMetrics: Sendable {
         let key = "shed|\(reason)"
         return counters.withLock { counters in
             if let c = counters[key] { return c }
-            let c = registry.counter("flashdeal_gateway_shed_total", labels: [("reason", reason)],
-                                     help: "createOrder calls refused by back-pressure before any work, by reason.")
+            let c = registry.counter(
+                "flashdeal_gateway_shed_total", labels: [("reason", reason)],
+                help: "createOrder calls refused by back-pressure before any work, by reason.")
             counters[key] = c
             return c
         }
@@ -120,8 +140,11 @@ public final class GatewayMetrics: Sendable {
     func setInFlight(_ value: Int, queued: Int) {
         gauge("flashdeal_gateway_orders_in_flight", help: "createOrder calls waiting for the broker's acknowledgement.")
             .set(to: Double(value))
-        gauge("flashdeal_gateway_producer_queue_messages", help: "Messages in the Kafka producer's local queue or in flight.")
-            .set(to: Double(queued))
+        gauge(
+            "flashdeal_gateway_producer_queue_messages",
+            help: "Messages in the Kafka producer's local queue or in flight."
+        )
+        .set(to: Double(queued))
     }
 
     private let redisSeen = Mutex<[String: (commands: Int, roundTrips: Int)]>([:])
@@ -137,10 +160,13 @@ public final class GatewayMetrics: Sendable {
         let key = "redis|\(client)"
         let (c, r) = counters.withLock { counters -> (Counter, Counter) in
             if let c = counters[key + "|c"], let r = counters[key + "|r"] { return (c, r) }
-            let c = registry.counter("flashdeal_redis_commands_total", labels: [("client", client)],
-                                     help: "Redis commands sent, by client (requests = the request path, background = pacing and refresh).")
-            let r = registry.counter("flashdeal_redis_round_trips_total", labels: [("client", client)],
-                                     help: "Redis round trips (pipelined writes), by client; commands ÷ round trips is the pipelining factor.")
+            let c = registry.counter(
+                "flashdeal_redis_commands_total", labels: [("client", client)],
+                help: "Redis commands sent, by client (requests = the request path, background = pacing and refresh).")
+            let r = registry.counter(
+                "flashdeal_redis_round_trips_total", labels: [("client", client)],
+                help:
+                    "Redis round trips (pipelined writes), by client; commands ÷ round trips is the pipelining factor.")
             counters[key + "|c"] = c
             counters[key + "|r"] = r
             return (c, r)

@@ -15,24 +15,38 @@ final class RateLimitMetrics: RateLimitObserver {
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
-        outcomes = Dictionary(uniqueKeysWithValues: [RateLimitDecision.Outcome.allowed, .limited, .queued, .unavailable].map {
-            ($0, registry.counter("flashdeal_ratelimit_requests_total", labels: [("outcome", $0.rawValue)],
-                                      help: "Requests decided by the rate limiter, by overall outcome."))
-        })
-        cacheHits = registry.counter("flashdeal_ratelimit_cache_hits_total",
-                                         help: "Requests refused from the in-process over-limit cache without a Redis call.")
-        breakerOpen = registry.gauge("flashdeal_ratelimit_breaker_open",
-                                         help: "1 while the rate limiter's Redis circuit breaker is open.")
-        reloads = Dictionary(uniqueKeysWithValues: ["applied", "unchanged", "rejected", "unreadable"].map {
-            ($0, registry.counter("flashdeal_ratelimit_policy_reloads_total", labels: [("result", $0)],
-                                      help: "Policy file reload attempts, by result."))
-        })
+        outcomes = Dictionary(
+            uniqueKeysWithValues: [RateLimitDecision.Outcome.allowed, .limited, .queued, .unavailable].map {
+                (
+                    $0,
+                    registry.counter(
+                        "flashdeal_ratelimit_requests_total", labels: [("outcome", $0.rawValue)],
+                        help: "Requests decided by the rate limiter, by overall outcome.")
+                )
+            })
+        cacheHits = registry.counter(
+            "flashdeal_ratelimit_cache_hits_total",
+            help: "Requests refused from the in-process over-limit cache without a Redis call.")
+        breakerOpen = registry.gauge(
+            "flashdeal_ratelimit_breaker_open",
+            help: "1 while the rate limiter's Redis circuit breaker is open.")
+        reloads = Dictionary(
+            uniqueKeysWithValues: ["applied", "unchanged", "rejected", "unreadable"].map {
+                (
+                    $0,
+                    registry.counter(
+                        "flashdeal_ratelimit_policy_reloads_total", labels: [("result", $0)],
+                        help: "Policy file reload attempts, by result.")
+                )
+            })
     }
 
     func decided(_ decision: RateLimitDecision) {
         outcomes[decision.outcome]?.increment()
         if decision.verdicts.contains(where: \.fromCache) { cacheHits.increment() }
-        for verdict in decision.verdicts { counter(policy: verdict.policy, result: verdict.result.rawValue).increment() }
+        for verdict in decision.verdicts {
+            counter(policy: verdict.policy, result: verdict.result.rawValue).increment()
+        }
     }
 
     func breakerChanged(open: Bool) { breakerOpen.set(to: open ? 1.0 : 0.0) }
@@ -40,8 +54,9 @@ final class RateLimitMetrics: RateLimitObserver {
     /// Marks `version` as the active policy version: an info metric, always 1, with only the version
     /// in force exposed (the previous version's series is removed, not set to 0).
     func activate(version: String) {
-        let gauge = registry.gauge("flashdeal_ratelimit_policy_version_info", labels: [("version", version)],
-                                       help: "Always 1; the version label is the digest of the policy file in force.")
+        let gauge = registry.gauge(
+            "flashdeal_ratelimit_policy_version_info", labels: [("version", version)],
+            help: "Always 1; the version label is the digest of the policy file in force.")
         activeVersion.withLock { current in
             gauge.set(to: 1.0)
             if let (old, oldGauge) = current, old != version { registry.unregisterGauge(oldGauge) }
@@ -51,7 +66,9 @@ final class RateLimitMetrics: RateLimitObserver {
 
     func reloaded(_ outcome: PolicyReloader.Outcome) {
         switch outcome {
-        case .applied(let version): reloads["applied"]?.increment(); activate(version: version)
+        case .applied(let version):
+            reloads["applied"]?.increment()
+            activate(version: version)
         case .unchanged: reloads["unchanged"]?.increment()
         case .rejected: reloads["rejected"]?.increment()
         case .unreadable: reloads["unreadable"]?.increment()
@@ -61,9 +78,10 @@ final class RateLimitMetrics: RateLimitObserver {
     private func counter(policy: String, result: String) -> Counter {
         let key = policy + "\u{0}" + result
         if let existing = verdicts.withLock({ $0[key] }) { return existing }
-        let made = registry.counter("flashdeal_ratelimit_decisions_total",
-                                        labels: [("policy", policy), ("result", result)],
-                                        help: "Rate-limit verdicts per policy and result.")
+        let made = registry.counter(
+            "flashdeal_ratelimit_decisions_total",
+            labels: [("policy", policy), ("result", result)],
+            help: "Rate-limit verdicts per policy and result.")
         verdicts.withLock { $0[key] = made }
         return made
     }

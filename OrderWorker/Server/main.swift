@@ -2,14 +2,15 @@ import Foundation
 import Infrastructure
 import Logging
 import Operations
-import ServiceLifecycle
 import OrderWorker
+import ServiceLifecycle
 
 let environment = ProcessInfo.processInfo.environment
 do {
     try FlashDealExecutor.install(environment: environment)
     try FlashDealLogging.bootstrap(environment: environment)
-    try FlashDealTracing.bootstrap(serviceName: "flashdeal-worker", version: FlashDealBuild.version, environment: environment)
+    try FlashDealTracing.bootstrap(
+        serviceName: "flashdeal-worker", version: FlashDealBuild.version, environment: environment)
 } catch {
     FileHandle.standardError.write(Data("flashdeal-worker: \(error)\n".utf8))
     exit(2)

@@ -14,18 +14,22 @@ public enum WorkerApp {
     public static func configuration(environment: [String: String], endpointsFile: String?) throws
         -> ServiceHostConfiguration
     {
-        try ServiceHostConfiguration.load(name: "flashdeal-worker", defaultPort: defaultPort,
-                                          environment: environment, endpointsFile: endpointsFile)
+        try ServiceHostConfiguration.load(
+            name: "flashdeal-worker", defaultPort: defaultPort,
+            environment: environment, endpointsFile: endpointsFile)
     }
 
     /// - Parameter partitions: partitions per topic (`FLASHDEAL_TOPIC_PARTITIONS`, default 12).
-    public static func build(_ configuration: ServiceHostConfiguration, settings: WorkerSettings = WorkerSettings(),
-                             partitions: Int = 12, logger: Logger,
-                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) throws
+    public static func build(
+        _ configuration: ServiceHostConfiguration, settings: WorkerSettings = WorkerSettings(),
+        partitions: Int = 12, logger: Logger,
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) throws
         -> ServiceGroup
     {
-        let setup = TopicSetup(topics: settings.topics.specifications(partitions: partitions),
-                               admin: try KafkaAdmin(brokers: configuration.endpoints.kafkaBrokers), logger: logger)
+        let setup = TopicSetup(
+            topics: settings.topics.specifications(partitions: partitions),
+            admin: try KafkaAdmin(brokers: configuration.endpoints.kafkaBrokers), logger: logger)
         let consumerRef = Mutex<OrderConsumer?>(nil)
         let topicsReady = ReadinessCheck(name: "topics") {
             guard setup.isDone else { throw TopicSetup.NotYet() }
@@ -35,13 +39,16 @@ public enum WorkerApp {
         }
         let host = try ServiceHost(configuration: configuration, logger: logger, extraChecks: [topicsReady, consuming])
         let metrics = WorkerMetrics(registry: host.metrics.registry)
-        let produceMetrics = KafkaProduceMetrics(registry: host.metrics.registry,
-                                                 topics: [settings.topics.events, settings.topics.deadLetters])
+        let produceMetrics = KafkaProduceMetrics(
+            registry: host.metrics.registry,
+            topics: [settings.topics.events, settings.topics.deadLetters])
         let producer: KafkaProducer
         do {
-            producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
-                brokers: configuration.endpoints.kafkaBrokers, deliveryTimeout: .seconds(10), linger: settings.linger,
-                clientID: "flashdeal-worker", additional: settings.producerProperties), logger: logger,
+            producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(
+                    brokers: configuration.endpoints.kafkaBrokers, deliveryTimeout: .seconds(10),
+                    linger: settings.linger,
+                    clientID: "flashdeal-worker", additional: settings.producerProperties), logger: logger,
                 observer: { produceMetrics.observe($0) })
         } catch {
             host.clients.close()
@@ -53,15 +60,17 @@ public enum WorkerApp {
             metrics.mongoWrite(operation: operation, duration: duration, ok: ok)
         }
         let outbox = Outbox(redis: redis)
-        let processor = OrderProcessor(reservations: reservations, orders: orders, outbox: outbox,
-                                       catalog: DealCatalog(mongo: host.clients.mongo), producer: producer,
-                                       settings: settings, metrics: metrics, logger: logger)
+        let processor = OrderProcessor(
+            reservations: reservations, orders: orders, outbox: outbox,
+            catalog: DealCatalog(mongo: host.clients.mongo), producer: producer,
+            settings: settings, metrics: metrics, logger: logger)
         let brokers = configuration.endpoints.kafkaBrokers
         let consumer = OrderConsumer(
             makeConsumer: {
-                try KafkaConsumer(configuration: KafkaConsumerConfiguration(
-                    brokers: brokers, groupID: settings.groupID, sessionTimeout: settings.sessionTimeout,
-                    clientID: "flashdeal-worker"), topics: [settings.topics.requests], logger: logger)
+                try KafkaConsumer(
+                    configuration: KafkaConsumerConfiguration(
+                        brokers: brokers, groupID: settings.groupID, sessionTimeout: settings.sessionTimeout,
+                        clientID: "flashdeal-worker"), topics: [settings.topics.requests], logger: logger)
             },
             processor: processor, batchSize: settings.batchSize, topic: settings.topics.requests,
             prepare: {
@@ -71,24 +80,30 @@ public enum WorkerApp {
             },
             logger: logger)
         consumerRef.withLock { $0 = consumer }
-        let writer = OutboxWriter(outbox: outbox, orders: orders, metrics: metrics, interval: settings.outboxInterval,
-                                  logger: logger)
+        let writer = OutboxWriter(
+            outbox: outbox, orders: orders, metrics: metrics, interval: settings.outboxInterval,
+            logger: logger)
         let expiry = PaymentExpiry(processor: processor, interval: settings.expiryInterval, logger: logger)
         let watcher = EventWatcher(
             makeConsumer: {
-                try KafkaConsumer(configuration: KafkaConsumerConfiguration(
-                    brokers: brokers, groupID: settings.eventWatchGroupID, sessionTimeout: settings.sessionTimeout,
-                    clientID: "flashdeal-worker-event-watch"), topics: [settings.topics.events], logger: logger)
+                try KafkaConsumer(
+                    configuration: KafkaConsumerConfiguration(
+                        brokers: brokers, groupID: settings.eventWatchGroupID, sessionTimeout: settings.sessionTimeout,
+                        clientID: "flashdeal-worker-event-watch"), topics: [settings.topics.events], logger: logger)
             },
             reservations: reservations, ready: { setup.isDone }, retryBackoff: settings.retryBackoff, logger: logger)
-        let resender = Resender(deals: AcceptingDeals(redis: redis, requestsTopic: settings.topics.requests),
-                                reservations: reservations, orders: orders, outbox: outbox, producer: producer,
-                                settings: settings, metrics: metrics, logger: logger,
-                                requestsConsumedSince: { consumer.assignedSince },
-                                eventsReadSince: { watcher.assignedSince })
-        return host.serviceGroup(services: [CloseProducerOnShutdown(producer: producer), setup, writer, expiry, resender,
-                                            watcher, consumer],
-                                 onServerRunning: onServerRunning)
+        let resender = Resender(
+            deals: AcceptingDeals(redis: redis, requestsTopic: settings.topics.requests),
+            reservations: reservations, orders: orders, outbox: outbox, producer: producer,
+            settings: settings, metrics: metrics, logger: logger,
+            requestsConsumedSince: { consumer.assignedSince },
+            eventsReadSince: { watcher.assignedSince })
+        return host.serviceGroup(
+            services: [
+                CloseProducerOnShutdown(producer: producer), setup, writer, expiry, resender,
+                watcher, consumer,
+            ],
+            onServerRunning: onServerRunning)
     }
 }
 

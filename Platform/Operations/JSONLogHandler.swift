@@ -14,8 +14,10 @@ public struct JSONLogHandler: LogHandler {
     private let sink: @Sendable (String) -> Void
 
     /// - Parameter sink: receives each line, without its newline (default: standard error).
-    public init(label: String, level: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil,
-                sink: @escaping @Sendable (String) -> Void = JSONLogHandler.standardError) {
+    public init(
+        label: String, level: Logger.Level = .info, metadataProvider: Logger.MetadataProvider? = nil,
+        sink: @escaping @Sendable (String) -> Void = JSONLogHandler.standardError
+    ) {
         self.label = label
         self.logLevel = level
         self.metadataProvider = metadataProvider
@@ -37,7 +39,9 @@ public struct JSONLogHandler: LogHandler {
         if let provided = metadataProvider?.get() { merged.merge(provided) { _, new in new } }
         if let extra = event.metadata { merged.merge(extra) { _, new in new } }
         for (key, value) in merged where fields[key] == nil { fields[key] = Self.json(value) }
-        guard let data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
+        guard
+            let data = try? JSONSerialization.data(
+                withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])
         else { return }
         sink(String(decoding: data, as: UTF8.self))
     }
@@ -98,7 +102,10 @@ public enum FlashDealLogging {
         let level: Logger.Level
         if let raw = environment["LOG_LEVEL"], !raw.isEmpty {
             guard let parsed = Logger.Level(rawValue: raw.lowercased()) else {
-                throw Invalid(description: "LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \(raw.debugDescription)")
+                throw Invalid(
+                    description:
+                        "LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \(raw.debugDescription)"
+                )
             }
             level = parsed
         } else {
@@ -106,14 +113,16 @@ public enum FlashDealLogging {
         }
         switch environment["LOG_FORMAT"]?.lowercased() ?? "json" {
         case "json":
-            LoggingSystem.bootstrap({ label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
-                                    metadataProvider: LogTrace.metadataProvider)
+            LoggingSystem.bootstrap(
+                { label, provider in JSONLogHandler(label: label, level: level, metadataProvider: provider) },
+                metadataProvider: LogTrace.metadataProvider)
         case "text":
-            LoggingSystem.bootstrap({ label, provider in
-                var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
-                handler.logLevel = level
-                return handler
-            }, metadataProvider: LogTrace.metadataProvider)
+            LoggingSystem.bootstrap(
+                { label, provider in
+                    var handler = StreamLogHandler.standardError(label: label, metadataProvider: provider)
+                    handler.logLevel = level
+                    return handler
+                }, metadataProvider: LogTrace.metadataProvider)
         case let other:
             throw Invalid(description: "LOG_FORMAT must be json or text, got \(other.debugDescription)")
         }

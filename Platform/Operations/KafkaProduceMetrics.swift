@@ -17,10 +17,12 @@ public final class KafkaProduceMetrics: Sendable {
     private let histograms = Mutex<[String: DurationHistogram]>([:])
     private let counters = Mutex<[String: Counter]>([:])
 
-    static let buckets: [Duration] = [.microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
-                                      .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-                                      .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
-                                      .seconds(10)]
+    static let buckets: [Duration] = [
+        .microseconds(500), .milliseconds(1), .milliseconds(2.5), .milliseconds(5),
+        .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+        .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        .seconds(10),
+    ]
     /// The failures a send can end in, exported at zero from the start.
     static let sendErrors: [KafkaError.Code] = [.queueFull, .messageTimedOut, .deliveryFailed, .fatal, .closed]
 
@@ -33,7 +35,8 @@ public final class KafkaProduceMetrics: Sendable {
     }
 
     public func observe(_ send: KafkaSendObservation) {
-        histogram(topic: send.topic, result: send.error == nil ? "ok" : "error").recordNanoseconds(send.duration.nanoseconds)
+        histogram(topic: send.topic, result: send.error == nil ? "ok" : "error").recordNanoseconds(
+            send.duration.nanoseconds)
         if let error = send.error { counter(topic: send.topic, error: Self.label(error.code)).increment() }
     }
 
@@ -53,7 +56,9 @@ public final class KafkaProduceMetrics: Sendable {
             let h = registry.makeDurationHistogram(
                 descriptor: MetricNameDescriptor(
                     metricName: "flashdeal_kafka_produce_duration", unitName: "seconds",
-                    helpText: "Time from a Kafka send to the broker's acknowledgement (result ok) or the failure (result error), by topic."),
+                    helpText:
+                        "Time from a Kafka send to the broker's acknowledgement (result ok) or the failure (result error), by topic."
+                ),
                 labels: [("topic", topic), ("result", result)], buckets: Self.buckets)
             histograms[key] = h
             return h
@@ -64,8 +69,11 @@ public final class KafkaProduceMetrics: Sendable {
         let key = topic + "|" + error
         return counters.withLock { counters in
             if let c = counters[key] { return c }
-            let c = registry.counter("flashdeal_kafka_produce_errors_total", labels: [("topic", topic), ("error", error)],
-                                     help: "Kafka sends that failed, by topic and cause (queue_full, message_timed_out, delivery_failed, fatal, closed, ...).")
+            let c = registry.counter(
+                "flashdeal_kafka_produce_errors_total", labels: [("topic", topic), ("error", error)],
+                help:
+                    "Kafka sends that failed, by topic and cause (queue_full, message_timed_out, delivery_failed, fatal, closed, ...)."
+            )
             counters[key] = c
             return c
         }

@@ -9,8 +9,10 @@ public final class ProcessMetrics: Sendable {
     public let registry = PrometheusCollectorRegistry()
 
     public init(service: String, version: String) {
-        registry.gauge("flashdeal_build_info", labels: [("service", service), ("version", version)],
-                       help: "Always 1; labels name the service and its version.").set(to: 1.0)
+        registry.gauge(
+            "flashdeal_build_info", labels: [("service", service), ("version", version)],
+            help: "Always 1; labels name the service and its version."
+        ).set(to: 1.0)
     }
 
     func addRoute<Context: RequestContext>(to router: Router<Context>) {
@@ -19,8 +21,9 @@ public final class ProcessMetrics: Sendable {
             var buffer: [UInt8] = []
             buffer.reserveCapacity(8_192)
             registry.emit(into: &buffer)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
         }
     }
 }

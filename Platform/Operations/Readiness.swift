@@ -72,8 +72,9 @@ public final class Readiness: Sendable {
                     let error = await Self.run(check.probe, timeout: timeout)
                     let elapsed = ContinuousClock.now - start
                     let ms = Double(elapsed.components.seconds) * 1_000 + Double(elapsed.components.attoseconds) / 1e15
-                    return .init(name: check.name, ok: error == nil, milliseconds: (ms * 10).rounded() / 10,
-                                 error: error)
+                    return .init(
+                        name: check.name, ok: error == nil, milliseconds: (ms * 10).rounded() / 10,
+                        error: error)
                 }
             }
             return await group.reduce(into: []) { $0.append($1) }
@@ -85,7 +86,10 @@ public final class Readiness: Sendable {
     private static func run(_ probe: @escaping @Sendable () async throws -> Void, timeout: Duration) async -> String? {
         await withTaskGroup(of: String?.self) { group in
             group.addTask {
-                do { try await probe(); return nil } catch { return "\(error)" }
+                do {
+                    try await probe()
+                    return nil
+                } catch { return "\(error)" }
             }
             group.addTask {
                 try? await Task.sleep(for: timeout)

@@ -23,8 +23,10 @@ public struct ServiceHostConfiguration: Sendable {
     public var redis: RedisConfiguration
     public var mongo: MongoConfiguration
 
-    public init(name: String, host: String = "127.0.0.1", port: Int, drainDelay: Duration = .seconds(2),
-                readinessTimeout: Duration = .seconds(1), endpoints: ServiceEndpoints) {
+    public init(
+        name: String, host: String = "127.0.0.1", port: Int, drainDelay: Duration = .seconds(2),
+        readinessTimeout: Duration = .seconds(1), endpoints: ServiceEndpoints
+    ) {
         self.name = name
         self.host = host
         self.port = port
@@ -36,8 +38,10 @@ public struct ServiceHostConfiguration: Sendable {
     }
 
     /// Defaults, then the endpoints file, then the environment.
-    public static func load(name: String, defaultPort: Int, environment: [String: String],
-                            endpointsFile: String?) throws -> ServiceHostConfiguration {
+    public static func load(
+        name: String, defaultPort: Int, environment: [String: String],
+        endpointsFile: String?
+    ) throws -> ServiceHostConfiguration {
         var c = ServiceHostConfiguration(
             name: name, port: defaultPort,
             endpoints: try ServiceEndpoints.load(environment: environment, defaultFile: endpointsFile))
@@ -45,7 +49,9 @@ public struct ServiceHostConfiguration: Sendable {
         if let host = env.string("FLASHDEAL_HTTP_HOST") { c.host = host }
         if let port = try env.int("FLASHDEAL_HTTP_PORT", in: 0...65_535) { c.port = port }
         if let drain = try env.milliseconds("FLASHDEAL_DRAIN_MS", in: 0...600_000) { c.drainDelay = drain }
-        if let timeout = try env.milliseconds("FLASHDEAL_READINESS_TIMEOUT_MS", in: 1...600_000) { c.readinessTimeout = timeout }
+        if let timeout = try env.milliseconds("FLASHDEAL_READINESS_TIMEOUT_MS", in: 1...600_000) {
+            c.readinessTimeout = timeout
+        }
         c.redis = try c.redis.applying(environment: environment)
         c.mongo = try c.mongo.applying(environment: environment)
         return c
@@ -89,19 +95,23 @@ public struct ServiceHost: Sendable {
         self.logger = logger
         self.metrics = ProcessMetrics(service: configuration.name, version: FlashDealBuild.version)
         self.clients = try ServiceClients(configuration: configuration, logger: logger)
-        self.readiness = Readiness(checks: clients.readinessChecks(timeout: configuration.readinessTimeout)
-                                       + extraChecks,
-                                   timeout: configuration.readinessTimeout)
+        self.readiness = Readiness(
+            checks: clients.readinessChecks(timeout: configuration.readinessTimeout)
+                + extraChecks,
+            timeout: configuration.readinessTimeout)
     }
 
     /// - Parameters:
     ///   - routes: adds the process's own routes.
     ///   - services: long-running work of the process (consumers, reloaders), stopped before the clients.
     ///   - onServerRunning: called with the bound port once the server listens.
-    public func serviceGroup(routes: (Router<BasicRequestContext>) -> Void = { _ in },
-                             services: [any Service] = [],
-                             onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }) -> ServiceGroup {
-        serviceGroup(context: BasicRequestContext.self, routes: routes, services: services, onServerRunning: onServerRunning)
+    public func serviceGroup(
+        routes: (Router<BasicRequestContext>) -> Void = { _ in },
+        services: [any Service] = [],
+        onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> ServiceGroup {
+        serviceGroup(
+            context: BasicRequestContext.self, routes: routes, services: services, onServerRunning: onServerRunning)
     }
 
     /// The same, for a process with its own request context type (e.g. one that keeps the peer address).
@@ -116,8 +126,9 @@ public struct ServiceHost: Sendable {
         let logger = self.logger
         let app = Application(
             router: router,
-            configuration: .init(address: .hostname(configuration.host, port: configuration.port),
-                                 serverName: configuration.name),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port),
+                serverName: configuration.name),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("listening", metadata: ["port": "\(port)"])
@@ -125,11 +136,13 @@ public struct ServiceHost: Sendable {
             },
             logger: logger)
         let clients = self.clients
-        return ServiceGroup(configuration: .init(
-            // The span exporter (when tracing is on) stops last, after the spans of the final requests.
-            services: (FlashDealTracing.takeExporter().map { [$0] } ?? []) + [CloseOnShutdown { clients.close() }] + services
-                + [app, DrainOnShutdown(readiness: readiness, delay: configuration.drainDelay, logger: logger)],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
+        return ServiceGroup(
+            configuration: .init(
+                // The span exporter (when tracing is on) stops last, after the spans of the final requests.
+                services: (FlashDealTracing.takeExporter().map { [$0] } ?? []) + [CloseOnShutdown { clients.close() }]
+                    + services
+                    + [app, DrainOnShutdown(readiness: readiness, delay: configuration.drainDelay, logger: logger)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
     }
 }

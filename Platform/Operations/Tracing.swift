@@ -1,7 +1,7 @@
 public import Instrumentation
-import ServiceContextModule
 import Logging
 import OTel
+import ServiceContextModule
 import ServiceLifecycle
 import Synchronization
 public import Tracing
@@ -47,7 +47,9 @@ public enum FlashDealTracing {
         configuration.resourceAttributes["service.version"] = version
         // One trace in ten unless the environment says otherwise: at flash-sale rates, recording every
         // trace costs a quarter of the throughput (docs/benchmarks.md, telemetry overhead).
-        if let tenth = OTel.Configuration.TracesConfiguration.SamplerConfiguration.parentBasedTraceIDRatio(ratio: defaultSampleRatio) {
+        if let tenth = OTel.Configuration.TracesConfiguration.SamplerConfiguration.parentBasedTraceIDRatio(
+            ratio: defaultSampleRatio)
+        {
             configuration.traces.sampler = tenth
         }
         configuration.logs.enabled = false
@@ -69,8 +71,10 @@ public enum FlashDealTracing {
     }
 
     /// Starts a span when tracing is on, under `context` (default: the current one). The caller ends it.
-    public static func start(_ name: String, kind: SpanKind = .internal, context: ServiceContext? = nil,
-                             at instant: some TracerInstant = DefaultTracerClock.now) -> (any Span)? {
+    public static func start(
+        _ name: String, kind: SpanKind = .internal, context: ServiceContext? = nil,
+        at instant: some TracerInstant = DefaultTracerClock.now
+    ) -> (any Span)? {
         guard isEnabled else { return nil }
         return startSpan(name, context: context ?? ServiceContext.current ?? .topLevel, ofKind: kind, at: instant)
     }

@@ -1,6 +1,6 @@
 import Admission
-import DealData
 import Credentials
+import DealData
 import Domain
 import Foundation
 import Infrastructure
@@ -23,8 +23,9 @@ struct AdmissionHarness {
     }
 
     static func makeKeyring() throws -> PassKeyring {
-        try PassKeyring(keys: [try SigningKeyID("test-k1"): Array("admission-test-key-0123456789abcdef".utf8)],
-                        current: try SigningKeyID("test-k1"))
+        try PassKeyring(
+            keys: [try SigningKeyID("test-k1"): Array("admission-test-key-0123456789abcdef".utf8)],
+            current: try SigningKeyID("test-k1"))
     }
 
     func room(_ settings: WaitingRoomSettings) -> WaitingRoom {
@@ -32,23 +33,29 @@ struct AdmissionHarness {
     }
 
     /// Settings for a test: nothing abandoned, no pre-queue restrictions unless asked.
-    static func settings(rate: Double = 1_000, burst: Int = 1_000, maxActive: Int = 10_000,
-                         passLifetime: Duration = .seconds(120), abandonAfter: Duration = .seconds(600),
-                         preQueueWindow: Duration = .seconds(600), drawChunk: Int = 2_000) -> WaitingRoomSettings {
-        WaitingRoomSettings(admissionRatePerSecond: rate, admissionBurst: burst, maxActivePasses: maxActive,
-                            passLifetime: passLifetime, preQueueWindow: preQueueWindow, abandonAfter: abandonAfter,
-                            drawChunk: drawChunk)
+    static func settings(
+        rate: Double = 1_000, burst: Int = 1_000, maxActive: Int = 10_000,
+        passLifetime: Duration = .seconds(120), abandonAfter: Duration = .seconds(600),
+        preQueueWindow: Duration = .seconds(600), drawChunk: Int = 2_000
+    ) -> WaitingRoomSettings {
+        WaitingRoomSettings(
+            admissionRatePerSecond: rate, admissionBurst: burst, maxActivePasses: maxActive,
+            passLifetime: passLifetime, preQueueWindow: preQueueWindow, abandonAfter: abandonAfter,
+            drawChunk: drawChunk)
     }
 
     /// A deal with a fresh id, `startsIn` from Redis time (negative: already open), seeded with `reset`.
-    func deal(stock: Int = 1_000, limit: Int = 2, startsIn: Duration = .seconds(-1), lasts: Duration = .seconds(3_600),
-              seed: Bool = true) async throws -> Deal {
+    func deal(
+        stock: Int = 1_000, limit: Int = 2, startsIn: Duration = .seconds(-1), lasts: Duration = .seconds(3_600),
+        seed: Bool = true
+    ) async throws -> Deal {
         let now = try await redisTime()
         let id = try DealID(TestStack.uniqueName("adm-deal"))
         let startsAt = now.addingTimeInterval(startsIn.seconds)
-        let deal = try Deal(id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
-                            price: Money(amountMinor: 1999, currency: try CurrencyCode("EUR")), startsAt: startsAt,
-                            endsAt: startsAt.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit)
+        let deal = try Deal(
+            id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
+            price: Money(amountMinor: 1999, currency: try CurrencyCode("EUR")), startsAt: startsAt,
+            endsAt: startsAt.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit)
         if seed { try await store.seed(deal, reset: true) }
         return deal
     }
@@ -80,7 +87,9 @@ struct AdmissionHarness {
         for user in users {
             switch try await room.join(deal: deal, user: user) {
             case .joined(let ticket): tickets.append(ticket)
-            case let other: Issue.record("join of \(user) gave \(other)"); throw JoinFailed()
+            case let other:
+                Issue.record("join of \(user) gave \(other)")
+                throw JoinFailed()
             }
         }
         return tickets
@@ -89,16 +98,20 @@ struct AdmissionHarness {
     struct JoinFailed: Error {}
 
     func position(_ room: WaitingRoom, _ ticket: WaitingTicket) async throws -> Int? {
-        if case .waiting(let position, _, _) = try await room.status(ticket: ticket.ticketId, deal: ticket.dealId,
-                                                                     user: ticket.userId) {
+        if case .waiting(let position, _, _) = try await room.status(
+            ticket: ticket.ticketId, deal: ticket.dealId,
+            user: ticket.userId)
+        {
             return position
         }
         return nil
     }
 
     func issuedPass(_ room: WaitingRoom, _ ticket: WaitingTicket) async throws -> IssuedPass? {
-        if case .admitted(let issued) = try await room.status(ticket: ticket.ticketId, deal: ticket.dealId,
-                                                              user: ticket.userId) {
+        if case .admitted(let issued) = try await room.status(
+            ticket: ticket.ticketId, deal: ticket.dealId,
+            user: ticket.userId)
+        {
             return issued
         }
         return nil
@@ -133,7 +146,8 @@ struct AdmissionHarness {
 func clusterSlot(_ key: String) -> Int {
     var bytes = Array(key.utf8)
     if let open = bytes.firstIndex(of: UInt8(ascii: "{")),
-       let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1 {
+        let close = bytes[(open + 1)...].firstIndex(of: UInt8(ascii: "}")), close > open + 1
+    {
         bytes = Array(bytes[(open + 1)..<close])
     }
     var crc: UInt16 = 0

@@ -17,8 +17,11 @@ struct DealStateStoreTests {
         #expect(seeding.seedCommitment.count == 64 && seeding.seedCommitment.allSatisfy { $0.isHexDigit })
 
         let state = try #require(try await h.store.state(of: deal.id, budget: .milliseconds(500)))
-        #expect(state == DealState(dealId: deal.id, startsAt: deal.startsAt, endsAt: deal.endsAt, totalStock: 50,
-                                   remaining: 50, perCustomerLimit: 3, soldOutFlag: false))
+        #expect(
+            state
+                == DealState(
+                    dealId: deal.id, startsAt: deal.startsAt, endsAt: deal.endsAt, totalStock: 50,
+                    remaining: 50, perCustomerLimit: 3, soldOutFlag: false))
         #expect(!state.isSoldOut)
 
         let info = try await h.redis.send(["HGETALL", AdmissionKeys(deal.id).info])
@@ -51,15 +54,17 @@ struct DealStateStoreTests {
         let first = try await h.store.seed(deal, reset: false)
         let room = h.room(AdmissionHarness.settings())
         guard case .joined(let ticket) = try await room.join(deal: deal.id, user: try UserID("keeper")) else {
-            Issue.record("join failed"); return
+            Issue.record("join failed")
+            return
         }
         // The order worker takes 7 units and the deal sells out for a moment.
         try await h.redis.send(["DECRBY", AdmissionKeys(deal.id).stock, "7"])
         try await h.redis.send(["SET", AdmissionKeys(deal.id).soldOut, "1"])
 
         // Re-seeding (e.g. a second `deal create` without --reset) with a changed limit.
-        let changed = try Deal(id: deal.id, productId: deal.productId, title: deal.title, price: deal.price,
-                               startsAt: deal.startsAt, endsAt: deal.endsAt, totalStock: 20, perCustomerLimit: 4)
+        let changed = try Deal(
+            id: deal.id, productId: deal.productId, title: deal.title, price: deal.price,
+            startsAt: deal.startsAt, endsAt: deal.endsAt, totalStock: 20, perCustomerLimit: 4)
         let second = try await h.store.seed(changed, reset: false)
         #expect(!second.createdStock)
         #expect(second.remaining == 13)

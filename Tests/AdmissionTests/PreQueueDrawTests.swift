@@ -30,9 +30,13 @@ enum IndependentDraw {
         guard FileManager.default.isExecutableFile(atPath: python) else {
             throw Missing(description: "\(python) not found: run scripts/setup")
         }
-        let run = try ChildProcess.run(python, ["-c", script], input: try JSONSerialization.data(
-            withJSONObject: ["seed": seed, "entrants": entrants]))
-        guard run.status == 0 else { throw Missing(description: "python exited \(String(describing: run.status)): \(run.output)") }
+        let run = try ChildProcess.run(
+            python, ["-c", script],
+            input: try JSONSerialization.data(
+                withJSONObject: ["seed": seed, "entrants": entrants]))
+        guard run.status == 0 else {
+            throw Missing(description: "python exited \(String(describing: run.status)): \(run.output)")
+        }
         let data = Data(run.output.utf8)
         return try JSONDecoder().decode(Result.self, from: data)
     }
@@ -46,7 +50,9 @@ struct PreQueueDrawTests {
         // Computed with the Python above: seed "flashdeal", entrants a…h.
         let drawn = PreQueueDraw.order(entrants: Array("abcdefgh").map(String.init), seed: "flashdeal")
         #expect(drawn == ["g", "c", "d", "a", "b", "e", "f", "h"])
-        #expect(PreQueueDraw.commitment(of: "flashdeal") == "f7b1b62573a7a154799d0ee35f997a3329064529eae38ba4b840285085a6a4ad")
+        #expect(
+            PreQueueDraw.commitment(of: "flashdeal")
+                == "f7b1b62573a7a154799d0ee35f997a3329064529eae38ba4b840285085a6a4ad")
     }
 
     @Test func theShuffleIsAPermutationDecidedByTheSeed() throws {
@@ -99,7 +105,8 @@ struct PreQueueDrawStackTests {
         let late = try await h.join(room, deal.id, try AdmissionHarness.users(3, "late"))
         #expect(late.allSatisfy { !$0.preQueue })
         #expect(try await h.position(room, late[0]) == 41)
-        #expect(try await room.status(ticket: early[0].ticketId, deal: deal.id, user: early[0].userId)
+        #expect(
+            try await room.status(ticket: early[0].ticketId, deal: deal.id, user: early[0].userId)
                 == .preQueue(drawAt: deal.startsAt, entrants: 40), "no place before the draw")
         #expect(try await room.advance(deal: deal.id, lagFactor: 1).admitted == 0)
 
@@ -143,7 +150,9 @@ struct PreQueueDrawStackTests {
         // Joined concurrently: the arrival order is whatever Redis saw, and the entrants list says which.
         let tickets = try await withThrowingTaskGroup(of: WaitingTicket?.self) { group in
             for user in users {
-                group.addTask { if case .joined(let t) = try await room.join(deal: deal.id, user: user) { t } else { nil } }
+                group.addTask {
+                    if case .joined(let t) = try await room.join(deal: deal.id, user: user) { t } else { nil }
+                }
             }
             return try await group.reduce(into: [WaitingTicket]()) { if let t = $1 { $0.append(t) } }
         }

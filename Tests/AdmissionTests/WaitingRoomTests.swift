@@ -1,6 +1,6 @@
 import Admission
-import DealData
 import Credentials
+import DealData
 import Domain
 import Foundation
 import Infrastructure
@@ -30,12 +30,16 @@ struct WaitingRoomTests {
 
         // Another shopper gets another (unguessable) ticket; a ticket is checked against its user.
         guard case .joined(let other) = try await room.join(deal: deal.id, user: try UserID("other")) else {
-            Issue.record("second shopper could not join"); return
+            Issue.record("second shopper could not join")
+            return
         }
         #expect(other.ticketId != ticket.ticketId)
-        #expect(try await room.status(ticket: ticket.ticketId, deal: deal.id, user: try UserID("other")) == .unknownTicket)
-        #expect(try await room.status(ticket: try TicketID("tkt_00000000000000000000000000000000"), deal: deal.id,
-                                      user: user) == .unknownTicket)
+        #expect(
+            try await room.status(ticket: ticket.ticketId, deal: deal.id, user: try UserID("other")) == .unknownTicket)
+        #expect(
+            try await room.status(
+                ticket: try TicketID("tkt_00000000000000000000000000000000"), deal: deal.id,
+                user: user) == .unknownTicket)
         #expect(try await h.position(room, ticket) == 1)
         #expect(try await h.position(room, other) == 2)
     }
@@ -47,7 +51,8 @@ struct WaitingRoomTests {
 
         let later = try await h.deal(startsIn: .seconds(3_600))
         guard case .notOpenYet(let opensAt) = try await room.join(deal: later.id, user: user) else {
-            Issue.record("a deal an hour away must not take joins yet"); return
+            Issue.record("a deal an hour away must not take joins yet")
+            return
         }
         #expect(Timestamp.epochMilliseconds(opensAt) == Timestamp.epochMilliseconds(later.startsAt) - 600_000)
 
@@ -124,30 +129,45 @@ struct WaitingRoomTests {
         let order = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("k-1"))
         let otherOrder = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("k-2"))
         let request = Array(#"{"orderId":"first"}"#.utf8)
-        #expect(try await room.consume(pass: pass, order: order, quantity: 2, request: request, budget: nil) == .accepted)
+        #expect(
+            try await room.consume(pass: pass, order: order, quantity: 2, request: request, budget: nil) == .accepted)
         // A retry gets the request stored by the first binding back, not its own.
-        #expect(try await room.consume(pass: pass, order: order, quantity: 2, request: Array("{}".utf8), budget: .milliseconds(200))
-            == .alreadyAccepted(request: request))
+        #expect(
+            try await room.consume(
+                pass: pass, order: order, quantity: 2, request: Array("{}".utf8), budget: .milliseconds(200))
+                == .alreadyAccepted(request: request))
         let keys = AdmissionKeys(deal.id)
         #expect(try await h.redis.send(["HGET", keys.requests, order.rawValue]).stringValue == #"{"orderId":"first"}"#)
-        #expect(try await h.redis.send(["ZSCORE", keys.undecided, order.rawValue]).stringValue != nil,
-                "an accepted order is undecided until the worker decides it")
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .conflictingRetry(quantity: 2))
-        #expect(try await room.consume(pass: pass, order: otherOrder, quantity: 2, request: Array("{}".utf8), budget: nil) == .used(by: order))
+        #expect(
+            try await h.redis.send(["ZSCORE", keys.undecided, order.rawValue]).stringValue != nil,
+            "an accepted order is undecided until the worker decides it")
+        #expect(
+            try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil)
+                == .conflictingRetry(quantity: 2))
+        #expect(
+            try await room.consume(pass: pass, order: otherOrder, quantity: 2, request: Array("{}".utf8), budget: nil)
+                == .used(by: order))
 
         // Capacity returns as soon as the pass is bound.
         #expect(try await room.advance(deal: deal.id, lagFactor: 1).activePasses == 1)
-        #expect(try await room.status(ticket: tickets[0].ticketId, deal: deal.id, user: tickets[0].userId)
+        #expect(
+            try await room.status(ticket: tickets[0].ticketId, deal: deal.id, user: tickets[0].userId)
                 == .passUsed(orderId: order))
         #expect(try await room.join(deal: deal.id, user: tickets[0].userId) == .alreadyJoined(tickets[0]))
 
         // A pass the room never issued, and a real pass presented for another shopper.
-        let forged = try h.keyring.makePass(passId: try PassID("pass_forged"), user: pass.userId, deal: deal.id,
-                                            issuedAt: Date(), lifetime: .seconds(60))
-        #expect(try await room.consume(pass: forged, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .unknown)
-        let stolen = try AdmissionPass(passId: otherPass.passId, dealId: deal.id, userId: pass.userId,
-                                       issuedAt: otherPass.issuedAt, expiresAt: otherPass.expiresAt, keyId: otherPass.keyId)
-        #expect(try await room.consume(pass: stolen, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .unknown)
+        let forged = try h.keyring.makePass(
+            passId: try PassID("pass_forged"), user: pass.userId, deal: deal.id,
+            issuedAt: Date(), lifetime: .seconds(60))
+        #expect(
+            try await room.consume(pass: forged, order: order, quantity: 1, request: Array("{}".utf8), budget: nil)
+                == .unknown)
+        let stolen = try AdmissionPass(
+            passId: otherPass.passId, dealId: deal.id, userId: pass.userId,
+            issuedAt: otherPass.issuedAt, expiresAt: otherPass.expiresAt, keyId: otherPass.keyId)
+        #expect(
+            try await room.consume(pass: stolen, order: order, quantity: 1, request: Array("{}".utf8), budget: nil)
+                == .unknown)
         #expect(try await h.issuedPass(room, tickets[1]) != nil, "the other shopper's pass is untouched")
     }
 
@@ -171,14 +191,17 @@ struct WaitingRoomTests {
         #expect(reclaim.activePasses == 1)
 
         let order = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("late"))
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .expired)
+        #expect(
+            try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil)
+                == .expired)
         #expect(try await room.status(ticket: tickets[0].ticketId, deal: deal.id, user: tickets[0].userId) == .expired)
         #expect(try await room.status(ticket: tickets[1].ticketId, deal: deal.id, user: tickets[1].userId) == .expired)
         #expect(try await h.issuedPass(room, tickets[2]) != nil)
 
         // Joining again gives a new place at the back.
         guard case .joined(let fresh) = try await room.join(deal: deal.id, user: tickets[0].userId) else {
-            Issue.record("an expired shopper must get a new place"); return
+            Issue.record("an expired shopper must get a new place")
+            return
         }
         #expect(fresh.ticketId != tickets[0].ticketId)
         #expect(try await h.position(room, fresh) == 1)
@@ -194,8 +217,12 @@ struct WaitingRoomTests {
         let pass = try #require(try await h.issuedPass(room, ticket)).pass
         try await h.waitForRedisTime(pass.expiresAt.addingTimeInterval(0.02))
         let order = OrderID.derive(userId: pass.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("k"))
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .expired)
-        #expect(try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .expired)
+        #expect(
+            try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil)
+                == .expired)
+        #expect(
+            try await room.consume(pass: pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil)
+                == .expired)
         #expect(try await room.status(ticket: ticket.ticketId, deal: deal.id, user: ticket.userId) == .expired)
         #expect(try await room.advance(deal: deal.id, lagFactor: 1).activePasses == 0)
     }
@@ -218,7 +245,8 @@ struct WaitingRoomTests {
         #expect(try await h.issuedPass(room, tickets[2]) != nil)
         #expect(try await h.position(room, tickets[3]) == 1)
         guard case .joined(let back) = try await room.join(deal: deal.id, user: tickets[0].userId) else {
-            Issue.record("the shopper who left may join again"); return
+            Issue.record("the shopper who left may join again")
+            return
         }
         #expect(try await h.position(room, back) == 2)
     }
@@ -237,8 +265,12 @@ struct WaitingRoomTests {
         #expect(drawn == early.map { $0.userId })
         for ticket in early + late {
             if let issued = try await h.issuedPass(room, ticket), ticket.userId == early[0].userId {
-                let order = OrderID.derive(userId: ticket.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("t"))
-                #expect(try await room.consume(pass: issued.pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil) == .accepted)
+                let order = OrderID.derive(
+                    userId: ticket.userId, dealId: deal.id, idempotencyKey: try IdempotencyKey("t"))
+                #expect(
+                    try await room.consume(
+                        pass: issued.pass, order: order, quantity: 1, request: Array("{}".utf8), budget: nil)
+                        == .accepted)
             }
         }
         try await h.redis.send(["SET", AdmissionKeys(deal.id).soldOut, "1"])

@@ -38,26 +38,32 @@ enum EventSamples {
     static let edgeQuantities = [1, 2, 3, 127, 1_000_000, Int(Int32.max), Int.max]
 
     static let failureReasons = [
-        "", "   \n\t ", "x", "redis unavailable", "mongo write failed: {\"code\": 11000}", "quote \" backslash \\ slash /",
+        "", "   \n\t ", "x", "redis unavailable", "mongo write failed: {\"code\": 11000}",
+        "quote \" backslash \\ slash /",
         "line\nbreak\ttab\r\u{0}nul\u{1F}unit", "💥 broker gone — ünïcödé ✓", "\u{200B}", "e\u{301}\u{301}",
         String(repeating: "é", count: 700), String(repeating: "ab", count: 5_000), "\u{2028}\u{2029}", "</script>",
     ]
 
     static func identifier(_ rng: inout SplitMix) -> String {
         if Int.random(in: 0..<4, using: &rng) == 0 { return edgeIdentifiers.randomElement(using: &rng)! }
-        let length = Int.random(in: 0..<5, using: &rng) == 0 ? Int.random(in: 1...128, using: &rng)
+        let length =
+            Int.random(in: 0..<5, using: &rng) == 0
+            ? Int.random(in: 1...128, using: &rng)
             : Int.random(in: 1...16, using: &rng)
         return String((0..<length).map { _ in identifierCharacters.randomElement(using: &rng)! })
     }
 
     static func instant(_ rng: inout SplitMix) -> Date {
-        let millis = Int.random(in: 0..<3, using: &rng) == 0 ? edgeMillis.randomElement(using: &rng)!
+        let millis =
+            Int.random(in: 0..<3, using: &rng) == 0
+            ? edgeMillis.randomElement(using: &rng)!
             : Int64.random(in: edgeMillis.first!...edgeMillis.last!, using: &rng)
         return Timestamp.date(epochMilliseconds: millis)
     }
 
     static func quantity(_ rng: inout SplitMix) -> Int {
-        Int.random(in: 0..<3, using: &rng) == 0 ? edgeQuantities.randomElement(using: &rng)!
+        Int.random(in: 0..<3, using: &rng) == 0
+            ? edgeQuantities.randomElement(using: &rng)!
             : Int.random(in: 1...10, using: &rng)
     }
 
@@ -66,42 +72,51 @@ enum EventSamples {
         var rng = SplitMix(seed: seed)
         var events: [DomainEvent] = []
         for _ in 0..<rounds {
-            let dealId = try DealID(identifier(&rng)), userId = try UserID(identifier(&rng))
+            let dealId = try DealID(identifier(&rng))
+            let userId = try UserID(identifier(&rng))
             func newOrder(_ rng: inout SplitMix) throws -> (Order, DomainEvent) {
-                try Order.request(dealId: dealId, userId: userId, quantity: quantity(&rng),
-                                  idempotencyKey: IdempotencyKey(identifier(&rng)), at: instant(&rng))
+                try Order.request(
+                    dealId: dealId, userId: userId, quantity: quantity(&rng),
+                    idempotencyKey: IdempotencyKey(identifier(&rng)), at: instant(&rng))
             }
             // Requested → reserved and confirmed → cancelled by the shopper or by expiry.
             let first = try newOrder(&rng)
             var order = first.0
             events.append(first.1)
             events += try order.apply(.reserved, at: instant(&rng))
-            events.append(.orderCancellationRequested(OrderCancellationRequested(
-                orderId: order.id, dealId: order.dealId, userId: order.userId, at: instant(&rng))))
+            events.append(
+                .orderCancellationRequested(
+                    OrderCancellationRequested(
+                        orderId: order.id, dealId: order.dealId, userId: order.userId, at: instant(&rng))))
             events += try order.cancel(CancellationReason.allCases.randomElement(using: &rng)!, at: instant(&rng))
 
             // Rejected for each reason in turn.
             var rejected = try newOrder(&rng).0
             events += try rejected.apply(
-                [ReservationOutcome.soldOut, .limitExceeded, .dealClosed].randomElement(using: &rng)!, at: instant(&rng))
+                [ReservationOutcome.soldOut, .limitExceeded, .dealClosed].randomElement(using: &rng)!, at: instant(&rng)
+            )
 
             // Failed, with or without stock to give back (compensation).
             var failed = try newOrder(&rng).0
-            events += try failed.fail(reason: failureReasons.randomElement(using: &rng)!,
-                                      stockWasReserved: Bool.random(using: &rng), at: instant(&rng))
+            events += try failed.fail(
+                reason: failureReasons.randomElement(using: &rng)!,
+                stockWasReserved: Bool.random(using: &rng), at: instant(&rng))
 
             // A deal opening and selling out.
             let starts = instant(&rng)
-            let deal = try Deal(id: dealId, productId: ProductID(identifier(&rng)), title: "Lunar keyboard",
-                                price: Money(amountMinor: 129_000, currency: CurrencyCode("KRW")), startsAt: starts,
-                                endsAt: starts.addingTimeInterval(3600), totalStock: 10, perCustomerLimit: 2)
+            let deal = try Deal(
+                id: dealId, productId: ProductID(identifier(&rng)), title: "Lunar keyboard",
+                price: Money(amountMinor: 129_000, currency: CurrencyCode("KRW")), startsAt: starts,
+                endsAt: starts.addingTimeInterval(3600), totalStock: 10, perCustomerLimit: 2)
             events += deal.phaseChangeEvents(from: .preQueue, to: .open, at: instant(&rng))
             events += deal.phaseChangeEvents(from: .open, to: .soldOut, at: instant(&rng))
 
             // A random (UUID v4) event id, the other shape the catalog allows.
-            events.append(.orderConfirmed(OrderConfirmed(
-                eventId: EventID.random(using: &rng), occurredAt: instant(&rng), orderId: order.id,
-                dealId: order.dealId, userId: order.userId, quantity: order.quantity)))
+            events.append(
+                .orderConfirmed(
+                    OrderConfirmed(
+                        eventId: EventID.random(using: &rng), occurredAt: instant(&rng), orderId: order.id,
+                        dealId: order.dealId, userId: order.userId, quantity: order.quantity)))
         }
         return events
     }
@@ -109,12 +124,16 @@ enum EventSamples {
     /// One fixed, valid event of each type, as the Domain encodes it.
     static func canonical() throws -> [DomainEventType: String] {
         let at = Timestamp.date(epochMilliseconds: 1_795_600_800_123)
-        let (pending, requested) = try Order.request(dealId: DealID("deal-7"), userId: UserID("user-42"), quantity: 2,
-                                                     idempotencyKey: IdempotencyKey("idem-2026-0001"), at: at)
-        var order = pending, rejected = pending, failed = pending
-        let deal = try Deal(id: DealID("deal-7"), productId: ProductID("prod-1"), title: "Lunar keyboard",
-                            price: Money(amountMinor: 129_000, currency: CurrencyCode("KRW")), startsAt: at,
-                            endsAt: at.addingTimeInterval(3600), totalStock: 10, perCustomerLimit: 2)
+        let (pending, requested) = try Order.request(
+            dealId: DealID("deal-7"), userId: UserID("user-42"), quantity: 2,
+            idempotencyKey: IdempotencyKey("idem-2026-0001"), at: at)
+        var order = pending
+        var rejected = pending
+        var failed = pending
+        let deal = try Deal(
+            id: DealID("deal-7"), productId: ProductID("prod-1"), title: "Lunar keyboard",
+            price: Money(amountMinor: 129_000, currency: CurrencyCode("KRW")), startsAt: at,
+            endsAt: at.addingTimeInterval(3600), totalStock: 10, perCustomerLimit: 2)
         var events = [requested]
         events += try order.apply(.reserved, at: at)
         events += try order.cancel(.shopper, at: at)
@@ -122,8 +141,10 @@ enum EventSamples {
         events += try failed.fail(reason: "payment service down", stockWasReserved: false, at: at)
         events += deal.phaseChangeEvents(from: .preQueue, to: .open, at: at)
         events += deal.phaseChangeEvents(from: .open, to: .soldOut, at: at)
-        events.append(.orderCancellationRequested(OrderCancellationRequested(
-            orderId: order.id, dealId: order.dealId, userId: order.userId, at: at)))
+        events.append(
+            .orderCancellationRequested(
+                OrderCancellationRequested(
+                    orderId: order.id, dealId: order.dealId, userId: order.userId, at: at)))
         return Dictionary(events.map { ($0.type, $0.jsonString()) }) { first, _ in first }
     }
 }
@@ -155,18 +176,21 @@ enum PythonJSONSchema {
     /// A missing venv or package is a failure, never a skip: `scripts/setup` installs both.
     static func pointers(for cases: [SchemaCase]) throws -> [Set<String>] {
         guard FileManager.default.isExecutableFile(atPath: python) else {
-            throw PythonCheckFailed("\(python) does not exist: run scripts/setup (it creates the venv and installs jsonschema)")
+            throw PythonCheckFailed(
+                "\(python) does not exist: run scripts/setup (it creates the venv and installs jsonschema)")
         }
         let directory = FileManager.default.temporaryDirectory
             .appendingPathComponent("flashdeal-contract-\(UInt64.random(in: 0...UInt64.max))")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let input = directory.appendingPathComponent("cases.jsonl"), output = directory.appendingPathComponent("out.json")
+        let input = directory.appendingPathComponent("cases.jsonl")
+        let output = directory.appendingPathComponent("out.json")
         var lines = ""
         for c in cases {
             precondition(!c.document.contains("\n"), "documents are passed one per line")
-            let path = String(decoding: try JSONSerialization.data(withJSONObject: c.schemaPath, options: [.fragmentsAllowed]),
-                              as: UTF8.self)
+            let path = String(
+                decoding: try JSONSerialization.data(withJSONObject: c.schemaPath, options: [.fragmentsAllowed]),
+                as: UTF8.self)
             lines += "{\"schema\":\(path),\"document\":\(c.document)}\n"
         }
         try lines.write(to: input, atomically: true, encoding: .utf8)
@@ -193,11 +217,13 @@ enum PythonJSONSchema {
             """
         let run = try ChildProcess.run(python, ["-c", script, input.path, output.path])
         guard run.status == 0 else {
-            throw PythonCheckFailed("python jsonschema exited \(run.status.map(String.init) ?? "on a signal"): \(run.output)")
+            throw PythonCheckFailed(
+                "python jsonschema exited \(run.status.map(String.init) ?? "on a signal"): \(run.output)")
         }
         let decoded = try JSONSerialization.jsonObject(with: Data(contentsOf: output)) as? [[String]]
         guard let decoded, decoded.count == cases.count else {
-            throw PythonCheckFailed("python jsonschema answered for \(String(describing: decoded?.count)) of \(cases.count) cases")
+            throw PythonCheckFailed(
+                "python jsonschema answered for \(String(describing: decoded?.count)) of \(cases.count) cases")
         }
         return decoded.map(Set.init)
     }

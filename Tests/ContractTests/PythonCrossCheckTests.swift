@@ -13,7 +13,8 @@ struct PythonCrossCheckTests {
     static func cases() throws -> (cases: [SchemaCase], keywordSchema: String) {
         var cases: [SchemaCase] = []
         for event in try EventSamples.events(rounds: 60, seed: 0xC0FFEE) {
-            cases.append(SchemaCase(schemaPath: eventSchemaPath(event.type), document: event.jsonString(), label: "generated"))
+            cases.append(
+                SchemaCase(schemaPath: eventSchemaPath(event.type), document: event.jsonString(), label: "generated"))
         }
         cases += try Mutations.acceptedVariants()
         cases += try Mutations.all().map(\.schemaCase)
@@ -35,14 +36,18 @@ struct PythonCrossCheckTests {
         var disagreements: [String] = []
         var valid = 0
         for (c, pythonPointers) in zip(cases, python) {
-            if validators[c.schemaPath] == nil { validators[c.schemaPath] = try JSONSchemaValidator.load(schemaAt: c.schemaPath) }
+            if validators[c.schemaPath] == nil {
+                validators[c.schemaPath] = try JSONSchemaValidator.load(schemaAt: c.schemaPath)
+            }
             let swiftPointers = try c.swiftPointers(validators[c.schemaPath]!)
             if swiftPointers.isEmpty { valid += 1 }
             if swiftPointers != pythonPointers {
                 disagreements.append("\(c): swift \(swiftPointers.sorted()) python \(pythonPointers.sorted())")
             }
         }
-        #expect(disagreements.isEmpty, "\(disagreements.count) of \(cases.count) disagree:\n\(disagreements.prefix(20).joined(separator: "\n"))")
+        #expect(
+            disagreements.isEmpty,
+            "\(disagreements.count) of \(cases.count) disagree:\n\(disagreements.prefix(20).joined(separator: "\n"))")
         // Both kinds were there in numbers: the agreement is not all-valid or all-invalid.
         #expect(valid > 500)
         #expect(cases.count - valid > 300)
@@ -60,7 +65,10 @@ struct PythonCrossCheckTests {
         }
         let departures: [(SchemaCase, swift: Set<String>, python: Set<String>)] = [
             // Python's re `$` also matches before a final "\n"; ECMA-262's does not.
-            (try variant(.orderRequested, "orderId", quoted("ord_f5d1b74df7a1c97ee5374ec1797a9728\n")), ["/orderId"], []),
+            (
+                try variant(.orderRequested, "orderId", quoted("ord_f5d1b74df7a1c97ee5374ec1797a9728\n")), ["/orderId"],
+                []
+            ),
             (try variant(.orderRequested, "dealId", quoted("deal-7\n")), ["/dealId"], []),
             (try variant(.orderRequested, "occurredAt", quoted("2026-11-25T10:00:00.123Z\n")), ["/occurredAt"], []),
             // rfc3339-validator refuses year 0000, which RFC 3339 allows (and the Domain's parser reads).
@@ -71,9 +79,15 @@ struct PythonCrossCheckTests {
             .appendingPathComponent("flashdeal-keywords-\(UInt64.random(in: 0...UInt64.max)).schema.json").path
         try KeywordSamples.schema.write(toFile: keywordSchema, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: keywordSchema) }
-        let falseSchema = KeywordSamples.documents.filter { KeywordSamples.falseSubschemaDocuments.contains($0.document) }
-            .map { (SchemaCase(schemaPath: keywordSchema, document: $0.document, label: "false subschema"),
-                    swift: $0.pointers, python: Set($0.pointers.map { $0 == "/x" ? "" : $0 })) }
+        let falseSchema = KeywordSamples.documents.filter {
+            KeywordSamples.falseSubschemaDocuments.contains($0.document)
+        }
+        .map {
+            (
+                SchemaCase(schemaPath: keywordSchema, document: $0.document, label: "false subschema"),
+                swift: $0.pointers, python: Set($0.pointers.map { $0 == "/x" ? "" : $0 })
+            )
+        }
         #expect(falseSchema.count == KeywordSamples.falseSubschemaDocuments.count)
 
         let all = departures + falseSchema
@@ -87,13 +101,15 @@ struct PythonCrossCheckTests {
 
     @Test("the venv's python has jsonschema with date-time checking; without it this suite fails")
     func referenceIsInstalled() throws {
-        #expect(FileManager.default.isExecutableFile(atPath: PythonJSONSchema.python),
-                "\(PythonJSONSchema.python) is missing: run scripts/setup")
+        #expect(
+            FileManager.default.isExecutableFile(atPath: PythonJSONSchema.python),
+            "\(PythonJSONSchema.python) is missing: run scripts/setup")
         // One document that only a date-time format check refuses: if formats went unchecked, this would pass.
-        let c = SchemaCase(schemaPath: eventSchemaPath(.dealOpened),
-                           document: try #require(try EventSamples.canonical()[.dealOpened])
-                               .replacingOccurrences(of: "2026-11-25T", with: "2026-02-30T"),
-                           label: "February 30th")
+        let c = SchemaCase(
+            schemaPath: eventSchemaPath(.dealOpened),
+            document: try #require(try EventSamples.canonical()[.dealOpened])
+                .replacingOccurrences(of: "2026-11-25T", with: "2026-02-30T"),
+            label: "February 30th")
         #expect(try PythonJSONSchema.pointers(for: [c]) == [["/occurredAt"]])
     }
 }

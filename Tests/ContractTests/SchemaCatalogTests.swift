@@ -17,16 +17,21 @@ struct SchemaCatalogTests {
     func filesMatchTheCatalog() throws {
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: Self.directory))
         let expected = Set(DomainEventType.allCases.map { "\($0.rawValue).schema.json" })
-        #expect(files.subtracting(expected).isEmpty, "schema files without an event type: \(files.subtracting(expected).sorted())")
-        #expect(expected.subtracting(files).isEmpty, "event types without a schema: \(expected.subtracting(files).sorted())")
+        #expect(
+            files.subtracting(expected).isEmpty,
+            "schema files without an event type: \(files.subtracting(expected).sorted())")
+        #expect(
+            expected.subtracting(files).isEmpty, "event types without a schema: \(expected.subtracting(files).sorted())"
+        )
         #expect(files.contains("OrderCancellationRequested.schema.json"))
         for type in DomainEventType.allCases {
             _ = try JSONSchemaValidator.forEvent(type.rawValue)
         }
     }
 
-    @Test("each schema is draft 2020-12, pins its type and version, requires every field and allows no other",
-          arguments: DomainEventType.allCases)
+    @Test(
+        "each schema is draft 2020-12, pins its type and version, requires every field and allows no other",
+        arguments: DomainEventType.allCases)
     func schemaShape(type: DomainEventType) throws {
         let schema = try Self.schema(type)
         #expect(schema["$schema"] as? String == "https://json-schema.org/draft/2020-12/schema")
@@ -38,7 +43,8 @@ struct SchemaCatalogTests {
         #expect(Set(required) == Set(properties.keys))
         #expect(required.count == Set(required).count)
         #expect((properties["type"] as? [String: Any])?["const"] as? String == type.rawValue)
-        #expect((properties["schemaVersion"] as? [String: Any])?["const"] as? Int == DomainEventType.currentSchemaVersion)
+        #expect(
+            (properties["schemaVersion"] as? [String: Any])?["const"] as? Int == DomainEventType.currentSchemaVersion)
     }
 
     @Test("each schema lists exactly the fields the Domain writes for that type", arguments: DomainEventType.allCases)

@@ -49,7 +49,7 @@ enum Mutations {
             set("eventId", quoted("evt_ABC"), "pattern")
             set("eventId", quoted("evt_41f2a49f8255fafbe47e6313df24406"), "pattern")
             set("eventId", quoted("evt_41F2A49F8255FAFBE47E6313DF24406A"), "pattern")
-            set("eventId", quoted("6f9619ff-8b86-1011-b42d-00c04fc964ff"), "pattern")   // UUID v1
+            set("eventId", quoted("6f9619ff-8b86-1011-b42d-00c04fc964ff"), "pattern")  // UUID v1
             set("eventId", "42", "type")
             set("eventId", "null", "type")
 
@@ -113,8 +113,10 @@ enum Mutations {
             }
 
             for notAnObject in ["[]", "null", "42", quoted(type.rawValue), "[\(text)]"] {
-                result.append(Mutation(type: type, label: "document \(notAnObject.prefix(20))", document: notAnObject,
-                                       path: "", keyword: "type"))
+                result.append(
+                    Mutation(
+                        type: type, label: "document \(notAnObject.prefix(20))", document: notAnObject,
+                        path: "", keyword: "type"))
             }
         }
         return result
@@ -165,9 +167,12 @@ struct SchemaRejectionTests {
         for type in DomainEventType.allCases { validators[type] = try JSONSchemaValidator.forEvent(type.rawValue) }
         for mutation in mutations {
             let violations = try #require(validators[mutation.type]).violations(try jsonObject(mutation.document))
-            #expect(violations.contains { $0.path == mutation.path && $0.keyword == mutation.keyword },
-                    "\(mutation): expected \(mutation.keyword) at \(mutation.path.isEmpty ? "(root)" : mutation.path), got \(violations)")
-            #expect(violations.allSatisfy { $0.path == mutation.path }, "\(mutation): unrelated violations \(violations)")
+            #expect(
+                violations.contains { $0.path == mutation.path && $0.keyword == mutation.keyword },
+                "\(mutation): expected \(mutation.keyword) at \(mutation.path.isEmpty ? "(root)" : mutation.path), got \(violations)"
+            )
+            #expect(
+                violations.allSatisfy { $0.path == mutation.path }, "\(mutation): unrelated violations \(violations)")
         }
     }
 
@@ -188,12 +193,13 @@ struct SchemaRejectionTests {
         fields["userId"] = nil
         fields["extra"] = "true"
         let messages = validator.validate(try jsonObject(render(fields)))
-        #expect(messages == [
-            #"(root): missing required property "userId""#,
-            #"(root): property "extra" is not allowed"#,
-            "/quantity: 0 is less than the minimum 1",
-            #"/reason: "BORED" is not one of "SOLD_OUT", "LIMIT_EXCEEDED", "DEAL_CLOSED""#,
-        ])
+        #expect(
+            messages == [
+                #"(root): missing required property "userId""#,
+                #"(root): property "extra" is not allowed"#,
+                "/quantity: 0 is less than the minimum 1",
+                #"/reason: "BORED" is not one of "SOLD_OUT", "LIMIT_EXCEEDED", "DEAL_CLOSED""#,
+            ])
     }
 
     @Test("whatever a schema accepts, the Domain's decoder reads: a valid message is never a poison message")

@@ -71,7 +71,8 @@ enum KeywordSamples {
         (#"{"n": 0, "t": "2026-04-31T00:00:00Z"}"#, ["/t"]), (#"{"n": 0, "t": "2026-13-01T00:00:00Z"}"#, ["/t"]),
         (#"{"n": 0, "t": "2026-11-25T24:00:00Z"}"#, ["/t"]), (#"{"n": 0, "t": "2026-11-25T10:60:00Z"}"#, ["/t"]),
         (#"{"n": 0, "t": "2026-11-25T23:59:60Z"}"#, ["/t"]), (#"{"n": 0, "t": "2026-11-25T10:00:00"}"#, ["/t"]),
-        (#"{"n": 0, "t": "2026-11-25T10:00:00+0900"}"#, ["/t"]), (#"{"n": 0, "t": "2026-11-25T10:00:00+24:00"}"#, ["/t"]),
+        (#"{"n": 0, "t": "2026-11-25T10:00:00+0900"}"#, ["/t"]),
+        (#"{"n": 0, "t": "2026-11-25T10:00:00+24:00"}"#, ["/t"]),
         (#"{"n": 0, "t": "2026-11-25 10:00:00Z"}"#, ["/t"]), (#"{"n": 0, "t": "2026-11-25T10:00:00.Z"}"#, ["/t"]),
         (#"{"n": 0, "t": "2026-11-25"}"#, ["/t"]), (#"{"n": 0, "t": "２０２６-11-25T10:00:00Z"}"#, ["/t"]),
         (#"{"n": 0, "t": 1795600800}"#, ["/t"]), (#"{"n": 0, "t": ""}"#, ["/t"]),
@@ -133,41 +134,47 @@ struct ValidatorKeywordTests {
         #expect(literal.validate("$$x\n").count == 1)
     }
 
-    @Test("a schema using something the validator cannot check does not load", arguments: [
-        #"{"oneOf": [{"type": "string"}]}"#,
-        #"{"properties": {"a": {"items": {"type": "string"}}}}"#,
-        #"{"type": "string", "format": "email"}"#,
-        #"{"$ref": "other.schema.json#/$defs/x"}"#,
-        ##"{"$ref": "#/$defs/missing", "$defs": {}}"##,
-        #"{"properties": {"a": {"$defs": {"x": true}}}}"#,
-        #"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "string"}"#,
-        #"{"type": "float"}"#,
-        #"{"pattern": "(unclosed"}"#,
-        #"{"minLength": -1}"#,
-        #"{"required": "a"}"#,
-        #"{"properties": {"a": 5}}"#,
-        #"[]"#,
-        #"not json"#,
-    ])
+    @Test(
+        "a schema using something the validator cannot check does not load",
+        arguments: [
+            #"{"oneOf": [{"type": "string"}]}"#,
+            #"{"properties": {"a": {"items": {"type": "string"}}}}"#,
+            #"{"type": "string", "format": "email"}"#,
+            #"{"$ref": "other.schema.json#/$defs/x"}"#,
+            ##"{"$ref": "#/$defs/missing", "$defs": {}}"##,
+            #"{"properties": {"a": {"$defs": {"x": true}}}}"#,
+            #"{"$schema": "http://json-schema.org/draft-07/schema#", "type": "string"}"#,
+            #"{"type": "float"}"#,
+            #"{"pattern": "(unclosed"}"#,
+            #"{"minLength": -1}"#,
+            #"{"required": "a"}"#,
+            #"{"properties": {"a": 5}}"#,
+            #"[]"#,
+            #"not json"#,
+        ])
     func unsupportedSchemas(schema: String) {
         #expect(throws: JSONSchemaError.self) { try JSONSchemaValidator(schemaJSON: schema) }
     }
 
     @Test("a schema file that does not exist or is not JSON does not load")
     func unreadableFiles() throws {
-        #expect(throws: (any Error).self) { try JSONSchemaValidator.load(schemaAt: TestStack.root + "/schemas/events/Nope.schema.json") }
+        #expect(throws: (any Error).self) {
+            try JSONSchemaValidator.load(schemaAt: TestStack.root + "/schemas/events/Nope.schema.json")
+        }
         #expect(throws: (any Error).self) { try JSONSchemaValidator.load(schemaAt: TestStack.root + "/README.md") }
     }
 
     @Test("definitions may refer to each other, and to themselves")
     func recursiveDefinitions() throws {
-        let validator = try JSONSchemaValidator(schemaJSON: #"""
-            {"$ref": "#/$defs/node",
-             "$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}, "v": {"$ref": "#/$defs/v"}}},
-                       "v": {"type": "integer"}}}
-            """#)
+        let validator = try JSONSchemaValidator(
+            schemaJSON: #"""
+                {"$ref": "#/$defs/node",
+                 "$defs": {"node": {"type": "object", "properties": {"next": {"$ref": "#/$defs/node"}, "v": {"$ref": "#/$defs/v"}}},
+                           "v": {"type": "integer"}}}
+                """#)
         #expect(validator.validate(jsonText: #"{"v": 1, "next": {"v": 2, "next": {}}}"#) == [])
-        #expect(validator.violations(try jsonObject(#"{"v": 1, "next": {"v": 2, "next": {"v": "x"}}}"#)).map(\.path)
+        #expect(
+            validator.violations(try jsonObject(#"{"v": 1, "next": {"v": 2, "next": {"v": "x"}}}"#)).map(\.path)
                 == ["/next/next/v"])
     }
 }

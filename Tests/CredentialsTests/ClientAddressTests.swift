@@ -19,8 +19,10 @@ struct ClientAddressTests {
     @Test func walksRightToLeftPastTrustedProxies() {
         #expect(resolver.resolve(socketAddress: "10.0.0.5", forwardedFor: "198.51.100.7") == "198.51.100.7")
         // The client prepended a fake entry; the first untrusted hop from the right wins.
-        #expect(resolver.resolve(socketAddress: "10.0.0.5",
-                                 forwardedFor: "6.6.6.6, 198.51.100.7, 192.168.1.7, 10.9.9.9") == "198.51.100.7")
+        #expect(
+            resolver.resolve(
+                socketAddress: "10.0.0.5",
+                forwardedFor: "6.6.6.6, 198.51.100.7, 192.168.1.7, 10.9.9.9") == "198.51.100.7")
         // Every hop trusted: the leftmost.
         #expect(resolver.resolve(socketAddress: "10.0.0.5", forwardedFor: "10.0.0.3,10.0.0.4") == "10.0.0.3")
         // Empty header: the peer.
@@ -30,7 +32,8 @@ struct ClientAddressTests {
     }
 
     @Test func ipv6Proxies() {
-        #expect(resolver.resolve(socketAddress: "[fd12::1]:8080", forwardedFor: "2001:db8::42, fd00::9") == "2001:db8::42")
+        #expect(
+            resolver.resolve(socketAddress: "[fd12::1]:8080", forwardedFor: "2001:db8::42, fd00::9") == "2001:db8::42")
         #expect(resolver.resolve(socketAddress: "fd12::1", forwardedFor: "[2001:db8::43]:1234") == "2001:db8::43")
         #expect(resolver.resolve(socketAddress: "fe80::1", forwardedFor: "2001:db8::42") == "fe80::1")
         // IPv4-mapped IPv6 peer matches an IPv4 CIDR.
@@ -52,9 +55,11 @@ struct ClientAddressTests {
         #expect(try CIDR("1:2:3:4:5:6:1.2.3.4/128").contains("1:2:3:4:5:6:102:304"))
     }
 
-    @Test(arguments: ["", "10.0.0.0/33", "10.0.0/8", "256.1.1.1", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8/9",
-                      "01.2.3.4", "2001:db8::/129", "2001:::1", "1::2::3", "gggg::", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9",
-                      "localhost", " 10.0.0.1"])
+    @Test(arguments: [
+        "", "10.0.0.0/33", "10.0.0/8", "256.1.1.1", "10.0.0.0/", "10.0.0.0/-1", "10.0.0.0/8/9",
+        "01.2.3.4", "2001:db8::/129", "2001:::1", "1::2::3", "gggg::", "fe80::1%eth0", "1:2:3:4:5:6:7:8:9",
+        "localhost", " 10.0.0.1",
+    ])
     func badCIDRsAreRejectedClearly(entry: String) {
         do {
             _ = try CIDR(entry)
@@ -66,6 +71,8 @@ struct ClientAddressTests {
     }
 
     @Test func resolverInitReportsTheBadEntry() {
-        Fixture.expectCode(.invalidCIDR) { () throws(CredentialError) in try ClientAddressResolver(trustedProxies: ["10.0.0.0/8", "nope/3"]) }
+        Fixture.expectCode(.invalidCIDR) { () throws(CredentialError) in
+            try ClientAddressResolver(trustedProxies: ["10.0.0.0/8", "nope/3"])
+        }
     }
 }

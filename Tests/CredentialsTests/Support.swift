@@ -13,8 +13,10 @@ enum Fixture {
 
     static func key(_ byte: UInt8) -> [UInt8] { [UInt8](repeating: byte, count: 32) }
 
-    static func expectCode<T>(_ code: CredentialError.Code, sourceLocation: SourceLocation = #_sourceLocation,
-                              _ body: () throws(CredentialError) -> T) {
+    static func expectCode<T>(
+        _ code: CredentialError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () throws(CredentialError) -> T
+    ) {
         do {
             _ = try body()
             Issue.record("expected \(code), but it succeeded", sourceLocation: sourceLocation)
@@ -23,8 +25,10 @@ enum Fixture {
         }
     }
 
-    static func expectCode<T>(_ code: CredentialError.Code, sourceLocation: SourceLocation = #_sourceLocation,
-                              _ body: () async throws(CredentialError) -> T) async {
+    static func expectCode<T>(
+        _ code: CredentialError.Code, sourceLocation: SourceLocation = #_sourceLocation,
+        _ body: () async throws(CredentialError) -> T
+    ) async {
         do {
             _ = try await body()
             Issue.record("expected \(code), but it succeeded", sourceLocation: sourceLocation)

@@ -6,8 +6,9 @@ import Testing
 @Suite("Admission pass")
 struct AdmissionPassTests {
     private func pass(issuedAt: Date = reference, expiresAt: Date = at(300)) throws -> AdmissionPass {
-        try AdmissionPass(passId: PassID("pass-1"), dealId: deal("deal-7"), userId: user("user-42"),
-                          issuedAt: issuedAt, expiresAt: expiresAt, keyId: SigningKeyID("k2026-11"))
+        try AdmissionPass(
+            passId: PassID("pass-1"), dealId: deal("deal-7"), userId: user("user-42"),
+            issuedAt: issuedAt, expiresAt: expiresAt, keyId: SigningKeyID("k2026-11"))
     }
 
     @Test("accepted for its user and deal inside its lifetime")
@@ -56,8 +57,9 @@ struct AdmissionPassTests {
     @Test("signing input is the documented length-prefixed encoding")
     func signingInputGolden() throws {
         let digest = SHA256.hash(data: try pass().signingInput)
-        #expect(digest.map { String(format: "%02x", $0) }.joined()
-            == "f4ccdd2989a075825d06cc5a2287049e08dc7f73387bf05fd66f8bfba47796d6")
+        #expect(
+            digest.map { String(format: "%02x", $0) }.joined()
+                == "f4ccdd2989a075825d06cc5a2287049e08dc7f73387bf05fd66f8bfba47796d6")
     }
 
     @Test("signing input changes with every field")
@@ -65,8 +67,9 @@ struct AdmissionPassTests {
         let base = try pass().signingInput
         #expect(try pass(expiresAt: at(301)).signingInput != base)
         #expect(try pass(issuedAt: at(1)).signingInput != base)
-        let rotated = try AdmissionPass(passId: PassID("pass-1"), dealId: deal("deal-7"), userId: user("user-42"),
-                                        issuedAt: reference, expiresAt: at(300), keyId: SigningKeyID("k2026-12"))
+        let rotated = try AdmissionPass(
+            passId: PassID("pass-1"), dealId: deal("deal-7"), userId: user("user-42"),
+            issuedAt: reference, expiresAt: at(300), keyId: SigningKeyID("k2026-12"))
         #expect(rotated.signingInput != base)
     }
 
@@ -81,7 +84,8 @@ struct AdmissionPassTests {
 struct WaitingRoomTicketTests {
     @Test("position is optional and 1-based")
     func position() throws {
-        let ticket = try WaitingRoomTicket(ticketId: TicketID("t-1"), dealId: deal("deal-7"), userId: user("u"), issuedAt: reference)
+        let ticket = try WaitingRoomTicket(
+            ticketId: TicketID("t-1"), dealId: deal("deal-7"), userId: user("u"), issuedAt: reference)
         #expect(ticket.position == nil)
         #expect(try ticket.withPosition(1).position == 1)
         #expect(throws: WaitingRoomTicketError.positionBelowOne(0)) { try ticket.withPosition(0) }

@@ -49,7 +49,8 @@ struct DealTests {
         #expect(deal.paymentWindow == .seconds(600))
         let decoded = try JSONDecoder().decode(Deal.self, from: try JSONEncoder().encode(deal))
         #expect(decoded == deal)
-        #expect(try JSONDecoder().decode(Deal.self, from: try JSONEncoder().encode(try makeDeal())).paymentWindow == nil)
+        #expect(
+            try JSONDecoder().decode(Deal.self, from: try JSONEncoder().encode(try makeDeal())).paymentWindow == nil)
         for bad: Duration in [.zero, .milliseconds(999), .seconds(7 * 24 * 3_600 + 1)] {
             #expect(throws: DealValidationError.self) { try makeDeal(paymentWindow: bad) }
         }
@@ -69,10 +70,12 @@ struct DealTests {
         #expect(throws: MoneyError.invalidCurrencyCode(code)) { try CurrencyCode(code) }
     }
 
-    @Test("phase follows the clock and the remaining stock", arguments: [
-        (-700.0, 5, DealPhase.scheduled), (-600.0, 5, .preQueue), (-1.0, 5, .preQueue), (0.0, 5, .open),
-        (10.0, 0, .soldOut), (3599.999, 1, .open), (3600.0, 5, .ended), (4000.0, 0, .ended),
-    ])
+    @Test(
+        "phase follows the clock and the remaining stock",
+        arguments: [
+            (-700.0, 5, DealPhase.scheduled), (-600.0, 5, .preQueue), (-1.0, 5, .preQueue), (0.0, 5, .open),
+            (10.0, 0, .soldOut), (3599.999, 1, .open), (3600.0, 5, .ended), (4000.0, 0, .ended),
+        ])
     func phase(offset: Double, remaining: Int, expected: DealPhase) throws {
         #expect(try makeDeal().phase(at: at(offset), remaining: remaining, preQueueWindow: .seconds(600)) == expected)
     }
@@ -133,7 +136,8 @@ struct DealTests {
         let data = try JSONEncoder().encode(deal)
         #expect(String(decoding: data, as: UTF8.self).contains("\"startsAt\":\"2026-11-25T10:00:00.000Z\""))
         #expect(try JSONDecoder().decode(Deal.self, from: data) == deal)
-        let broken = String(decoding: data, as: UTF8.self).replacingOccurrences(of: "\"totalStock\":10", with: "\"totalStock\":0")
+        let broken = String(decoding: data, as: UTF8.self).replacingOccurrences(
+            of: "\"totalStock\":10", with: "\"totalStock\":0")
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Deal.self, from: Data(broken.utf8)) }
     }
 }

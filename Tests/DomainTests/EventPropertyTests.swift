@@ -23,25 +23,49 @@ let eventFields = zip(
 @Suite("Event properties")
 struct EventPropertyTests {
     static func event(_ f: EventFields) throws -> DomainEvent {
-        let eventId = try EventID(f.ids[0]), orderId = try OrderID(f.ids[1]), dealId = try DealID(f.ids[2])
-        let userId = try UserID(f.ids[3]), key = try IdempotencyKey(f.ids[4])
-        let t = Timestamp.date(epochMilliseconds: f.millis[0]), t2 = Timestamp.date(epochMilliseconds: f.millis[1])
+        let eventId = try EventID(f.ids[0])
+        let orderId = try OrderID(f.ids[1])
+        let dealId = try DealID(f.ids[2])
+        let userId = try UserID(f.ids[3])
+        let key = try IdempotencyKey(f.ids[4])
+        let t = Timestamp.date(epochMilliseconds: f.millis[0])
+        let t2 = Timestamp.date(epochMilliseconds: f.millis[1])
         switch f.kind {
-        case 0: return .orderRequested(OrderRequested(eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
-                                                      userId: userId, quantity: f.quantity, idempotencyKey: key, requestedAt: t2))
-        case 1: return .stockReserved(StockReserved(eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
-                                                    userId: userId, quantity: f.quantity))
-        case 2: return .orderConfirmed(OrderConfirmed(eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
-                                                      userId: userId, quantity: f.quantity))
-        case 3: return .orderRejected(OrderRejected(eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
-                                                    userId: userId, quantity: f.quantity, reason: RejectionReason.allCases[f.variant]))
-        case 4: return .orderFailed(OrderFailed(eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
-                                                userId: userId, quantity: f.quantity, reason: f.text))
-        case 5: return .stockReleased(StockReleased(eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
-                                                    quantity: f.quantity, reason: StockReleaseReason.allCases[f.variant]))
+        case 0:
+            return .orderRequested(
+                OrderRequested(
+                    eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
+                    userId: userId, quantity: f.quantity, idempotencyKey: key, requestedAt: t2))
+        case 1:
+            return .stockReserved(
+                StockReserved(
+                    eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
+                    userId: userId, quantity: f.quantity))
+        case 2:
+            return .orderConfirmed(
+                OrderConfirmed(
+                    eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
+                    userId: userId, quantity: f.quantity))
+        case 3:
+            return .orderRejected(
+                OrderRejected(
+                    eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
+                    userId: userId, quantity: f.quantity, reason: RejectionReason.allCases[f.variant]))
+        case 4:
+            return .orderFailed(
+                OrderFailed(
+                    eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
+                    userId: userId, quantity: f.quantity, reason: f.text))
+        case 5:
+            return .stockReleased(
+                StockReleased(
+                    eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId,
+                    quantity: f.quantity, reason: StockReleaseReason.allCases[f.variant]))
         case 6: return .dealOpened(DealOpened(eventId: eventId, occurredAt: t, dealId: dealId))
-        case 7: return .orderCancellationRequested(OrderCancellationRequested(
-            eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId, userId: userId, requestedAt: t2))
+        case 7:
+            return .orderCancellationRequested(
+                OrderCancellationRequested(
+                    eventId: eventId, occurredAt: t, orderId: orderId, dealId: dealId, userId: userId, requestedAt: t2))
         default: return .dealSoldOut(DealSoldOut(eventId: eventId, occurredAt: t, dealId: dealId))
         }
     }

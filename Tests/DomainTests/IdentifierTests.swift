@@ -24,9 +24,11 @@ struct IdentifierTests {
         }
     }
 
-    @Test("rejects characters unsafe in Redis keys", arguments: [
-        ("a b", " ", 1), ("deal{1}", "{", 4), ("x/y", "/", 1), ("é", "é", 0), ("a*", "*", 1), ("\n", "\n", 0),
-    ])
+    @Test(
+        "rejects characters unsafe in Redis keys",
+        arguments: [
+            ("a b", " ", 1), ("deal{1}", "{", 4), ("x/y", "/", 1), ("é", "é", 0), ("a*", "*", 1), ("\n", "\n", 0),
+        ])
     func rejectsUnsafeCharacters(raw: String, character: String, position: Int) {
         #expect(throws: IdentifierError.invalidCharacter(field: "dealId", character: character, position: position)) {
             try DealID(raw)

@@ -38,9 +38,12 @@ struct InventoryPropertyTests {
         let dealId = try deal("deal-7")
         let users = try (0..<4).map { try user("u\($0)") }
         let keys = try (0..<5).map { try key("k\($0)") }
-        func orderId(_ u: Int, _ k: Int) -> OrderID { OrderID.derive(userId: users[u], dealId: dealId, idempotencyKey: keys[k]) }
+        func orderId(_ u: Int, _ k: Int) -> OrderID {
+            OrderID.derive(userId: users[u], dealId: dealId, idempotencyKey: keys[k])
+        }
 
-        await propertyCheck(count: 300, input: Gen.int(in: 1...12), Gen.int(in: 1...4), inventoryStep.array(of: 0...60)) {
+        await propertyCheck(count: 300, input: Gen.int(in: 1...12), Gen.int(in: 1...4), inventoryStep.array(of: 0...60))
+        {
             total, limit, steps in
             failOnThrow {
                 var inv = try Inventory(dealId: dealId, totalStock: total, perCustomerLimit: limit)
@@ -84,14 +87,18 @@ struct InventoryPropertyTests {
                             #expect(try inv.confirm(id).state == .confirmed)
                             #expect(inv.remaining == before.remaining)
                         case (let rejected?, _):
-                            #expect(throws: InventoryError.reservationRejected(id, rejected.rejectionReason!)) { try inv.confirm(id) }
+                            #expect(throws: InventoryError.reservationRejected(id, rejected.rejectionReason!)) {
+                                try inv.confirm(id)
+                            }
                         }
 
                     case .release(let u, let k, let reason):
                         let id = orderId(u, k)
                         switch (firstAnswer[id], before.reservation(for: id)) {
                         case (nil, _):
-                            #expect(throws: InventoryError.unknownReservation(id)) { try inv.release(id, reason: reason) }
+                            #expect(throws: InventoryError.unknownReservation(id)) {
+                                try inv.release(id, reason: reason)
+                            }
                         case (.reserved, let reservation?) where reservation.state.holdsStock:
                             guard case .released = try inv.release(id, reason: reason) else {
                                 Issue.record("held reservation was not released: \(step)")

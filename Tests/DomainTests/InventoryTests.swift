@@ -34,7 +34,9 @@ struct InventoryTests {
     @Test("quantity must be at least one")
     func invalidQuantity() throws {
         var inv = try inventory()
-        #expect(throws: InventoryError.invalidQuantity(0)) { try inv.reserve(order: order("a"), user: user("a"), quantity: 0) }
+        #expect(throws: InventoryError.invalidQuantity(0)) {
+            try inv.reserve(order: order("a"), user: user("a"), quantity: 0)
+        }
         #expect(inv.remaining == 5)
     }
 
@@ -94,7 +96,9 @@ struct InventoryTests {
     @Test("confirm refuses unknown, rejected and released orders")
     func confirmErrors() throws {
         var inv = try inventory(stock: 1, limit: 1)
-        let a = try order("a"), b = try order("b"), ghost = try order("ghost")
+        let a = try order("a")
+        let b = try order("b")
+        let ghost = try order("ghost")
         _ = try inv.reserve(order: a, user: user("a"), quantity: 1)
         _ = try inv.reserve(order: b, user: user("b"), quantity: 1)
         try inv.release(a, reason: .failed)
@@ -106,16 +110,26 @@ struct InventoryTests {
     @Test("release returns stock once, for reserved and confirmed orders")
     func release() throws {
         var inv = try inventory()
-        let a = try order("a"), b = try order("b")
+        let a = try order("a")
+        let b = try order("b")
         _ = try inv.reserve(order: a, user: user("a"), quantity: 2)
         _ = try inv.reserve(order: b, user: user("b"), quantity: 1)
         try inv.confirm(b)
-        guard case .released(let released) = try inv.release(a, reason: .failed) else { Issue.record("not released"); return }
+        guard case .released(let released) = try inv.release(a, reason: .failed) else {
+            Issue.record("not released")
+            return
+        }
         #expect(released.state == .released(.failed))
-        guard case .released = try inv.release(b, reason: .expired) else { Issue.record("not released"); return }
+        guard case .released = try inv.release(b, reason: .expired) else {
+            Issue.record("not released")
+            return
+        }
         #expect(inv.remaining == 5)
         let again = try inv.release(a, reason: .cancelled)
-        #expect(again == .alreadyReleased(Reservation(orderId: a, userId: try user("a"), quantity: 2, state: .released(.failed))))
+        #expect(
+            again
+                == .alreadyReleased(
+                    Reservation(orderId: a, userId: try user("a"), quantity: 2, state: .released(.failed))))
         #expect(inv.remaining == 5)
         #expect(inv.held(by: try user("a")) == 0)
         #expect(inv.checkInvariants().isEmpty)
@@ -124,7 +138,8 @@ struct InventoryTests {
     @Test("release refuses orders that never held stock")
     func releaseErrors() throws {
         var inv = try inventory(stock: 1, limit: 1)
-        let b = try order("b"), ghost = try order("ghost")
+        let b = try order("b")
+        let ghost = try order("ghost")
         _ = try inv.reserve(order: order("a"), user: user("a"), quantity: 1)
         _ = try inv.reserve(order: b, user: user("b"), quantity: 1)
         #expect(throws: InventoryError.unknownReservation(ghost)) { try inv.release(ghost, reason: .failed) }
@@ -136,7 +151,8 @@ struct InventoryTests {
         var inv = try inventory()
         let a = try order("a")
         _ = try inv.reserve(order: a, user: user("a"), quantity: 1)
-        let closedNow = inv.close(), closedAgain = inv.close()
+        let closedNow = inv.close()
+        let closedAgain = inv.close()
         #expect(closedNow && !closedAgain)
         #expect(try inv.reserve(order: order("b"), user: user("b"), quantity: 1) == .dealClosed)
         try inv.confirm(a)
@@ -159,7 +175,8 @@ struct InventoryTests {
     @Test("checkInvariants reports each kind of corruption")
     func invariantViolations() throws {
         var inv = try inventory(stock: 5, limit: 2)
-        let a = try order("a"), alice = try user("a")
+        let a = try order("a")
+        let alice = try user("a")
         _ = try inv.reserve(order: a, user: alice, quantity: 2)
         var snap = inv.snapshot
         snap.remaining = 4

@@ -34,7 +34,8 @@ struct OrderIDTests {
     func deterministic() async {
         await propertyCheck(input: identifierString, identifierString, identifierString) { u, d, k in
             failOnThrow {
-                let first = try derive(u, d, k), second = try derive(String(u), String(d), String(k))
+                let first = try derive(u, d, k)
+                let second = try derive(String(u), String(d), String(k))
                 #expect(first == second)
             }
         }
@@ -46,8 +47,10 @@ struct OrderIDTests {
             u, d, k, other in
             failOnThrow {
                 let base = try derive(u, d, k)
-                let changedUser = try derive(other, d, k), changedDeal = try derive(u, other, k)
-                let changedKey = try derive(u, d, other), swapped = try derive(d, u, k)
+                let changedUser = try derive(other, d, k)
+                let changedDeal = try derive(u, other, k)
+                let changedKey = try derive(u, d, other)
+                let swapped = try derive(d, u, k)
                 if other != u { #expect(changedUser != base) }
                 if other != d { #expect(changedDeal != base) }
                 if other != k { #expect(changedKey != base) }
@@ -62,16 +65,21 @@ struct OrderIDTests {
         let dealKey = (try derive("u", "ab", "c"), try derive("u", "a", "bc"))
         #expect(userDeal.0 != userDeal.1)
         #expect(dealKey.0 != dealKey.1)
-        await propertyCheck(count: 200, input: identifierCharacter.string(of: 2...20), Gen.int(in: 1...19), identifierString) {
+        await propertyCheck(
+            count: 200, input: identifierCharacter.string(of: 2...20), Gen.int(in: 1...19), identifierString
+        ) {
             joined, cut, third in
             failOnThrow {
                 let split = min(cut, joined.count - 1)
-                let head = String(joined.prefix(split)), tail = String(joined.dropFirst(split))
+                let head = String(joined.prefix(split))
+                let tail = String(joined.dropFirst(split))
                 let shifted = String(joined.prefix(split + 1 <= joined.count - 1 ? split + 1 : split - 1))
                 let shiftedTail = String(joined.dropFirst(shifted.count))
                 guard !shifted.isEmpty, !shiftedTail.isEmpty, shifted != head else { return }
-                let a = try derive(head, tail, third), b = try derive(shifted, shiftedTail, third)
-                let c = try derive(third, head, tail), d = try derive(third, shifted, shiftedTail)
+                let a = try derive(head, tail, third)
+                let b = try derive(shifted, shiftedTail, third)
+                let c = try derive(third, head, tail)
+                let d = try derive(third, shifted, shiftedTail)
                 #expect(a != b)
                 #expect(c != d)
             }

@@ -61,10 +61,13 @@ struct OrderPropertyTests {
                         #expect(legal, "\(before.status) → \(command.target) should have been refused")
                         #expect(order.status == command.target)
                         #expect(order.version == before.version + 1)
-                        #expect(!events.isEmpty && events.allSatisfy { $0.orderId == order.id && $0.dealId == order.dealId })
+                        #expect(
+                            !events.isEmpty && events.allSatisfy { $0.orderId == order.id && $0.dealId == order.dealId }
+                        )
                     } catch let error as OrderTransitionError {
                         #expect(!legal, "\(before.status) → \(command.target) is legal but was refused")
-                        #expect(error == OrderTransitionError(orderId: order.id, from: before.status, to: command.target))
+                        #expect(
+                            error == OrderTransitionError(orderId: order.id, from: before.status, to: command.target))
                         #expect(order == before)
                     }
                     if terminalReached { #expect(order == before, "a terminal order changed") }

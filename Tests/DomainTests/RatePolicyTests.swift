@@ -29,8 +29,11 @@ struct RatePolicyTests {
         #expect(throws: RatePolicyValidationError.invalidCost(operation: nil, cost: 0)) {
             try RatePolicy(name: "p", key: .user, bucket: bucket(), cost: .fixed(0))
         }
-        #expect(throws: RatePolicyValidationError.costExceedsCapacity(operation: "order.create", cost: 11, capacity: 10)) {
-            try RatePolicy(name: "p", key: .user, bucket: bucket(), cost: .perOperation(["order.create": 11], default: 1))
+        #expect(
+            throws: RatePolicyValidationError.costExceedsCapacity(operation: "order.create", cost: 11, capacity: 10)
+        ) {
+            try RatePolicy(
+                name: "p", key: .user, bucket: bucket(), cost: .perOperation(["order.create": 11], default: 1))
         }
         #expect(throws: RatePolicyValidationError.invalidCost(operation: "x", cost: -1)) {
             try RatePolicy(name: "p", key: .user, bucket: bucket(), cost: .perOperation(["x": -1], default: 1))
@@ -42,7 +45,9 @@ struct RatePolicyTests {
         #expect(throws: RatePolicyValidationError.invalidHeaderName("X Api")) {
             try RatePolicy(name: "p", key: .header("X Api"), bucket: bucket())
         }
-        #expect(throws: RatePolicyValidationError.invalidHeaderName("")) { try RatePolicy(name: "p", key: .header(""), bucket: bucket()) }
+        #expect(throws: RatePolicyValidationError.invalidHeaderName("")) {
+            try RatePolicy(name: "p", key: .header(""), bucket: bucket())
+        }
         #expect(throws: RatePolicyValidationError.emptyOperationName) {
             try RatePolicy(name: "p", match: RateMatch(operations: [""]), key: .user, bucket: bucket())
         }
@@ -58,7 +63,8 @@ struct RatePolicyTests {
             name: "orders-per-user",
             match: RateMatch(operations: ["order.create"], dealIds: [deal("deal-7")], labels: ["tier": "free"]),
             key: .user, bucket: bucket())
-        #expect(policy.matches(operation: "order.create", dealId: try deal("deal-7"), labels: ["tier": "free", "x": "y"]))
+        #expect(
+            policy.matches(operation: "order.create", dealId: try deal("deal-7"), labels: ["tier": "free", "x": "y"]))
         #expect(!policy.matches(operation: "order.read", dealId: try deal("deal-7"), labels: ["tier": "free"]))
         #expect(!policy.matches(operation: "order.create", dealId: try deal("deal-8"), labels: ["tier": "free"]))
         #expect(!policy.matches(operation: "order.create", dealId: nil, labels: ["tier": "free"]))
@@ -69,8 +75,9 @@ struct RatePolicyTests {
 
     @Test("per-operation cost falls back to the default")
     func cost() throws {
-        let policy = try RatePolicy(name: "p", key: .clientIP, bucket: bucket(),
-                                    cost: .perOperation(["order.create": 5], default: 1))
+        let policy = try RatePolicy(
+            name: "p", key: .clientIP, bucket: bucket(),
+            cost: .perOperation(["order.create": 5], default: 1))
         #expect(policy.cost(of: "order.create") == 5)
         #expect(policy.cost(of: "deal.read") == 1)
     }
@@ -78,17 +85,21 @@ struct RatePolicyTests {
     @Test("JSON config decodes with defaults and re-validates")
     func codable() throws {
         let json = #"""
-        {"name":"orders-per-user","match":{"operations":["order.create"]},"key":"header:X-Api-Key",
-         "bucket":{"capacity":5,"refillPerSecond":0.5},"cost":{"default":1,"perOperation":{"order.create":2}},
-         "action":"queue","failMode":"closed"}
-        """#
+            {"name":"orders-per-user","match":{"operations":["order.create"]},"key":"header:X-Api-Key",
+             "bucket":{"capacity":5,"refillPerSecond":0.5},"cost":{"default":1,"perOperation":{"order.create":2}},
+             "action":"queue","failMode":"closed"}
+            """#
         let policy = try JSONDecoder().decode(RatePolicy.self, from: Data(json.utf8))
         #expect(policy.key == .header("X-Api-Key") && policy.action == .queue && policy.failMode == .closed)
         #expect(policy.bucket == (try bucket(5, 0.5)) && policy.cost(of: "order.create") == 2)
         #expect(try JSONDecoder().decode(RatePolicy.self, from: JSONEncoder().encode(policy)) == policy)
 
-        let minimal = try JSONDecoder().decode(RatePolicy.self, from: Data(#"{"name":"g","key":"global","bucket":{"capacity":1,"refillPerSecond":1}}"#.utf8))
-        #expect(minimal.cost == .fixed(1) && minimal.action == .reject && minimal.failMode == .open && minimal.match == .everything)
+        let minimal = try JSONDecoder().decode(
+            RatePolicy.self,
+            from: Data(#"{"name":"g","key":"global","bucket":{"capacity":1,"refillPerSecond":1}}"#.utf8))
+        #expect(
+            minimal.cost == .fixed(1) && minimal.action == .reject && minimal.failMode == .open
+                && minimal.match == .everything)
 
         let tooExpensive = #"{"name":"g","key":"global","bucket":{"capacity":1,"refillPerSecond":1},"cost":2}"#
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(RatePolicy.self, from: Data(tooExpensive.utf8)) }

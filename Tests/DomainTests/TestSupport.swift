@@ -20,14 +20,17 @@ func makeDeal(
     title: String = "Lunar keyboard", price: Int64 = 129_000, startsAt: Date = reference,
     endsAt: Date = at(3600), totalStock: Int = 10, perCustomerLimit: Int = 2, paymentWindow: Duration? = nil
 ) throws -> Deal {
-    try Deal(id: deal("deal-7"), productId: ProductID("prod-1"), title: title, price: krw(price),
-             startsAt: startsAt, endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit,
-             paymentWindow: paymentWindow)
+    try Deal(
+        id: deal("deal-7"), productId: ProductID("prod-1"), title: title, price: krw(price),
+        startsAt: startsAt, endsAt: endsAt, totalStock: totalStock, perCustomerLimit: perCustomerLimit,
+        paymentWindow: paymentWindow)
 }
 
 func makeOrder(quantity: Int = 1, keyRaw: String = "idem-1") throws -> Order {
-    try Order.request(dealId: deal("deal-7"), userId: user("user-42"), quantity: quantity,
-                      idempotencyKey: key(keyRaw), at: reference).order
+    try Order.request(
+        dealId: deal("deal-7"), userId: user("user-42"), quantity: quantity,
+        idempotencyKey: key(keyRaw), at: reference
+    ).order
 }
 
 // MARK: Generators

@@ -54,7 +54,8 @@ struct TokenBucketTests {
     @Test("never admits more than capacity + rate × elapsed; retry-after is honest")
     func admissionBound() async {
         let request = zip(Gen.int(in: 0...1500), Gen.int(in: 0...12))
-        await propertyCheck(count: 300, input: Gen.int(in: 1...10), Gen.double(in: 0.1...20), request.array(of: 1...80)) {
+        await propertyCheck(count: 300, input: Gen.int(in: 1...10), Gen.double(in: 0.1...20), request.array(of: 1...80))
+        {
             capacity, rate, requests in
             failOnThrow {
                 var b = TokenBucket(try RateBucket(capacity: capacity, refillPerSecond: rate), now: reference)
@@ -67,15 +68,17 @@ struct TokenBucketTests {
                         admitted += max(cost, 0)
                     } else if let wait = decision.retryAfter {
                         var probe = b
-                        let retryAt = now.addingTimeInterval(Double(wait.components.seconds)
-                            + Double(wait.components.attoseconds) / 1e18 + 0.001)
+                        let retryAt = now.addingTimeInterval(
+                            Double(wait.components.seconds)
+                                + Double(wait.components.attoseconds) / 1e18 + 0.001)
                         #expect(probe.take(cost: cost, at: retryAt).allowed, "retry after \(wait) still refused")
                     } else {
                         #expect(cost > capacity)
                     }
                     let elapsed = now.timeIntervalSince(reference)
-                    #expect(Double(admitted) <= Double(capacity) + rate * elapsed + 1e-6,
-                            "admitted \(admitted) > \(capacity) + \(rate) × \(elapsed)")
+                    #expect(
+                        Double(admitted) <= Double(capacity) + rate * elapsed + 1e-6,
+                        "admitted \(admitted) > \(capacity) + \(rate) × \(elapsed)")
                     #expect(decision.remaining >= 0 && decision.remaining <= capacity)
                 }
             }

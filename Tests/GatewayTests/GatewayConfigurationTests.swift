@@ -1,8 +1,8 @@
 import Admission
 import Domain
 import Foundation
-import Operations
 import Gateway
+import Operations
 import TestSupport
 import Testing
 
@@ -25,18 +25,24 @@ import Testing
 
     @Test func fileThenEnvironmentOverride() throws {
         var configuration = try load([:])
-        try configuration.apply(yaml: "orders: {maxInFlight: 10, lingerMs: 5}\nwaitingRoom: {admissionRatePerSecond: 42}\n")
+        try configuration.apply(
+            yaml: "orders: {maxInFlight: 10, lingerMs: 5}\nwaitingRoom: {admissionRatePerSecond: 42}\n")
         #expect(configuration.orders.maxInFlight == 10)
         #expect(configuration.orders.linger == .milliseconds(5))
         #expect(configuration.waitingRoom.admissionRatePerSecond == 42)
-        try configuration.apply(environment: ["FLASHDEAL_MAX_IN_FLIGHT": "7", "FLASHDEAL_PASS_KEYS": "a:0123456789abcdef0123456789abcdef,b:x"])
+        try configuration.apply(environment: [
+            "FLASHDEAL_MAX_IN_FLIGHT": "7", "FLASHDEAL_PASS_KEYS": "a:0123456789abcdef0123456789abcdef,b:x",
+        ])
         #expect(configuration.orders.maxInFlight == 7)
         #expect(configuration.passes.currentKey?.rawValue == "a")
         #expect(configuration.passes.keys.count == 2)
         #expect(configuration.orders.topic == "flashdeal.order-requests")
-        try configuration.apply(environment: ["FLASHDEAL_TOPIC_PREFIX": "run-7.", "FLASHDEAL_WORKER_GROUP": "g7",
-                                              "FLASHDEAL_ORDER_LINGER_MS": "4", "FLASHDEAL_PASS_KEYS": "a:0123456789abcdef0123456789abcdef"])
-        #expect(configuration.orders.topic == "run-7.flashdeal.order-requests", "the worker's prefix, for isolated runs")
+        try configuration.apply(environment: [
+            "FLASHDEAL_TOPIC_PREFIX": "run-7.", "FLASHDEAL_WORKER_GROUP": "g7",
+            "FLASHDEAL_ORDER_LINGER_MS": "4", "FLASHDEAL_PASS_KEYS": "a:0123456789abcdef0123456789abcdef",
+        ])
+        #expect(
+            configuration.orders.topic == "run-7.flashdeal.order-requests", "the worker's prefix, for isolated runs")
         #expect(configuration.orders.workerGroup == "g7")
         #expect(configuration.orders.linger == .milliseconds(4))
     }
@@ -59,16 +65,20 @@ import Testing
                 "\(error)".contains(message) && "\(error)".contains("gateway.yaml")
             }
         }
-        #expect(throws: ConfigurationError.self) { try configuration.apply(environment: ["FLASHDEAL_PASS_KEYS": "no-colon"]) }
+        #expect(throws: ConfigurationError.self) {
+            try configuration.apply(environment: ["FLASHDEAL_PASS_KEYS": "no-colon"])
+        }
     }
 
     /// A variable set to something that does not parse, or out of its range, stops the start with
     /// its name (it used to be ignored, leaving the default in place without a word).
     @Test func malformedEnvironmentValuesNameTheirVariable() throws {
         var configuration = try load([:])
-        for (name, value) in [("FLASHDEAL_MAX_IN_FLIGHT", "many"), ("FLASHDEAL_ADMISSION_RATE", "-3"),
-                              ("FLASHDEAL_ORDER_LINGER_MS", "5000"), ("FLASHDEAL_PASS_LIFETIME_S", "1.5"),
-                              ("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", "10"), ("FLASHDEAL_RATELIMIT_BUDGET_MS", "soon")] {
+        for (name, value) in [
+            ("FLASHDEAL_MAX_IN_FLIGHT", "many"), ("FLASHDEAL_ADMISSION_RATE", "-3"),
+            ("FLASHDEAL_ORDER_LINGER_MS", "5000"), ("FLASHDEAL_PASS_LIFETIME_S", "1.5"),
+            ("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", "10"), ("FLASHDEAL_RATELIMIT_BUDGET_MS", "soon"),
+        ] {
             #expect {
                 try configuration.apply(environment: [name: value])
             } throws: { error in
@@ -81,14 +91,18 @@ import Testing
             "\(error)".contains("FLASHDEAL_HTTP_PORT")
         }
         try configuration.apply(environment: ["FLASHDEAL_MAX_IN_FLIGHT": "", "FLASHDEAL_ADMISSION_RATE": "12.5"])
-        #expect(configuration.orders.maxInFlight == GatewayConfiguration.OrderSettings().maxInFlight, "empty keeps the default")
+        #expect(
+            configuration.orders.maxInFlight == GatewayConfiguration.OrderSettings().maxInFlight,
+            "empty keeps the default")
         #expect(configuration.waitingRoom.admissionRatePerSecond == 12.5)
     }
 
     @Test func producerPropertiesComeFromTheEnvironmentAndAMalformedListStopsTheStart() throws {
         var configuration = try load([:])
         #expect(configuration.orders.producerProperties.isEmpty)
-        try configuration.apply(environment: ["FLASHDEAL_KAFKA_PRODUCER_PROPERTIES": "enable.idempotence=true, linger.ms = 10"])
+        try configuration.apply(environment: [
+            "FLASHDEAL_KAFKA_PRODUCER_PROPERTIES": "enable.idempotence=true, linger.ms = 10"
+        ])
         #expect(configuration.orders.producerProperties == ["enable.idempotence": "true", "linger.ms": "10"])
         #expect {
             try configuration.apply(environment: ["FLASHDEAL_KAFKA_PRODUCER_PROPERTIES": "enable.idempotence"])

@@ -1,11 +1,8 @@
 import Admission
-import DealData
 import Credentials
+import DealData
 import Domain
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Gateway
 import Infrastructure
 import Logging
@@ -14,11 +11,16 @@ import Synchronization
 import TestSupport
 import Testing
 
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
 /// A gateway process built by the same `GatewayApp.build` as the executable, listening on a free
 /// port, against the real local stack. Orders go to a topic of the test's own.
 struct GatewayHarness {
     static let jwtSecret = "gateway-tests-shared-secret-0123456789abcdef"
-    static let passKeys = "k1:gateway-tests-pass-key-one-0123456789abcdef,k0:gateway-tests-pass-key-old-0123456789abcdef"
+    static let passKeys =
+        "k1:gateway-tests-pass-key-one-0123456789abcdef,k0:gateway-tests-pass-key-old-0123456789abcdef"
     static let root = TestStack.root
 
     let port: Int
@@ -29,8 +31,10 @@ struct GatewayHarness {
     let mongo: MongoClient
 
     /// Starts a gateway, runs `body`, stops it gracefully.
-    static func with(policies: String = TestStack.permissivePolicies, environment extra: [String: String] = [:],
-                     _ body: (GatewayHarness) async throws -> Void) async throws {
+    static func with(
+        policies: String = TestStack.permissivePolicies, environment extra: [String: String] = [:],
+        _ body: (GatewayHarness) async throws -> Void
+    ) async throws {
         let endpoints = try TestStack.endpoints()
         let topic = TestStack.uniqueName("gw-orders")
         let admin = try KafkaAdmin(brokers: endpoints.kafkaBrokers)
@@ -49,8 +53,9 @@ struct GatewayHarness {
         environment["FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS"] = "2000"
         environment["FLASHDEAL_ADMISSION_RATE"] = "500"
         environment.merge(extra) { _, new in new }
-        var configuration = try GatewayApp.configuration(environment: environment,
-                                                         endpointsFile: root + "/.stack/endpoints.env")
+        var configuration = try GatewayApp.configuration(
+            environment: environment,
+            endpointsFile: root + "/.stack/endpoints.env")
         configuration.orders.topic = topic
 
         let port = Mutex<Int?>(nil)
@@ -65,8 +70,9 @@ struct GatewayHarness {
         }
         let redis = RedisClient(configuration: RedisConfiguration(host: endpoints.redisHost, port: endpoints.redisPort))
         let mongo = try MongoClient(configuration: MongoConfiguration(endpoints: endpoints))
-        let harness = GatewayHarness(port: port.withLock { $0 }!, topic: topic, group: group, endpoints: endpoints,
-                                     redis: redis, mongo: mongo)
+        let harness = GatewayHarness(
+            port: port.withLock { $0 }!, topic: topic, group: group, endpoints: endpoints,
+            redis: redis, mongo: mongo)
         defer {
             redis.shutdown()
             mongo.shutdown()
@@ -84,9 +90,12 @@ struct GatewayHarness {
 
     // MARK: Shoppers and deals
 
-    static func token(for user: String, secret: String = jwtSecret, lifetime: Duration = .seconds(600)) async throws -> String {
-        let issuer = try await ShopperTokenIssuer(key: .hs256(secret: Array(secret.utf8)), issuer: "flashdeal",
-                                                  audience: "flashdeal-gateway", lifetime: lifetime)
+    static func token(for user: String, secret: String = jwtSecret, lifetime: Duration = .seconds(600)) async throws
+        -> String
+    {
+        let issuer = try await ShopperTokenIssuer(
+            key: .hs256(secret: Array(secret.utf8)), issuer: "flashdeal",
+            audience: "flashdeal-gateway", lifetime: lifetime)
         return try await issuer.issue(for: try UserID(user), at: Date())
     }
 
@@ -101,15 +110,18 @@ struct GatewayHarness {
     }
 
     /// Seeds a deal in MongoDB and Redis, opening `opensIn` from now.
-    func seedDeal(stock: Int = 100, limit: Int = 2, opensIn: Duration = .seconds(-1),
-                  lasts: Duration = .seconds(3600)) async throws -> DealID {
+    func seedDeal(
+        stock: Int = 100, limit: Int = 2, opensIn: Duration = .seconds(-1),
+        lasts: Duration = .seconds(3600)
+    ) async throws -> DealID {
         let id = try DealID(TestStack.uniqueName("deal"))
         let product = try Product(id: try ProductID("prod-\(id.rawValue)"), name: "Test product \(id.rawValue)")
         let startsAt = Date().addingTimeInterval(opensIn.seconds)
-        let deal = try Deal(id: id, productId: product.id, title: "Deal \(id.rawValue)",
-                            price: Money(amountMinor: 1999, currency: try CurrencyCode("EUR")),
-                            startsAt: startsAt, endsAt: startsAt.addingTimeInterval(lasts.seconds),
-                            totalStock: stock, perCustomerLimit: limit)
+        let deal = try Deal(
+            id: id, productId: product.id, title: "Deal \(id.rawValue)",
+            price: Money(amountMinor: 1999, currency: try CurrencyCode("EUR")),
+            startsAt: startsAt, endsAt: startsAt.addingTimeInterval(lasts.seconds),
+            totalStock: stock, perCustomerLimit: limit)
         let catalog = DealCatalog(mongo: mongo)
         try await catalog.upsert(product)
         try await catalog.upsert(deal)
@@ -135,16 +147,19 @@ struct GatewayHarness {
         func header(_ name: String) -> String? { headers[name.lowercased()] }
     }
 
-    func post(_ query: String, variables: [String: Any] = [:], token: String? = nil, operationName: String? = nil,
-              extensions: [String: Any]? = nil, headers: [String: String] = [:]) async throws -> Reply {
+    func post(
+        _ query: String, variables: [String: Any] = [:], token: String? = nil, operationName: String? = nil,
+        extensions: [String: Any]? = nil, headers: [String: String] = [:]
+    ) async throws -> Reply {
         var body: [String: Any] = ["query": query, "variables": variables]
         if let operationName { body["operationName"] = operationName }
         if let extensions { body["extensions"] = extensions }
         var allHeaders = ["Content-Type": "application/json"]
         if let token { allHeaders["Authorization"] = "Bearer \(token)" }
         allHeaders.merge(headers) { _, new in new }
-        return try await raw(method: "POST", path: "/graphql", body: try JSONSerialization.data(withJSONObject: body),
-                             headers: allHeaders)
+        return try await raw(
+            method: "POST", path: "/graphql", body: try JSONSerialization.data(withJSONObject: body),
+            headers: allHeaders)
     }
 
     func raw(method: String, path: String, body: Data? = nil, headers: [String: String] = [:]) async throws -> Reply {
@@ -172,9 +187,12 @@ struct GatewayHarness {
 
     // MARK: The shopper journey
 
-    static let join = "mutation J($d: ID!) { joinWaitingRoom(dealId: $d) { ticket state position alreadyJoined pass { token expiresAt keyId } } }"
-    static let admission = "query A($d: ID!, $t: ID!) { admission(dealId: $d, ticket: $t) { state position etaSeconds admissionRatePerSecond pass { token expiresAt } orderId pollAfterMs } }"
-    static let createOrder = "mutation C($i: CreateOrderInput!) { createOrder(input: $i) { id status dealId quantity replayed } }"
+    static let join =
+        "mutation J($d: ID!) { joinWaitingRoom(dealId: $d) { ticket state position alreadyJoined pass { token expiresAt keyId } } }"
+    static let admission =
+        "query A($d: ID!, $t: ID!) { admission(dealId: $d, ticket: $t) { state position etaSeconds admissionRatePerSecond pass { token expiresAt } orderId pollAfterMs } }"
+    static let createOrder =
+        "mutation C($i: CreateOrderInput!) { createOrder(input: $i) { id status dealId quantity replayed } }"
 
     /// Joins and polls until admitted; returns the pass token.
     func admit(_ deal: DealID, token: String) async throws -> String {
@@ -198,8 +216,9 @@ struct GatewayHarness {
     /// Every message on the harness's topic so far (reads from the beginning with a fresh group).
     func messages(expecting count: Int, timeout: Duration = .seconds(20)) async throws -> [KafkaMessage] {
         let consumer = try KafkaConsumer(
-            configuration: KafkaConsumerConfiguration(brokers: endpoints.kafkaBrokers, groupID: TestStack.uniqueName("gw-read"),
-                                                      autoOffsetReset: "earliest"),
+            configuration: KafkaConsumerConfiguration(
+                brokers: endpoints.kafkaBrokers, groupID: TestStack.uniqueName("gw-read"),
+                autoOffsetReset: "earliest"),
             topics: [topic])
         var seen: [KafkaMessage] = []
         let deadline = ContinuousClock.now + timeout
@@ -208,7 +227,9 @@ struct GatewayHarness {
         }
         // A little longer, to catch messages that should not be there.
         let settle = ContinuousClock.now + .milliseconds(500)
-        while ContinuousClock.now < settle { seen += try await consumer.poll(maxMessages: 500, timeout: .milliseconds(100)) }
+        while ContinuousClock.now < settle {
+            seen += try await consumer.poll(maxMessages: 500, timeout: .milliseconds(100))
+        }
         await consumer.close(joinTimeout: .seconds(5))
         return seen
     }

@@ -22,8 +22,9 @@ struct StackTests {
                 let reply = try await gw.order(deal, token: token, pass: pass, key: key, quantity: 2)
                 #expect(reply.status == 200, "\(reply.text)")
                 let receipt = try #require(reply.data?["createOrder"] as? [String: Any], "\(reply.text)")
-                let expectedId = OrderID.derive(userId: try UserID("journey-user"), dealId: deal,
-                                                idempotencyKey: try IdempotencyKey(key))
+                let expectedId = OrderID.derive(
+                    userId: try UserID("journey-user"), dealId: deal,
+                    idempotencyKey: try IdempotencyKey(key))
                 #expect(receipt["id"] as? String == expectedId.rawValue)
                 #expect(receipt["status"] as? String == "PENDING")
                 #expect(receipt["replayed"] as? Bool == false)
@@ -74,7 +75,8 @@ struct StackTests {
                 let token = try await GatewayHarness.token(for: "replay-user")
                 let pass = try await gw.admit(deal, token: token)
                 let first = try await gw.order(deal, token: token, pass: pass, key: "first")
-                let original = try #require((first.data?["createOrder"] as? [String: Any])?["id"] as? String, "\(first.text)")
+                let original = try #require(
+                    (first.data?["createOrder"] as? [String: Any])?["id"] as? String, "\(first.text)")
                 let replay = try await gw.order(deal, token: token, pass: pass, key: "second")
                 #expect(replay.codes == ["PASS_USED"], "\(replay.text)")
                 #expect(replay.firstExtensions["orderId"] as? String == original)
@@ -102,8 +104,10 @@ struct StackTests {
 
                 // A pass signed with a key the gateway holds, but never issued by the room.
                 let keyring = try GatewayHarness.keyring()
-                let stray = try keyring.sign(try keyring.makePass(passId: try PassID("pass-never-issued"), user: try UserID("alice"),
-                                                                  deal: deal, issuedAt: Date(), lifetime: .seconds(60)))
+                let stray = try keyring.sign(
+                    try keyring.makePass(
+                        passId: try PassID("pass-never-issued"), user: try UserID("alice"),
+                        deal: deal, issuedAt: Date(), lifetime: .seconds(60)))
                 let unknown = try await gw.order(deal, token: alice, pass: stray, key: "k2")
                 #expect(unknown.codes == ["PASS_INVALID"], "\(unknown.text)")
                 #expect(unknown.firstExtensions["reason"] as? String == "UNKNOWN")
@@ -151,8 +155,9 @@ struct StackTests {
                 let reply = try await gw.order(deal, token: token, pass: pass, key: "too-late")
                 #expect(reply.codes == ["SOLD_OUT"], "\(reply.text)")
                 #expect(reply.status == 200)
-                let stock = try await gw.post("query S($d: ID!) { stock(dealId: $d) { remaining soldOut phase } }",
-                                              variables: ["d": deal.rawValue])
+                let stock = try await gw.post(
+                    "query S($d: ID!) { stock(dealId: $d) { remaining soldOut phase } }",
+                    variables: ["d": deal.rawValue])
                 let state = try #require(stock.data?["stock"] as? [String: Any], "\(stock.text)")
                 #expect(state["soldOut"] as? Bool == true)
                 #expect(state["phase"] as? String == "SOLD_OUT")
@@ -197,7 +202,9 @@ struct StackTests {
                     let after = try await gw.metric("flashdeal_redis_round_trips_total", labels: "client=\"requests\"")
                     measured.append(after - before)
                 }
-                #expect(measured.allSatisfy { $0 == 2 }, "round trips per accepted order (rate policies, then the pass binding): \(measured)")
+                #expect(
+                    measured.allSatisfy { $0 == 2 },
+                    "round trips per accepted order (rate policies, then the pass binding): \(measured)")
             }
         }
     }
@@ -217,7 +224,9 @@ struct StackTests {
                 let deal = try await gw.seedDeal()
                 let token = try await GatewayHarness.token(for: "eager-user")
                 var replies: [GatewayHarness.Reply] = []
-                for index in 0..<3 { replies.append(try await gw.order(deal, token: token, pass: nil, key: "r\(index)")) }
+                for index in 0..<3 {
+                    replies.append(try await gw.order(deal, token: token, pass: nil, key: "r\(index)"))
+                }
                 // The first two pass the policy (and stop at the missing pass); the third is limited.
                 #expect(replies[0].codes == ["PASS_REQUIRED"])
                 #expect(replies[1].codes == ["PASS_REQUIRED"])
@@ -236,7 +245,9 @@ struct StackTests {
 
     @Suite("Pre-queue draw") struct Draw {
         @Test func theDrawIsReproducibleFromTheRevealedSeed() async throws {
-            try await GatewayHarness.with(environment: ["FLASHDEAL_ADMISSION_RATE": "0.01", "FLASHDEAL_ADMISSION_BURST": "1"]) { gw in
+            try await GatewayHarness.with(environment: [
+                "FLASHDEAL_ADMISSION_RATE": "0.01", "FLASHDEAL_ADMISSION_BURST": "1",
+            ]) { gw in
                 let deal = try await gw.seedDeal(stock: 100, opensIn: .seconds(3))
                 let users = (0..<12).map { "early-\($0)" }
                 var tickets: [String: String] = [:]
@@ -249,16 +260,18 @@ struct StackTests {
                     #expect(room["state"] as? String == "PRE_QUEUE")
                     tickets[user] = room["ticket"] as? String
                 }
-                let before = try await gw.post("query W($d: ID!) { waitingRoom(dealId: $d) { seedCommitment seed entrants } }",
-                                                variables: ["d": deal.rawValue])
+                let before = try await gw.post(
+                    "query W($d: ID!) { waitingRoom(dealId: $d) { seedCommitment seed entrants } }",
+                    variables: ["d": deal.rawValue])
                 let committed = try #require(before.data?["waitingRoom"] as? [String: Any], "\(before.text)")
                 #expect(committed["seed"] is NSNull || committed["seed"] == nil)
                 #expect(committed["entrants"] as? Int == users.count)
                 let commitment = try #require(committed["seedCommitment"] as? String)
 
                 let revealed = try await eventually(timeout: .seconds(20)) {
-                    let after = try await gw.post("query W($d: ID!) { waitingRoom(dealId: $d) { seedCommitment seed entrants drawnAt } }",
-                                                  variables: ["d": deal.rawValue])
+                    let after = try await gw.post(
+                        "query W($d: ID!) { waitingRoom(dealId: $d) { seedCommitment seed entrants drawnAt } }",
+                        variables: ["d": deal.rawValue])
                     let room = try need(after.data?["waitingRoom"] as? [String: Any])
                     return try need(room["seed"] as? String, "not drawn yet")
                 }
@@ -270,9 +283,10 @@ struct StackTests {
                 let expected = PreQueueDraw.order(entrants: try users.map { try UserID($0) }, seed: revealed)
                 #expect(Set(expected.map(\.rawValue)) == Set(users))
                 for (rank, user) in expected.enumerated() {
-                    let polled = try await gw.post(GatewayHarness.admission,
-                                                   variables: ["d": deal.rawValue, "t": tickets[user.rawValue]!],
-                                                   token: tokens[user.rawValue]!)
+                    let polled = try await gw.post(
+                        GatewayHarness.admission,
+                        variables: ["d": deal.rawValue, "t": tickets[user.rawValue]!],
+                        token: tokens[user.rawValue]!)
                     let status = try #require(polled.data?["admission"] as? [String: Any], "\(polled.text)")
                     if rank == 0 {
                         #expect(status["state"] as? String == "ADMITTED", "\(user): \(status)")

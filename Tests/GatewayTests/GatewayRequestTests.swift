@@ -1,6 +1,6 @@
 import Admission
-import DealData
 import Crypto
+import DealData
 import Domain
 import Foundation
 import Gateway
@@ -18,66 +18,113 @@ extension StackTests {
                 let token = try await GatewayHarness.token(for: "careless-user")
                 let pass = try await gw.admit(deal, token: token)
                 let order = GatewayHarness.createOrder
-                let input: [String: Any] = ["dealId": deal.rawValue, "quantity": 1, "idempotencyKey": "k", "pass": pass]
+                let input: [String: Any] = [
+                    "dealId": deal.rawValue, "quantity": 1, "idempotencyKey": "k", "pass": pass,
+                ]
 
                 func check(_ name: String, _ reply: GatewayHarness.Reply, status: Int, code: String) {
                     #expect(reply.status == status, "\(name): status \(reply.status), body \(reply.text)")
                     #expect(reply.codes.contains(code), "\(name): codes \(reply.codes), body \(reply.text)")
                     // Every error says whether retrying can help (docs/api.md), the library's own included.
                     let retryable = reply.errors.map { ($0["extensions"] as? [String: Any])?["retryable"] as? Bool }
-                    #expect(!retryable.isEmpty && retryable.allSatisfy { $0 == false }, "\(name): retryable \(retryable)")
+                    #expect(
+                        !retryable.isEmpty && retryable.allSatisfy { $0 == false }, "\(name): retryable \(retryable)")
                 }
 
                 let auth = ["Authorization": "Bearer \(token)"]
-                check("malformed JSON", try await gw.raw(method: "POST", path: "/graphql", body: Data("{\"query\": ".utf8),
-                                                          headers: auth.merging(["Content-Type": "application/json"]) { a, _ in a }),
-                      status: 400, code: "BAD_REQUEST")
-                check("JSON that is not an object", try await gw.raw(method: "POST", path: "/graphql", body: Data("[1,2]".utf8),
-                                                                      headers: ["Content-Type": "application/json"]),
-                      status: 400, code: "BAD_REQUEST")
-                check("wrong content type", try await gw.raw(method: "POST", path: "/graphql",
-                                                              body: Data("query { deals { id } }".utf8),
-                                                              headers: ["Content-Type": "text/plain"]),
-                      status: 415, code: "BAD_REQUEST")
+                check(
+                    "malformed JSON",
+                    try await gw.raw(
+                        method: "POST", path: "/graphql", body: Data("{\"query\": ".utf8),
+                        headers: auth.merging(["Content-Type": "application/json"]) { a, _ in a }),
+                    status: 400, code: "BAD_REQUEST")
+                check(
+                    "JSON that is not an object",
+                    try await gw.raw(
+                        method: "POST", path: "/graphql", body: Data("[1,2]".utf8),
+                        headers: ["Content-Type": "application/json"]),
+                    status: 400, code: "BAD_REQUEST")
+                check(
+                    "wrong content type",
+                    try await gw.raw(
+                        method: "POST", path: "/graphql",
+                        body: Data("query { deals { id } }".utf8),
+                        headers: ["Content-Type": "text/plain"]),
+                    status: 415, code: "BAD_REQUEST")
                 let huge = String(repeating: " ", count: 40_000) + "{ deals { id } }"
                 check("oversize body", try await gw.post(huge), status: 413, code: "QUERY_TOO_LARGE")
-                check("too deep", try await gw.post(Self.deepQuery(20)),
-                      status: 400, code: "QUERY_TOO_DEEP")
-                check("too complex", try await gw.post("{ deals(first: 100) { id title startsAt endsAt totalStock perCustomerLimit price { amountMinor currency } } }"),
-                      status: 400, code: "QUERY_TOO_COMPLEX")
-                check("syntax error", try await gw.post("mutation { createOrder(input: {) }"), status: 400, code: "GRAPHQL_PARSE_FAILED")
-                check("unknown field", try await gw.post("{ stockz(dealId: \"x\") { remaining } }"), status: 400,
-                      code: "GRAPHQL_VALIDATION_FAILED")
-                check("unknown operation name", try await gw.post(order, variables: ["i": input], token: token,
-                                                                  operationName: "Nope"),
-                      status: 400, code: "BAD_REQUEST")
-                check("wrong variable types", try await gw.post(order, variables: ["i": ["dealId": deal.rawValue, "quantity": "two",
-                                                                                         "idempotencyKey": "k", "pass": pass]],
-                                                                token: token),
-                      status: 400, code: "BAD_REQUEST")
+                check(
+                    "too deep", try await gw.post(Self.deepQuery(20)),
+                    status: 400, code: "QUERY_TOO_DEEP")
+                check(
+                    "too complex",
+                    try await gw.post(
+                        "{ deals(first: 100) { id title startsAt endsAt totalStock perCustomerLimit price { amountMinor currency } } }"
+                    ),
+                    status: 400, code: "QUERY_TOO_COMPLEX")
+                check(
+                    "syntax error", try await gw.post("mutation { createOrder(input: {) }"), status: 400,
+                    code: "GRAPHQL_PARSE_FAILED")
+                check(
+                    "unknown field", try await gw.post("{ stockz(dealId: \"x\") { remaining } }"), status: 400,
+                    code: "GRAPHQL_VALIDATION_FAILED")
+                check(
+                    "unknown operation name",
+                    try await gw.post(
+                        order, variables: ["i": input], token: token,
+                        operationName: "Nope"),
+                    status: 400, code: "BAD_REQUEST")
+                check(
+                    "wrong variable types",
+                    try await gw.post(
+                        order,
+                        variables: [
+                            "i": [
+                                "dealId": deal.rawValue, "quantity": "two",
+                                "idempotencyKey": "k", "pass": pass,
+                            ]
+                        ],
+                        token: token),
+                    status: 400, code: "BAD_REQUEST")
                 check("missing variable", try await gw.post(order, token: token), status: 400, code: "BAD_REQUEST")
-                check("missing auth", try await gw.post(order, variables: ["i": input]), status: 401, code: "UNAUTHENTICATED")
-                check("garbage token", try await gw.post(order, variables: ["i": input], token: "not.a.jwt"),
-                      status: 401, code: "UNAUTHENTICATED")
+                check(
+                    "missing auth", try await gw.post(order, variables: ["i": input]), status: 401,
+                    code: "UNAUTHENTICATED")
+                check(
+                    "garbage token", try await gw.post(order, variables: ["i": input], token: "not.a.jwt"),
+                    status: 401, code: "UNAUTHENTICATED")
                 for header in ["Basic \(token)", "Bearerx \(token)", "Bearer", "\(token)"] {
-                    check("Authorization: \(header.prefix(8))…", try await gw.post(order, variables: ["i": input], headers: ["Authorization": header]),
-                          status: 401, code: "UNAUTHENTICATED")
+                    check(
+                        "Authorization: \(header.prefix(8))…",
+                        try await gw.post(order, variables: ["i": input], headers: ["Authorization": header]),
+                        status: 401, code: "UNAUTHENTICATED")
                 }
-                let foreign = try await GatewayHarness.token(for: "careless-user", secret: "another-secret-another-secret-0123456789")
-                check("token signed by someone else", try await gw.post(order, variables: ["i": input], token: foreign),
-                      status: 401, code: "UNAUTHENTICATED")
-                check("zero quantity", try await gw.post(order, variables: ["i": input.merging(["quantity": 0]) { _, n in n }],
-                                                         token: token),
-                      status: 400, code: "BAD_REQUEST")
-                check("bad deal id", try await gw.post(order, variables: ["i": input.merging(["dealId": "no spaces allowed"]) { _, n in n }],
-                                                       token: token),
-                      status: 400, code: "BAD_REQUEST")
-                let getMutation = try await gw.raw(method: "GET", path: "/graphql?query=" +
-                                                   "mutation%20%7B%20joinWaitingRoom(dealId%3A%20%22x%22)%20%7B%20ticket%20%7D%20%7D")
+                let foreign = try await GatewayHarness.token(
+                    for: "careless-user", secret: "another-secret-another-secret-0123456789")
+                check(
+                    "token signed by someone else", try await gw.post(order, variables: ["i": input], token: foreign),
+                    status: 401, code: "UNAUTHENTICATED")
+                check(
+                    "zero quantity",
+                    try await gw.post(
+                        order, variables: ["i": input.merging(["quantity": 0]) { _, n in n }],
+                        token: token),
+                    status: 400, code: "BAD_REQUEST")
+                check(
+                    "bad deal id",
+                    try await gw.post(
+                        order, variables: ["i": input.merging(["dealId": "no spaces allowed"]) { _, n in n }],
+                        token: token),
+                    status: 400, code: "BAD_REQUEST")
+                let getMutation = try await gw.raw(
+                    method: "GET",
+                    path: "/graphql?query="
+                        + "mutation%20%7B%20joinWaitingRoom(dealId%3A%20%22x%22)%20%7B%20ticket%20%7D%20%7D")
                 #expect(getMutation.status == 405)
                 #expect(getMutation.header("Allow") == "POST")
-                let notAcceptable = try await gw.raw(method: "GET", path: "/graphql?query=%7B%20deals%20%7B%20id%20%7D%20%7D",
-                                                     headers: ["Accept": "text/html"])
+                let notAcceptable = try await gw.raw(
+                    method: "GET", path: "/graphql?query=%7B%20deals%20%7B%20id%20%7D%20%7D",
+                    headers: ["Accept": "text/html"])
                 #expect(notAcceptable.status == 406)
 
                 // Too early: DEAL_NOT_OPEN says when, and when to come back.
@@ -111,7 +158,9 @@ extension StackTests {
 
                 let miss = try await gw.post("", variables: ["d": deal.rawValue], extensions: persisted)
                 #expect(miss.codes == ["PERSISTED_QUERY_NOT_FOUND"], "\(miss.text)")
-                let wrongHash: [String: Any] = ["persistedQuery": ["version": 1, "sha256Hash": String(repeating: "0", count: 64)]]
+                let wrongHash: [String: Any] = [
+                    "persistedQuery": ["version": 1, "sha256Hash": String(repeating: "0", count: 64)]
+                ]
                 let mismatch = try await gw.post(query, variables: ["d": deal.rawValue], extensions: wrongHash)
                 #expect(mismatch.status == 400)
 
@@ -121,20 +170,24 @@ extension StackTests {
                 #expect((byHash.data?["stock"] as? [String: Any])?["remaining"] as? Int == 100, "\(byHash.text)")
 
                 let encoded = query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
-                let variables = "{\"d\":\"\(deal.rawValue)\"}".addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                let variables = "{\"d\":\"\(deal.rawValue)\"}".addingPercentEncoding(
+                    withAllowedCharacters: .alphanumerics)!
                 let get = try await gw.raw(method: "GET", path: "/graphql?query=\(encoded)&variables=\(variables)")
                 #expect(get.status == 200, "\(get.text)")
                 #expect((get.data?["stock"] as? [String: Any])?["phase"] as? String == "OPEN")
                 // GET parameters are application/x-www-form-urlencoded: `+` is a space, %2B a plus.
-                let formEncoded = query.split(separator: " ").map { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)! }
-                    .joined(separator: "+")
+                let formEncoded = query.split(separator: " ").map {
+                    $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
+                }
+                .joined(separator: "+")
                 let plus = try await gw.raw(method: "GET", path: "/graphql?query=\(formEncoded)&variables=\(variables)")
                 #expect(plus.status == 200 && plus.errors.isEmpty, "\(plus.text)")
                 #expect((plus.data?["stock"] as? [String: Any])?["total"] as? Int == 100)
 
-                let legacy = try await gw.raw(method: "POST", path: "/graphql",
-                                              body: try JSONSerialization.data(withJSONObject: ["query": "{ stockz }"]),
-                                              headers: ["Content-Type": "application/json", "Accept": "application/json"])
+                let legacy = try await gw.raw(
+                    method: "POST", path: "/graphql",
+                    body: try JSONSerialization.data(withJSONObject: ["query": "{ stockz }"]),
+                    headers: ["Content-Type": "application/json", "Accept": "application/json"])
                 #expect(legacy.status == 200, "application/json clients get 200 for GraphQL errors")
                 #expect(legacy.header("content-type")?.hasPrefix("application/json") == true)
             }
@@ -145,18 +198,23 @@ extension StackTests {
         /// it reads (as curl does) is not left stuck sending to a server that stopped reading.
         @Test func anOversizeBodyIsAnswered413AndTheConnectionClosedEvenWithConnectionClose() async throws {
             try await GatewayHarness.with { gw in
-                for (size, connection) in [(8 * 1_024 * 1_024, "close"), (8 * 1_024 * 1_024, "keep-alive"),
-                                           (40 * 1_024 * 1_024, "close")] {
-                    let head = "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                for (size, connection) in [
+                    (8 * 1_024 * 1_024, "close"), (8 * 1_024 * 1_024, "keep-alive"),
+                    (40 * 1_024 * 1_024, "close"),
+                ] {
+                    let head =
+                        "POST /graphql HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
                         + "Content-Length: \(size)\r\nConnection: \(connection)"
                     let port = gw.port
                     let exchange = try await Task.detached {
                         try RawHTTP.exchange(port: port, head: head, bodyBytes: size, timeout: .seconds(20))
                     }.value
                     let what = "\(size / 1_048_576) MiB, Connection: \(connection)"
-                    #expect(exchange.closed, "\(what): the connection stayed open for \(exchange.elapsed) (body sent: \(exchange.bodySent))")
+                    #expect(
+                        exchange.closed,
+                        "\(what): the connection stayed open for \(exchange.elapsed) (body sent: \(exchange.bodySent))")
                     #expect(exchange.elapsed < .seconds(10), "\(what): took \(exchange.elapsed)")
-                    if size <= 16 * 1_024 * 1_024 {   // within the gateway's drain limit (GraphQLHTTP.drainLimit)
+                    if size <= 16 * 1_024 * 1_024 {  // within the gateway's drain limit (GraphQLHTTP.drainLimit)
                         // Read and dropped to its end: the client finished sending and reads the answer.
                         #expect(exchange.bodySent, "\(what): the client could not send its body")
                         #expect(exchange.status == 413, "\(what): \(exchange.response.prefix(300))")
@@ -168,8 +226,10 @@ extension StackTests {
 
         @Test func theServedSchemaEqualsTheSDLFile() throws {
             let file = try String(contentsOfFile: GatewayHarness.root + "/schemas/flashdeal.graphql", encoding: .utf8)
-            #expect(try GatewayApp.printedSchema() == file,
-                    "schemas/flashdeal.graphql is out of date: regenerate it with `flashdeal-gateway --print-schema > schemas/flashdeal.graphql`")
+            #expect(
+                try GatewayApp.printedSchema() == file,
+                "schemas/flashdeal.graphql is out of date: regenerate it with `flashdeal-gateway --print-schema > schemas/flashdeal.graphql`"
+            )
         }
     }
 
@@ -202,17 +262,21 @@ extension StackTests {
                     let reply = try await gw.order(deal, token: token, pass: pass, key: "during-outage")
                     return try need(reply.data?["createOrder"] as? [String: Any], "not yet: \(reply.text)")
                 }
-                let expected = OrderID.derive(userId: try UserID("unlucky-user"), dealId: deal,
-                                              idempotencyKey: try IdempotencyKey("during-outage"))
+                let expected = OrderID.derive(
+                    userId: try UserID("unlucky-user"), dealId: deal,
+                    idempotencyKey: try IdempotencyKey("during-outage"))
                 #expect(recovered["id"] as? String == expected.rawValue)
                 // The retry published the request stored at the first attempt, byte for byte: however
                 // many copies reach the log, they are one event.
-                let stored = try await gw.redis.send(["HGET", AdmissionKeys(deal).requests, expected.rawValue]).stringValue
+                let stored = try await gw.redis.send(["HGET", AdmissionKeys(deal).requests, expected.rawValue])
+                    .stringValue
                 let copies = try await gw.messages(expecting: 2).filter { $0.keyString == expected.rawValue }
                 #expect(!copies.isEmpty)
                 #expect(Set(copies.map(\.valueString)) == [try #require(stored)])
-                #expect(try await gw.redis.send(["ZSCORE", AdmissionKeys(deal).undecided, expected.rawValue]).stringValue != nil,
-                        "accepted and not yet decided (no worker runs here)")
+                #expect(
+                    try await gw.redis.send(["ZSCORE", AdmissionKeys(deal).undecided, expected.rawValue]).stringValue
+                        != nil,
+                    "accepted and not yet decided (no worker runs here)")
             }
         }
 
@@ -245,16 +309,21 @@ extension StackTests {
                 #expect(order.codes == ["UNAVAILABLE"], "\(order.text)")
                 #expect(order.status == 503)
                 #expect(order.header("Retry-After") != nil)
-                let read = try await gw.post("query D($d: ID!) { deal(id: $d) { id title totalStock } }", variables: ["d": deal.rawValue])
-                #expect((read.data?["deal"] as? [String: Any])?["totalStock"] as? Int == 100, "fail-open read: \(read.text)")
+                let read = try await gw.post(
+                    "query D($d: ID!) { deal(id: $d) { id title totalStock } }", variables: ["d": deal.rawValue])
+                #expect(
+                    (read.data?["deal"] as? [String: Any])?["totalStock"] as? Int == 100, "fail-open read: \(read.text)"
+                )
                 // The waiting room needs Redis: UNAVAILABLE, and nothing of the internal error reaches the shopper.
                 let other = try await GatewayHarness.token(for: "redis-outage-joiner")
-                let join = try await gw.post("mutation J($d: ID!) { joinWaitingRoom(dealId: $d) { ticket state } }",
-                                             variables: ["d": deal.rawValue], token: other)
+                let join = try await gw.post(
+                    "mutation J($d: ID!) { joinWaitingRoom(dealId: $d) { ticket state } }",
+                    variables: ["d": deal.rawValue], token: other)
                 #expect(join.codes == ["UNAVAILABLE"], "\(join.text)")
                 #expect(join.firstExtensions["cause"] == nil, "internal error text sent to the client: \(join.text)")
-                #expect(!join.text.lowercased().contains("redis") && !join.text.contains("connection"),
-                        "internal error text sent to the client: \(join.text)")
+                #expect(
+                    !join.text.lowercased().contains("redis") && !join.text.contains("connection"),
+                    "internal error text sent to the client: \(join.text)")
 
                 try TestStack.run("start", "redis")
                 restarted = true
@@ -275,7 +344,8 @@ extension StackTests {
             try await GatewayHarness.with { gw in
                 let deal = try await gw.seedDeal(stock: 40, limit: 3)
                 let token = try await GatewayHarness.token(for: "reader")
-                let read = try await gw.post("""
+                let read = try await gw.post(
+                    """
                     query D($d: ID!) { deal(id: $d) { id title totalStock perCustomerLimit price { amountMinor currency }
                                                        product { id name } stock { remaining phase } } }
                     """, variables: ["d": deal.rawValue], token: token)
@@ -293,20 +363,24 @@ extension StackTests {
                 #expect((missing.data?["deal"]) is NSNull)
 
                 // An order as the worker records it.
-                let orderId = OrderID.derive(userId: try UserID("reader"), dealId: deal, idempotencyKey: try IdempotencyKey("o1"))
+                let orderId = OrderID.derive(
+                    userId: try UserID("reader"), dealId: deal, idempotencyKey: try IdempotencyKey("o1"))
                 let now = Date()
-                let document = OrderDocument(orderId: orderId, dealId: deal, userId: try UserID("reader"), quantity: 2,
-                                             idempotencyKey: try IdempotencyKey("o1"), status: .confirmed, reason: nil,
-                                             createdAt: now, updatedAt: now)
+                let document = OrderDocument(
+                    orderId: orderId, dealId: deal, userId: try UserID("reader"), quantity: 2,
+                    idempotencyKey: try IdempotencyKey("o1"), status: .confirmed, reason: nil,
+                    createdAt: now, updatedAt: now)
                 _ = try await gw.mongo.collection(OrderStore.collectionName).insert(document.bson)
-                let mine = try await gw.post("query O($id: ID!) { order(id: $id) { id status quantity dealId } }",
-                                             variables: ["id": orderId.rawValue], token: token)
+                let mine = try await gw.post(
+                    "query O($id: ID!) { order(id: $id) { id status quantity dealId } }",
+                    variables: ["id": orderId.rawValue], token: token)
                 let order = try #require(mine.data?["order"] as? [String: Any], "\(mine.text)")
                 #expect(order["status"] as? String == "CONFIRMED")
                 #expect(order["quantity"] as? Int == 2)
                 let stranger = try await GatewayHarness.token(for: "stranger")
-                let theirs = try await gw.post("query O($id: ID!) { order(id: $id) { id } }",
-                                               variables: ["id": orderId.rawValue], token: stranger)
+                let theirs = try await gw.post(
+                    "query O($id: ID!) { order(id: $id) { id } }",
+                    variables: ["id": orderId.rawValue], token: stranger)
                 #expect(theirs.data?["order"] is NSNull, "another shopper's order reads as absent: \(theirs.text)")
 
                 // Cancelling: refused for a stranger, accepted (as a Kafka request) for the owner.
@@ -314,7 +388,9 @@ extension StackTests {
                 let refused = try await gw.post(cancelQuery, variables: ["id": orderId.rawValue], token: stranger)
                 #expect(refused.codes == ["NOT_FOUND"], "\(refused.text)")
                 let cancelled = try await gw.post(cancelQuery, variables: ["id": orderId.rawValue], token: token)
-                #expect((cancelled.data?["cancelOrder"] as? [String: Any])?["id"] as? String == orderId.rawValue, "\(cancelled.text)")
+                #expect(
+                    (cancelled.data?["cancelOrder"] as? [String: Any])?["id"] as? String == orderId.rawValue,
+                    "\(cancelled.text)")
                 let messages = try await gw.messages(expecting: 1)
                 #expect(messages.count == 1)
                 let event = try DomainEvent.decode(Data(try #require(messages.first).value))
@@ -337,9 +413,15 @@ extension StackTests {
                 _ = try await gw.order(deal, token: token, pass: nil, key: "x")
                 _ = try await gw.order(deal, token: token, pass: pass, key: "y")
                 let metrics = try await gw.raw(method: "GET", path: "/metrics").text
-                #expect(metrics.contains("flashdeal_gateway_operations_total{operation=\"createOrder\",outcome=\"ok\"} 1"), "\(metrics)")
-                #expect(metrics.contains("flashdeal_gateway_operations_total{operation=\"createOrder\",outcome=\"PASS_REQUIRED\"} 1"))
-                #expect(metrics.contains("flashdeal_gateway_operation_duration_seconds_bucket{operation=\"createOrder\",outcome=\"ok\""))
+                #expect(
+                    metrics.contains("flashdeal_gateway_operations_total{operation=\"createOrder\",outcome=\"ok\"} 1"),
+                    "\(metrics)")
+                #expect(
+                    metrics.contains(
+                        "flashdeal_gateway_operations_total{operation=\"createOrder\",outcome=\"PASS_REQUIRED\"} 1"))
+                #expect(
+                    metrics.contains(
+                        "flashdeal_gateway_operation_duration_seconds_bucket{operation=\"createOrder\",outcome=\"ok\""))
                 #expect(metrics.contains("flashdeal_waitingroom_joins_total{deal=\"\(deal.rawValue)\"} 1"))
             }
         }
@@ -348,7 +430,9 @@ extension StackTests {
 
 extension StackTests.DependenciesDown {
     @Test func pastTheInFlightBoundOrdersAreShedAtOnceAndKeepTheirPass() async throws {
-        try await GatewayHarness.with(environment: ["FLASHDEAL_MAX_IN_FLIGHT": "1", "FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS": "3000"]) { gw in
+        try await GatewayHarness.with(environment: [
+            "FLASHDEAL_MAX_IN_FLIGHT": "1", "FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS": "3000",
+        ]) { gw in
             let deal = try await gw.seedDeal()
             let first = try await GatewayHarness.token(for: "first-in")
             let second = try await GatewayHarness.token(for: "second-in")
@@ -385,9 +469,11 @@ extension StackTests.DependenciesDown {
                 return try need(reply.data?["createOrder"] as? [String: Any], "not yet: \(reply.text)")
             }
             let replayed = placed["replayed"] as? Bool
-            #expect(replayed == false || (replayed == true && attempts > 1),
-                    "a replay on the first attempt after the restart means the shed order had bound the pass")
-            let shedMetric = try await gw.metric("flashdeal_gateway_operations_total", labels: "outcome=\"UNAVAILABLE\"")
+            #expect(
+                replayed == false || (replayed == true && attempts > 1),
+                "a replay on the first attempt after the restart means the shed order had bound the pass")
+            let shedMetric = try await gw.metric(
+                "flashdeal_gateway_operations_total", labels: "outcome=\"UNAVAILABLE\"")
             #expect(shedMetric >= 2)
         }
     }
@@ -407,7 +493,8 @@ extension StackTests.RateLimits {
             """
         let query = "{ deals(first: 1) { id } }"
         // Trusted (the test connects from 127.0.0.1): each forwarded address has its own bucket.
-        try await GatewayHarness.with(policies: policies, environment: ["FLASHDEAL_TRUSTED_PROXIES": "127.0.0.1/32"]) { gw in
+        try await GatewayHarness.with(policies: policies, environment: ["FLASHDEAL_TRUSTED_PROXIES": "127.0.0.1/32"]) {
+            gw in
             let first = try await gw.post(query, headers: ["X-Forwarded-For": "203.0.113.7"])
             let second = try await gw.post(query, headers: ["X-Forwarded-For": "203.0.113.8"])
             let again = try await gw.post(query, headers: ["X-Forwarded-For": "203.0.113.7"])

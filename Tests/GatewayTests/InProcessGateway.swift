@@ -3,13 +3,14 @@ import Credentials
 import DealData
 import Domain
 import Foundation
-@testable import Gateway
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import Prometheus
 import Testing
 import Twins
+
+@testable import Gateway
 
 /// The gateway's `/graphql` route exactly as the process wires it (``GatewayApp/shopperHTTP``), with
 /// ``ShopperAPI`` built on in-memory twins of its ports and driven through Hummingbird's in-process
@@ -30,12 +31,13 @@ struct InProcessGateway: Sendable {
     let client: any TestClientProtocol
 
     static func with(_ body: @Sendable (InProcessGateway) async throws -> Void) async throws {
-        let configuration = try GatewayApp.configuration(environment: [
-            "FLASHDEAL_JWT_SECRET": jwtSecret, "FLASHDEAL_PASS_KEYS": passKey,
-            // Required by the configuration, never dialled: nothing here opens a connection.
-            "FLASHDEAL_REDIS_URL": "redis://127.0.0.1:9", "FLASHDEAL_KAFKA_BROKERS": "127.0.0.1:9",
-            "FLASHDEAL_MONGO_URI": "mongodb://127.0.0.1:9/",
-        ], endpointsFile: nil)
+        let configuration = try GatewayApp.configuration(
+            environment: [
+                "FLASHDEAL_JWT_SECRET": jwtSecret, "FLASHDEAL_PASS_KEYS": passKey,
+                // Required by the configuration, never dialled: nothing here opens a connection.
+                "FLASHDEAL_REDIS_URL": "redis://127.0.0.1:9", "FLASHDEAL_KAFKA_BROKERS": "127.0.0.1:9",
+                "FLASHDEAL_MONGO_URI": "mongodb://127.0.0.1:9/",
+            ], endpointsFile: nil)
         let keyring = try GatewayApp.makeKeyring(configuration.passes)
         let verifier = try await GatewayApp.makeVerifier(configuration.auth)
         let clock = ManualClock(Date())
@@ -50,8 +52,9 @@ struct InProcessGateway: Sendable {
         let accepting = InMemoryAcceptedDeals()
         let orders = InMemoryOrders()
         let api = ShopperAPI(
-            ports: ShopperPorts(limiter: limiter, deals: deals, catalog: deals, room: room, pacer: room, publisher: sink,
-                                acceptingDeals: accepting, orders: orders, clock: clock),
+            ports: ShopperPorts(
+                limiter: limiter, deals: deals, catalog: deals, room: room, pacer: room, publisher: sink,
+                acceptingDeals: accepting, orders: orders, clock: clock),
             keyring: keyring, settings: configuration, metrics: metrics, logger: logger)
         let http = try GatewayApp.shopperHTTP(
             api: api, configuration: configuration, verifier: verifier,
@@ -61,15 +64,19 @@ struct InProcessGateway: Sendable {
         http.register(on: router)
         let app = Application(router: router)
         try await app.test(.router) { client in
-            try await body(InProcessGateway(clock: clock, room: room, keyring: keyring, configuration: configuration,
-                                            client: client, limiter: limiter, deals: deals, sink: sink,
-                                            accepting: accepting, orders: orders))
+            try await body(
+                InProcessGateway(
+                    clock: clock, room: room, keyring: keyring, configuration: configuration,
+                    client: client, limiter: limiter, deals: deals, sink: sink,
+                    accepting: accepting, orders: orders))
         }
     }
 
-    private init(clock: ManualClock, room: InMemoryWaitingRoom, keyring: PassKeyring, configuration: GatewayConfiguration,
-                 client: any TestClientProtocol, limiter: ScriptedRateDecider, deals: InMemoryDeals,
-                 sink: RecordingOrderSink, accepting: InMemoryAcceptedDeals, orders: InMemoryOrders) {
+    private init(
+        clock: ManualClock, room: InMemoryWaitingRoom, keyring: PassKeyring, configuration: GatewayConfiguration,
+        client: any TestClientProtocol, limiter: ScriptedRateDecider, deals: InMemoryDeals,
+        sink: RecordingOrderSink, accepting: InMemoryAcceptedDeals, orders: InMemoryOrders
+    ) {
         self.clock = clock
         self.room = room
         self.keyring = keyring
@@ -90,25 +97,30 @@ struct InProcessGateway: Sendable {
     {
         let id = try DealID("ip-deal-\(UUID().uuidString.prefix(8).lowercased())")
         let startsAt = clock.now.addingTimeInterval(opensIn.seconds)
-        let deal = try Deal(id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
-                            price: Money(amountMinor: 1999, currency: try CurrencyCode("EUR")), startsAt: startsAt,
-                            endsAt: startsAt.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit)
+        let deal = try Deal(
+            id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
+            price: Money(amountMinor: 1999, currency: try CurrencyCode("EUR")), startsAt: startsAt,
+            endsAt: startsAt.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit)
         deals.add(deal)
         room.seed(deal)
         return id
     }
 
     static func token(for user: String) async throws -> String {
-        let issuer = try await ShopperTokenIssuer(key: .hs256(secret: Array(jwtSecret.utf8)), issuer: "flashdeal",
-                                                  audience: "flashdeal-gateway", lifetime: .seconds(600))
+        let issuer = try await ShopperTokenIssuer(
+            key: .hs256(secret: Array(jwtSecret.utf8)), issuer: "flashdeal",
+            audience: "flashdeal-gateway", lifetime: .seconds(600))
         return try await issuer.issue(for: try UserID(user), at: Date())
     }
 
     // MARK: GraphQL
 
-    static let join = "mutation J($d: ID!) { joinWaitingRoom(dealId: $d) { ticket state position alreadyJoined pass { token } } }"
-    static let admission = "query A($d: ID!, $t: ID!) { admission(dealId: $d, ticket: $t) { state position pass { token } orderId } }"
-    static let createOrder = "mutation C($i: CreateOrderInput!) { createOrder(input: $i) { id status dealId quantity replayed } }"
+    static let join =
+        "mutation J($d: ID!) { joinWaitingRoom(dealId: $d) { ticket state position alreadyJoined pass { token } } }"
+    static let admission =
+        "query A($d: ID!, $t: ID!) { admission(dealId: $d, ticket: $t) { state position pass { token } orderId } }"
+    static let createOrder =
+        "mutation C($i: CreateOrderInput!) { createOrder(input: $i) { id status dealId quantity replayed } }"
     static let order = "query O($id: ID!) { order(id: $id) { id status dealId quantity reason } }"
     static let cancel = "mutation X($id: ID!) { cancelOrder(orderId: $id) { id status } }"
 
@@ -128,16 +140,21 @@ struct InProcessGateway: Sendable {
         let body = try JSONSerialization.data(withJSONObject: ["query": query, "variables": variables])
         var headers: HTTPFields = [.contentType: "application/json"]
         if let token { headers[.authorization] = "Bearer \(token)" }
-        return try await client.execute(uri: "/graphql", method: .post, headers: headers,
-                                        body: ByteBuffer(bytes: body)) { response in
-            Reply(status: Int(response.status.code), headers: response.headers, body: Data(response.body.readableBytesView))
+        return try await client.execute(
+            uri: "/graphql", method: .post, headers: headers,
+            body: ByteBuffer(bytes: body)
+        ) { response in
+            Reply(
+                status: Int(response.status.code), headers: response.headers,
+                body: Data(response.body.readableBytesView))
         }
     }
 
     /// Joins, lets the room call everyone waiting, polls once: the pass token.
     func admit(_ deal: DealID, token: String) async throws -> String {
         let joined = try await post(Self.join, ["d": deal.rawValue], token: token)
-        let ticket = try #require((joined.data?["joinWaitingRoom"] as? [String: Any])?["ticket"] as? String, "\(joined.text)")
+        let ticket = try #require(
+            (joined.data?["joinWaitingRoom"] as? [String: Any])?["ticket"] as? String, "\(joined.text)")
         try room.advance(deal: deal)
         let polled = try await post(Self.admission, ["d": deal.rawValue, "t": ticket], token: token)
         let status = try #require(polled.data?["admission"] as? [String: Any], "\(polled.text)")

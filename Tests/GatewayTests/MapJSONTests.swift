@@ -1,12 +1,14 @@
 import Foundation
-@testable import Gateway
 import GraphQL
 import OrderedCollections
 import Testing
 
+@testable import Gateway
+
 @Suite("JSON reading and writing of request and response bodies") struct MapJSONTests {
     @Test func readsEveryJSONValueOnce() throws {
-        let text = #"{"query":"{ a }","variables":{"i":{"n":-12,"f":1.5,"e":2E3,"t":true,"f2":false,"z":null,"s":"é\u00e9\ud83d\ude00\n\"/","a":[1,[2,{}],[]]}},"empty":{}}"#
+        let text =
+            #"{"query":"{ a }","variables":{"i":{"n":-12,"f":1.5,"e":2E3,"t":true,"f2":false,"z":null,"s":"é\u00e9\ud83d\ude00\n\"/","a":[1,[2,{}],[]]}},"empty":{}}"#
         let map = try MapJSON.parse(Array(text.utf8))
         let variables = map["variables"]["i"]
         #expect(variables["n"] == .number(Number(-12)))
@@ -27,9 +29,11 @@ import Testing
     }
 
     @Test func refusesWhatIsNotJSON() {
-        let bad = ["", "{", "}", "{\"a\":}", "{\"a\" 1}", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "+1", "1e", "tru",
-                   "nul", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "{\"a\":1} x", "'a'", "NaN",
-                   "\"tab\tinside\"", "[" + String(repeating: "[", count: 100) + String(repeating: "]", count: 101)]
+        let bad = [
+            "", "{", "}", "{\"a\":}", "{\"a\" 1}", "[1,]", "{\"a\":1,}", "01", "1.", ".5", "-", "+1", "1e", "tru",
+            "nul", "\"abc", "\"\\x\"", "\"\\u12\"", "\"\\ud800\"", "\"\\udc00\"", "{\"a\":1} x", "'a'", "NaN",
+            "\"tab\tinside\"", "[" + String(repeating: "[", count: 100) + String(repeating: "]", count: 101),
+        ]
         for text in bad {
             #expect(throws: MapJSON.SyntaxError.self, "\(text.debugDescription) must be refused") {
                 try MapJSON.parse(Array(text.utf8))
@@ -63,7 +67,8 @@ import Testing
             let back = try JSONSerialization.jsonObject(with: Data(written)) as! [String: Any]
             let expected = try JSONSerialization.jsonObject(with: foundation) as! [String: Any]
             let canonical = { (object: [String: Any]) in
-                String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+                String(
+                    decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
             }
             #expect(try canonical(back) == canonical(expected), "\(String(decoding: written, as: UTF8.self))")
         }

@@ -1,10 +1,10 @@
-import DealData
-import HTTPTypes
-import RateLimiting
 import Admission
+import DealData
 import Domain
 import Foundation
 import Gateway
+import HTTPTypes
+import RateLimiting
 import Testing
 import Twins
 
@@ -22,7 +22,8 @@ struct ShopperAPIInProcessTests {
             let reply = try await gw.order(deal, token: token, pass: pass, key: "k-1", quantity: 2)
             #expect(reply.status == 200, "\(reply.text)")
             let receipt = try #require(reply.data?["createOrder"] as? [String: Any], "\(reply.text)")
-            let expected = OrderID.derive(userId: try UserID("ip-shopper"), dealId: deal, idempotencyKey: try IdempotencyKey("k-1"))
+            let expected = OrderID.derive(
+                userId: try UserID("ip-shopper"), dealId: deal, idempotencyKey: try IdempotencyKey("k-1"))
             #expect(receipt["id"] as? String == expected.rawValue)
             #expect(receipt["status"] as? String == "PENDING")
             #expect(receipt["replayed"] as? Bool == false)
@@ -54,7 +55,9 @@ struct ShopperAPIInProcessTests {
             #expect(b["replayed"] as? Bool == true)
             let sent = gw.sink.sent
             #expect(sent.count == 2)
-            #expect(sent.count == 2 && sent[0].bytes == sent[1].bytes, "a replay publishes the first request, not a new one")
+            #expect(
+                sent.count == 2 && sent[0].bytes == sent[1].bytes, "a replay publishes the first request, not a new one"
+            )
 
             let conflicting = try await gw.order(deal, token: token, pass: pass, key: "same", quantity: 2)
             #expect(conflicting.codes == ["IDEMPOTENCY_CONFLICT"], "\(conflicting.text)")
@@ -102,7 +105,8 @@ struct ShopperAPIInProcessTests {
             #expect(try await gw.order(gone, token: token, pass: "x", key: "k").codes == ["SOLD_OUT"])
 
             let open = try gw.deal(limit: 2)
-            #expect(try await gw.order(open, token: token, pass: "x", key: "k", quantity: 3).codes == ["LIMIT_EXCEEDED"])
+            #expect(
+                try await gw.order(open, token: token, pass: "x", key: "k", quantity: 3).codes == ["LIMIT_EXCEEDED"])
             #expect(try await gw.order(open, token: token, pass: "x", key: "k", quantity: 0).codes == ["BAD_REQUEST"])
             let unknown = try DealID("ip-no-such-deal")
             #expect(try await gw.order(unknown, token: token, pass: "x", key: "k").codes == ["NOT_FOUND"])
@@ -182,8 +186,10 @@ struct ShopperAPIInProcessTests {
             let user = try UserID("ip-reader")
             let key = try IdempotencyKey("k")
             let id = OrderID.derive(userId: user, dealId: deal, idempotencyKey: key)
-            gw.orders.put(OrderDocument(orderId: id, dealId: deal, userId: user, quantity: 1, idempotencyKey: key,
-                                        status: .confirmed, reason: nil, createdAt: gw.clock.now, updatedAt: gw.clock.now))
+            gw.orders.put(
+                OrderDocument(
+                    orderId: id, dealId: deal, userId: user, quantity: 1, idempotencyKey: key,
+                    status: .confirmed, reason: nil, createdAt: gw.clock.now, updatedAt: gw.clock.now))
             let mine = try await gw.post(G.order, ["id": id.rawValue], token: try await G.token(for: "ip-reader"))
             let order = try #require(mine.data?["order"] as? [String: Any], "\(mine.text)")
             #expect(order["status"] as? String == "CONFIRMED" && order["quantity"] as? Int == 1)
@@ -200,15 +206,19 @@ struct ShopperAPIInProcessTests {
             #expect(asked.orderId == id && asked.userId == user)
 
             let rejectedId = OrderID.derive(userId: user, dealId: deal, idempotencyKey: try IdempotencyKey("r"))
-            gw.orders.put(OrderDocument(orderId: rejectedId, dealId: deal, userId: user, quantity: 1,
-                                        idempotencyKey: try IdempotencyKey("r"), status: .rejected, reason: "SOLD_OUT",
-                                        createdAt: gw.clock.now, updatedAt: gw.clock.now))
-            let refused = try await gw.post(G.cancel, ["id": rejectedId.rawValue], token: try await G.token(for: "ip-reader"))
+            gw.orders.put(
+                OrderDocument(
+                    orderId: rejectedId, dealId: deal, userId: user, quantity: 1,
+                    idempotencyKey: try IdempotencyKey("r"), status: .rejected, reason: "SOLD_OUT",
+                    createdAt: gw.clock.now, updatedAt: gw.clock.now))
+            let refused = try await gw.post(
+                G.cancel, ["id": rejectedId.rawValue], token: try await G.token(for: "ip-reader"))
             #expect(refused.codes == ["BAD_REQUEST"], "\(refused.text)")
 
             let broken = OrderID.derive(userId: user, dealId: deal, idempotencyKey: try IdempotencyKey("b"))
             gw.orders.putUnreadable(broken)
-            let unreadable = try await gw.post(G.order, ["id": broken.rawValue], token: try await G.token(for: "ip-reader"))
+            let unreadable = try await gw.post(
+                G.order, ["id": broken.rawValue], token: try await G.token(for: "ip-reader"))
             #expect(unreadable.codes == ["INTERNAL"], "\(unreadable.text)")
             #expect(!unreadable.text.contains("contract field"), "\(unreadable.text)")
         }

@@ -1,5 +1,6 @@
-@testable import Gateway
 import Testing
+
+@testable import Gateway
 
 @Suite("Trace context")
 struct TraceContextTests {
@@ -33,8 +34,10 @@ struct TraceContextTests {
     }
 
     @Test func malformedContextsStartANewTrace() {
-        for bad in ["", "00-abc-def-01", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
-                    "00-00000000000000000000000000000000-00f067aa0ba902b7-01"] {
+        for bad in [
+            "", "00-abc-def-01", "00-4BF92F3577B34DA6A3CE929D0E0E4736-00f067aa0ba902b7-01",
+            "00-00000000000000000000000000000000-00f067aa0ba902b7-01",
+        ] {
             let fresh = TraceContext.traceparent(from: bad)
             #expect(TraceContext.isValid(fresh))
             #expect(!fresh.contains("4bf92f35") && !fresh.contains("4BF92F35"))

@@ -12,7 +12,8 @@ extension StackTests {
 
         func topic(partitions: Int) async throws -> String {
             let name = TestStack.uniqueName("test.lag")
-            try await KafkaAdmin(brokers: brokers).createTopics([TopicSpecification(name: name, partitions: partitions)])
+            try await KafkaAdmin(brokers: brokers).createTopics([TopicSpecification(name: name, partitions: partitions)]
+            )
             return name
         }
 
@@ -29,8 +30,10 @@ extension StackTests {
         }
 
         /// Reads the lag until it equals `expected` (commits reach the coordinator asynchronously).
-        func expectLag(_ reader: KafkaConsumerLag, _ expected: ConsumerLag,
-                       sourceLocation: SourceLocation = #_sourceLocation) async throws {
+        func expectLag(
+            _ reader: KafkaConsumerLag, _ expected: ConsumerLag,
+            sourceLocation: SourceLocation = #_sourceLocation
+        ) async throws {
             var last: ConsumerLag?
             do {
                 _ = try await eventually(timeout: .seconds(20)) {
@@ -46,7 +49,9 @@ extension StackTests {
         struct LagMismatch: Error {}
 
         @Test func lagIsWhatTheGroupHasNotCommittedAndZeroOnceItCommitsEverything() async throws {
-            let partitions = 3, total = 60, processed = 25
+            let partitions = 3
+            let total = 60
+            let processed = 25
             let name = try await topic(partitions: partitions)
             let group = TestStack.uniqueName("group.lag")
             let reader = try KafkaConsumerLag(brokers: brokers, group: group, topic: name)
@@ -61,8 +66,9 @@ extension StackTests {
             // No committed offset yet: every partition counts from its low watermark (0 on a fresh topic).
             try await expectLag(reader, ConsumerLag(perPartition: produced.merging([0: 0, 1: 0, 2: 0]) { a, _ in a }))
 
-            let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(brokers: brokers, groupID: group),
-                                             topics: [name])
+            let consumer = try KafkaConsumer(
+                configuration: KafkaConsumerConfiguration(brokers: brokers, groupID: group),
+                topics: [name])
             try await consumer.waitForAssignment()
             var messages: [KafkaMessage] = []
             let deadline = ContinuousClock.now + .seconds(30)
@@ -100,9 +106,11 @@ extension StackTests {
         @Test func anotherGroupsCommitsDoNotCount() async throws {
             let name = try await topic(partitions: 2)
             _ = try await produce(10, to: name)
-            let busy = TestStack.uniqueName("group.busy"), idle = TestStack.uniqueName("group.idle")
-            let consumer = try KafkaConsumer(configuration: KafkaConsumerConfiguration(brokers: brokers, groupID: busy),
-                                             topics: [name])
+            let busy = TestStack.uniqueName("group.busy")
+            let idle = TestStack.uniqueName("group.idle")
+            let consumer = try KafkaConsumer(
+                configuration: KafkaConsumerConfiguration(brokers: brokers, groupID: busy),
+                topics: [name])
             try await consumer.waitForAssignment()
             var messages: [KafkaMessage] = []
             let deadline = ContinuousClock.now + .seconds(30)
@@ -113,9 +121,11 @@ extension StackTests {
             try await consumer.commit()
             await consumer.close()
 
-            try await expectLag(try KafkaConsumerLag(brokers: brokers, group: busy, topic: name),
-                                ConsumerLag(perPartition: [0: 0, 1: 0]))
-            let idleLag = try await KafkaConsumerLag(brokers: brokers, group: idle, topic: name).lag(timeout: .seconds(5))
+            try await expectLag(
+                try KafkaConsumerLag(brokers: brokers, group: busy, topic: name),
+                ConsumerLag(perPartition: [0: 0, 1: 0]))
+            let idleLag = try await KafkaConsumerLag(brokers: brokers, group: idle, topic: name).lag(
+                timeout: .seconds(5))
             #expect(idleLag.total == 10)
             #expect(idleLag.perPartition.keys.sorted() == [0, 1])
         }
@@ -123,7 +133,8 @@ extension StackTests {
         @Test func batchedMessagesOnTwelvePartitionsAreCountedExactly() async throws {
             // Concurrent sends share record batches; the broker's listed end offsets alone would undercount them.
             let name = try await topic(partitions: 12)
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(brokers: brokers, linger: .milliseconds(20)))
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(brokers: brokers, linger: .milliseconds(20)))
             let acks = try await withThrowingTaskGroup(of: KafkaDeliveryReport.self) { group in
                 for i in 0..<600 {
                     group.addTask { try await producer.send(topic: name, key: "order-\(i)", value: "m\(i)") }
@@ -135,7 +146,8 @@ extension StackTests {
             for ack in acks { expected[ack.partition]! = max(expected[ack.partition]!, ack.offset + 1) }
             #expect(expected.values.reduce(0, +) == 600)
 
-            let reader = try KafkaConsumerLag(brokers: brokers, group: TestStack.uniqueName("group.batched"), topic: name)
+            let reader = try KafkaConsumerLag(
+                brokers: brokers, group: TestStack.uniqueName("group.batched"), topic: name)
             let started = ContinuousClock.now
             let lag = try await reader.lag(timeout: .seconds(5))
             let took = ContinuousClock.now - started
@@ -147,8 +159,9 @@ extension StackTests {
         }
 
         @Test func aTopicThatDoesNotExistIsAnError() async throws {
-            let reader = try KafkaConsumerLag(brokers: brokers, group: TestStack.uniqueName("group"),
-                                              topic: TestStack.uniqueName("test.missing"))
+            let reader = try KafkaConsumerLag(
+                brokers: brokers, group: TestStack.uniqueName("group"),
+                topic: TestStack.uniqueName("test.missing"))
             do {
                 let lag = try await reader.lag(timeout: .seconds(5))
                 Issue.record("read a lag of \(lag) for a topic that does not exist")

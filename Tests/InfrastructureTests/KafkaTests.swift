@@ -19,8 +19,9 @@ extension StackTests {
         }
 
         func consumer(topic: String, group: String) throws -> KafkaConsumer {
-            try KafkaConsumer(configuration: KafkaConsumerConfiguration(brokers: brokers, groupID: group),
-                              topics: [topic])
+            try KafkaConsumer(
+                configuration: KafkaConsumerConfiguration(brokers: brokers, groupID: group),
+                topics: [topic])
         }
 
         /// Polls until `count` messages arrived or `timeout` passed.
@@ -52,9 +53,12 @@ extension StackTests {
             let reports = try await withThrowingTaskGroup(of: KafkaDeliveryReport.self) { group in
                 for i in 0..<10_000 {
                     group.addTask {
-                        try await producer.send(topic: name, key: "order-\(i % 500)", value: "{\"n\":\(i)}",
-                                                headers: [KafkaHeader(name: "traceparent", value: "00-\(i)-01"),
-                                                          KafkaHeader(name: "seq", value: String(i))])
+                        try await producer.send(
+                            topic: name, key: "order-\(i % 500)", value: "{\"n\":\(i)}",
+                            headers: [
+                                KafkaHeader(name: "traceparent", value: "00-\(i)-01"),
+                                KafkaHeader(name: "seq", value: String(i)),
+                            ])
                     }
                 }
                 return try await group.reduce(into: [KafkaDeliveryReport]()) { $0.append($1) }
@@ -142,7 +146,8 @@ extension StackTests {
             // Both members poll while the group rebalances.
             let deadline = ContinuousClock.now + .seconds(30)
             while (a.assignment.count + b.assignment.count != 4 || a.assignment.isEmpty || b.assignment.isEmpty)
-                && ContinuousClock.now < deadline {
+                && ContinuousClock.now < deadline
+            {
                 async let pa = a.poll(maxMessages: 10, timeout: .milliseconds(100))
                 async let pb = b.poll(maxMessages: 10, timeout: .milliseconds(100))
                 _ = try await (pa, pb)
@@ -172,8 +177,9 @@ extension StackTests {
 
         @Test func stoppedBrokerGivesTypedErrorWithinDeliveryTimeoutThenRecovers() async throws {
             let name = try await topic(partitions: 3)
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
-                brokers: brokers, deliveryTimeout: .milliseconds(1_500)))
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(
+                    brokers: brokers, deliveryTimeout: .milliseconds(1_500)))
             try await producer.send(topic: name, key: "before", value: "1")
 
             try TestStack.run("stop", "kafka")
@@ -208,12 +214,14 @@ extension StackTests {
         /// Flash Deal's topics deduplicates.
         func acknowledgedMessagesSurviveABrokerKill(objectStore: Bool) async throws {
             let storage = try String(contentsOfFile: TestStack.root + "/.stack/kafka/storage", encoding: .utf8)
-            try #require(storage.trimmingCharacters(in: .whitespacesAndNewlines) == "durable",
-                         "the crash tests need the durable broker (scripts/stack up, FLASHDEAL_KAFKA_STORAGE=durable)")
+            try #require(
+                storage.trimmingCharacters(in: .whitespacesAndNewlines) == "durable",
+                "the crash tests need the durable broker (scripts/stack up, FLASHDEAL_KAFKA_STORAGE=durable)")
             let name = try await topic(partitions: 12)
             // The production settings, with a delivery timeout that outlasts the restart.
-            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(
-                brokers: brokers, deliveryTimeout: .seconds(60)))
+            let producer = try KafkaProducer(
+                configuration: KafkaProducerConfiguration(
+                    brokers: brokers, deliveryTimeout: .seconds(60)))
             final class Tally: Sendable {
                 let acked = Mutex<Set<String>>([])
                 let failed = Mutex<[String]>([])
@@ -265,9 +273,13 @@ extension StackTests {
             await reader.close()
             let missing = acknowledged.subtracting(seen.keys).sorted()
             let duplicates = seen.values.filter { $0 > 1 }.count
-            #expect(missing.isEmpty, "\(missing.count) of \(acknowledged.count) acknowledged messages were lost: \(missing.prefix(20))")
-            print("broker kill\(objectStore ? " with its object store" : ""): \(acknowledged.count) acknowledged, "
-                + "\(missing.count) missing, \(duplicates) keys read more than once, \(tally.failed.withLock { $0.count }) sends failed")
+            #expect(
+                missing.isEmpty,
+                "\(missing.count) of \(acknowledged.count) acknowledged messages were lost: \(missing.prefix(20))")
+            print(
+                "broker kill\(objectStore ? " with its object store" : ""): \(acknowledged.count) acknowledged, "
+                    + "\(missing.count) missing, \(duplicates) keys read more than once, \(tally.failed.withLock { $0.count }) sends failed"
+            )
         }
 
         @Test func everyAcknowledgedMessageSurvivesABrokerKilledUnderLoad() async throws {

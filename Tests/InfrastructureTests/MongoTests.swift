@@ -185,7 +185,9 @@ extension StackTests {
             defer { mongo.shutdown() }
             let orders = mongo.collection(collectionName("paged"))
             // 2,345 matching documents (inserted out of order) among 500 others; pages of 1,000.
-            let matching: [BSONDocument] = (0..<2_345).shuffled().map { ["_id": .string(String(format: "m-%05d", $0)), "deal": "d1"] }
+            let matching: [BSONDocument] = (0..<2_345).shuffled().map {
+                ["_id": .string(String(format: "m-%05d", $0)), "deal": "d1"]
+            }
             let others: [BSONDocument] = (0..<500).map { ["_id": .string(String(format: "x-%05d", $0)), "deal": "d2"] }
             _ = try await orders.insertMany(matching + others)
             let all = try await orders.findAll(["deal": "d1"], pageSize: 1_000)
@@ -232,8 +234,10 @@ extension StackTests {
             let items = mongo.collection(collectionName("items"))
             // More than one cursor batch (101 documents) to exercise getMore.
             let documents: [BSONDocument] = (0..<150).map {
-                ["_id": .int64(Int64($0)), "parity": .string($0.isMultiple(of: 2) ? "even" : "odd"),
-                 "n": .int64(Int64($0)), "extra": "x"]
+                [
+                    "_id": .int64(Int64($0)), "parity": .string($0.isMultiple(of: 2) ? "even" : "odd"),
+                    "n": .int64(Int64($0)), "extra": "x",
+                ]
             }
             #expect(try await items.insertMany(documents).insertedCount == 150)
             #expect(try await items.find().count == 150)
@@ -316,7 +320,8 @@ extension StackTests {
             #expect(try await lines.insert(["_id": 1, "dealId": "d-1", "userId": "u-1", "status": "A"]) == .inserted)
             #expect(try await lines.insert(["_id": 2, "dealId": "d-1", "userId": "u-2", "status": "A"]) == .inserted)
             #expect(try await lines.insert(["_id": 3, "dealId": "d-2", "userId": "u-1", "status": "A"]) == .inserted)
-            #expect(try await lines.insert(["_id": 4, "dealId": "d-1", "userId": "u-1", "status": "B"]) == .duplicateKey)
+            #expect(
+                try await lines.insert(["_id": 4, "dealId": "d-1", "userId": "u-1", "status": "B"]) == .duplicateKey)
             #expect(try await lines.find(["dealId": "d-1"], sort: ["status": -1, "_id": 1]).count == 2)
             try await lines.drop()
         }
@@ -331,11 +336,12 @@ extension StackTests {
             }
             #expect(try await orders.insertMany(documents).insertedCount == 6)
             let groups = try await orders.aggregate(pipeline: [
-                ["$group": ["_id": "$status", "total": ["$sum": "$quantity"], "orders": ["$sum": 1]]],
+                ["$group": ["_id": "$status", "total": ["$sum": "$quantity"], "orders": ["$sum": 1]]]
             ])
-            let totals = Dictionary(uniqueKeysWithValues: groups.compactMap { group in
-                group["_id"]?.stringValue.map { ($0, group["total"]?.int64Value) }
-            })
+            let totals = Dictionary(
+                uniqueKeysWithValues: groups.compactMap { group in
+                    group["_id"]?.stringValue.map { ($0, group["total"]?.int64Value) }
+                })
             #expect(totals == ["CONFIRMED": 1 + 3 + 5, "PENDING": 2 + 6, "REJECTED": 4])
             let counts = groups.compactMap { $0["orders"]?.int64Value }.sorted()
             #expect(counts == [1, 2, 3])

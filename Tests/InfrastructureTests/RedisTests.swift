@@ -6,20 +6,24 @@ import Testing
 extension StackTests {
     @Suite("Redis adapter against the real server")
     struct RedisTests {
-        static let library = RedisFunctionLibrary(name: "flashdeal_test", source: """
-            #!lua name=flashdeal_test
-            -- echo_incr(key, n): adds n to key and returns {n, new value, server seconds}
-            redis.register_function('flashdeal_test_incr', function(keys, args)
-              local v = redis.call('INCRBY', keys[1], args[1])
-              local t = redis.call('TIME')
-              return {tonumber(args[1]), v, tonumber(t[1])}
-            end)
-            """)
+        static let library = RedisFunctionLibrary(
+            name: "flashdeal_test",
+            source: """
+                #!lua name=flashdeal_test
+                -- echo_incr(key, n): adds n to key and returns {n, new value, server seconds}
+                redis.register_function('flashdeal_test_incr', function(keys, args)
+                  local v = redis.call('INCRBY', keys[1], args[1])
+                  local t = redis.call('TIME')
+                  return {tonumber(args[1]), v, tonumber(t[1])}
+                end)
+                """)
 
         func client(timeout: Duration = .milliseconds(1_000), connections: Int = 4) throws -> RedisClient {
             let e = try TestStack.endpoints()
-            return RedisClient(configuration: RedisConfiguration(host: e.redisHost, port: e.redisPort,
-                                                                 connections: connections, commandTimeout: timeout))
+            return RedisClient(
+                configuration: RedisConfiguration(
+                    host: e.redisHost, port: e.redisPort,
+                    connections: connections, commandTimeout: timeout))
         }
 
         @Test func typedRepliesForEveryReplyKind() async throws {
@@ -135,4 +139,3 @@ extension StackTests {
         }
     }
 }
-

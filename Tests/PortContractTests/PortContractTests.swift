@@ -33,21 +33,25 @@ struct PortContractTests {
     static func makeDeal(stock: Int = 4, limit: Int = 2, opensIn: TimeInterval = -1) throws -> Deal {
         let id = try DealID(TestStack.uniqueName("contract-deal"))
         let startsAt = Date().addingTimeInterval(opensIn)
-        return try Deal(id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Contract \(id.rawValue)",
-                        price: Money(amountMinor: 500, currency: try CurrencyCode("EUR")), startsAt: startsAt,
-                        endsAt: startsAt.addingTimeInterval(3_600), totalStock: stock, perCustomerLimit: limit)
+        return try Deal(
+            id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Contract \(id.rawValue)",
+            price: Money(amountMinor: 500, currency: try CurrencyCode("EUR")), startsAt: startsAt,
+            endsAt: startsAt.addingTimeInterval(3_600), totalStock: stock, perCustomerLimit: limit)
     }
 
     static func request(_ user: String, _ deal: DealID, _ quantity: Int) throws -> ReservationRequest {
         let userId = try UserID(user)
-        return ReservationRequest(orderId: OrderID.derive(userId: userId, dealId: deal, idempotencyKey: try IdempotencyKey("k")),
-                                  dealId: deal, userId: userId, quantity: quantity)
+        return ReservationRequest(
+            orderId: OrderID.derive(userId: userId, dealId: deal, idempotencyKey: try IdempotencyKey("k")),
+            dealId: deal, userId: userId, quantity: quantity)
     }
 
     // MARK: Stock reservations
 
     /// The store and a way to seed a deal's state in it.
-    static func reservations(_ backend: Backend) async throws -> (any StockReservations, @Sendable (Deal) async throws -> Void) {
+    static func reservations(_ backend: Backend) async throws -> (
+        any StockReservations, @Sendable (Deal) async throws -> Void
+    ) {
         switch backend {
         case .live:
             let redis = try redis()
@@ -68,12 +72,15 @@ struct PortContractTests {
         let deal = try Self.makeDeal(stock: 4, limit: 2)
         try await seed(deal)
         let a = try Self.request("c-a", deal.id, 2)
-        let b = try Self.request("c-b", deal.id, 3)     // over the per-customer limit
-        let c = try Self.request("c-c", deal.id, 2)     // takes the last two units
-        let d = try Self.request("c-d", deal.id, 1)     // nothing left
+        let b = try Self.request("c-b", deal.id, 3)  // over the per-customer limit
+        let c = try Self.request("c-c", deal.id, 2)  // takes the last two units
+        let d = try Self.request("c-d", deal.id, 1)  // nothing left
         let replies = try await store.reserve([a, b, c, d], grace: .seconds(60))
-        #expect(replies.map(\.result) == [.decided(.reserved), .decided(.limitExceeded), .decided(.reserved),
-                                           .decided(.soldOut)])
+        #expect(
+            replies.map(\.result) == [
+                .decided(.reserved), .decided(.limitExceeded), .decided(.reserved),
+                .decided(.soldOut),
+            ])
         #expect(replies.map(\.replay) == [false, false, false, false])
         #expect(replies.map(\.announcedSoldOut) == [false, false, true, false])
         #expect(replies[0].remaining == 2 && replies[2].remaining == 0)
@@ -100,7 +107,8 @@ struct PortContractTests {
         let b = try Self.request("r-b", deal.id, 1)
         _ = try await store.reserve([a, b], grace: .seconds(60))
 
-        let stranger = try await store.release(order: a.orderId, deal: deal.id, user: try UserID("r-x"), reason: .cancelled)
+        let stranger = try await store.release(
+            order: a.orderId, deal: deal.id, user: try UserID("r-x"), reason: .cancelled)
         #expect(stranger.result == .wrongUser)
         let released = try await store.release(order: a.orderId, deal: deal.id, user: a.userId, reason: .cancelled)
         #expect(released.result == .released && released.quantity == 2 && released.remaining == 2)
@@ -108,7 +116,9 @@ struct PortContractTests {
         #expect(twice.result == .alreadyReleased && twice.remaining == 2)
         #expect(try await store.release(order: b.orderId, deal: deal.id, user: nil, reason: .failed).result == .notHeld)
         let nobody = try Self.request("r-none", deal.id, 1)
-        #expect(try await store.release(order: nobody.orderId, deal: deal.id, user: nil, reason: .failed).result == .unknown)
+        #expect(
+            try await store.release(order: nobody.orderId, deal: deal.id, user: nil, reason: .failed).result == .unknown
+        )
         // The units are on sale again: the replay keeps its answer, a new order gets them.
         let replay = try await store.reserve([a], grace: .seconds(60))
         #expect(replay.first?.released == .cancelled)
@@ -135,9 +145,10 @@ struct PortContractTests {
         let userId = try UserID(user)
         let idempotencyKey = try IdempotencyKey(key)
         let at = Timestamp.normalized(Date())
-        return OrderDocument(orderId: OrderID.derive(userId: userId, dealId: deal, idempotencyKey: idempotencyKey),
-                             dealId: deal, userId: userId, quantity: 1, idempotencyKey: idempotencyKey, status: status,
-                             reason: status == .rejected ? "SOLD_OUT" : nil, createdAt: at, updatedAt: at)
+        return OrderDocument(
+            orderId: OrderID.derive(userId: userId, dealId: deal, idempotencyKey: idempotencyKey),
+            dealId: deal, userId: userId, quantity: 1, idempotencyKey: idempotencyKey, status: status,
+            reason: status == .rejected ? "SOLD_OUT" : nil, createdAt: at, updatedAt: at)
     }
 
     static func repository(_ backend: Backend) throws -> (any OrderRepository & OrderLookup, MongoClient?) {
@@ -193,7 +204,10 @@ struct PortContractTests {
             let client = try Self.mongo()
             mongo = client
             _ = try await client.collection(OrderStore.collectionName).insert(
-                ["_id": .string(broken.orderId.rawValue), "dealId": .string(deal.rawValue), "status": .string("WHATEVER")])
+                [
+                    "_id": .string(broken.orderId.rawValue), "dealId": .string(deal.rawValue),
+                    "status": .string("WHATEVER"),
+                ])
             lookup = OrderStore(mongo: client)
         case .inMemory:
             let twin = InMemoryOrders()
@@ -257,7 +271,8 @@ struct PortContractTests {
         #expect(try await catalog.deal(try DealID(TestStack.uniqueName("contract-none"))) == nil)
         let state = try #require(try await states.state(of: deal.id))
         #expect(state.totalStock == 7 && state.remaining == 7 && state.perCustomerLimit == 3 && !state.isSoldOut)
-        #expect(state.startsAt == Timestamp.normalized(deal.startsAt) && state.endsAt == Timestamp.normalized(deal.endsAt))
+        #expect(
+            state.startsAt == Timestamp.normalized(deal.startsAt) && state.endsAt == Timestamp.normalized(deal.endsAt))
         #expect(try await states.state(of: try DealID(TestStack.uniqueName("contract-none"))) == nil)
     }
 
@@ -271,79 +286,102 @@ struct PortContractTests {
     }
 
     static func room(_ backend: Backend, keyring: PassKeyring) async throws -> Room {
-        let settings = WaitingRoomSettings(admissionRatePerSecond: 1_000, admissionBurst: 1_000, maxActivePasses: 10_000)
+        let settings = WaitingRoomSettings(
+            admissionRatePerSecond: 1_000, admissionBurst: 1_000, maxActivePasses: 10_000)
         switch backend {
         case .live:
             let redis = try redis()
             let states = DealStateStore(redis: redis)
             try await states.prepare()
             let room = WaitingRoom(redis: redis, settings: settings, keyring: keyring)
-            return Room(gate: room, seed: { _ = try await states.seed($0, reset: true) },
-                        callEveryone: { deal in
-                            _ = try await room.drawIfDue(deal: deal)
-                            _ = try await room.advance(deal: deal, lagFactor: 1)
-                        },
-                        setStock: { deal, units in try await redis.send(["SET", AdmissionKeys(deal).stock, String(units)]) })
+            return Room(
+                gate: room, seed: { _ = try await states.seed($0, reset: true) },
+                callEveryone: { deal in
+                    _ = try await room.drawIfDue(deal: deal)
+                    _ = try await room.advance(deal: deal, lagFactor: 1)
+                },
+                setStock: { deal, units in try await redis.send(["SET", AdmissionKeys(deal).stock, String(units)]) })
         case .inMemory:
             let room = InMemoryWaitingRoom(keyring: keyring, settings: settings)
-            return Room(gate: room, seed: { room.seed($0) }, callEveryone: { try room.advance(deal: $0) },
-                        setStock: { room.setRemaining($0, $1) })
+            return Room(
+                gate: room, seed: { room.seed($0) }, callEveryone: { try room.advance(deal: $0) },
+                setStock: { room.setRemaining($0, $1) })
         }
     }
 
     @Test(arguments: Backend.allCases)
     func onePlacePerShopperOnePassPerPlaceAndAPassBindsOneOrder(_ backend: Backend) async throws {
-        let keyring = try PassKeyring(keys: [try SigningKeyID("c1"): Array("contract-pass-key-0123456789abcdef".utf8)],
-                                      current: try SigningKeyID("c1"))
+        let keyring = try PassKeyring(
+            keys: [try SigningKeyID("c1"): Array("contract-pass-key-0123456789abcdef".utf8)],
+            current: try SigningKeyID("c1"))
         let room = try await Self.room(backend, keyring: keyring)
         let deal = try Self.makeDeal(stock: 10)
         try await room.seed(deal)
         let user = try UserID("w-a")
 
-        #expect(try await room.gate.join(deal: try DealID(TestStack.uniqueName("contract-none")), user: user) == .unknownDeal)
+        #expect(
+            try await room.gate.join(deal: try DealID(TestStack.uniqueName("contract-none")), user: user)
+                == .unknownDeal)
         guard case .joined(let ticket) = try await room.gate.join(deal: deal.id, user: user) else {
             Issue.record("first join did not give a new place")
             return
         }
         #expect(try await room.gate.join(deal: deal.id, user: user) == .alreadyJoined(ticket))
-        #expect(try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: try UserID("w-x")) == .unknownTicket)
-        if case .waiting(let position, _, _) = try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: user) {
+        #expect(
+            try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: try UserID("w-x"))
+                == .unknownTicket)
+        if case .waiting(let position, _, _) = try await room.gate.status(
+            ticket: ticket.ticketId, deal: deal.id, user: user)
+        {
             #expect(position == 1)
         } else {
             Issue.record("a shopper not yet called is waiting")
         }
 
         try await room.callEveryone(deal.id)
-        guard case .admitted(let issued) = try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: user) else {
+        guard
+            case .admitted(let issued) = try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: user)
+        else {
             Issue.record("a called shopper is admitted")
             return
         }
         #expect(try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: user) == .admitted(issued))
-        #expect(try keyring.verify(issued.token, user: user, deal: deal.id, at: Date().addingTimeInterval(1)) == issued.pass)
+        #expect(
+            try keyring.verify(issued.token, user: user, deal: deal.id, at: Date().addingTimeInterval(1)) == issued.pass
+        )
         #expect(try await room.gate.draw(deal: deal.id) != nil)
         #expect(try await room.gate.draw(deal: try DealID(TestStack.uniqueName("contract-none"))) == nil)
 
         let order = OrderID.derive(userId: user, dealId: deal.id, idempotencyKey: try IdempotencyKey("w"))
         let other = OrderID.derive(userId: user, dealId: deal.id, idempotencyKey: try IdempotencyKey("w2"))
         let request = Array("the request".utf8)
-        #expect(try await room.gate.consume(pass: issued.pass, order: order, quantity: 1, request: request, budget: nil) == .accepted)
-        #expect(try await room.gate.consume(pass: issued.pass, order: order, quantity: 1, request: [], budget: nil)
+        #expect(
+            try await room.gate.consume(pass: issued.pass, order: order, quantity: 1, request: request, budget: nil)
+                == .accepted)
+        #expect(
+            try await room.gate.consume(pass: issued.pass, order: order, quantity: 1, request: [], budget: nil)
                 == .alreadyAccepted(request: request))
-        #expect(try await room.gate.consume(pass: issued.pass, order: order, quantity: 2, request: [], budget: nil)
+        #expect(
+            try await room.gate.consume(pass: issued.pass, order: order, quantity: 2, request: [], budget: nil)
                 == .conflictingRetry(quantity: 1))
-        #expect(try await room.gate.consume(pass: issued.pass, order: other, quantity: 1, request: [], budget: nil)
+        #expect(
+            try await room.gate.consume(pass: issued.pass, order: other, quantity: 1, request: [], budget: nil)
                 == .used(by: order))
-        #expect(try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: user) == .passUsed(orderId: order))
+        #expect(
+            try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: user) == .passUsed(orderId: order))
 
-        let never = try keyring.makePass(passId: try PassID("never-issued-\(UUID().uuidString.prefix(8))"), user: user,
-                                         deal: deal.id, issuedAt: Date(), lifetime: .seconds(60))
-        #expect(try await room.gate.consume(pass: never, order: other, quantity: 1, request: [], budget: nil) == .unknown)
+        let never = try keyring.makePass(
+            passId: try PassID("never-issued-\(UUID().uuidString.prefix(8))"), user: user,
+            deal: deal.id, issuedAt: Date(), lifetime: .seconds(60))
+        #expect(
+            try await room.gate.consume(pass: never, order: other, quantity: 1, request: [], budget: nil) == .unknown)
     }
 
     @Test(arguments: Backend.allCases)
     func theRoomTurnsShoppersAwayBeforeItOpensAfterTheEndAndWhenSoldOut(_ backend: Backend) async throws {
-        let keyring = try PassKeyring(keys: [try SigningKeyID("c1"): Array("contract-pass-key-0123456789abcdef".utf8)],
-                                      current: try SigningKeyID("c1"))
+        let keyring = try PassKeyring(
+            keys: [try SigningKeyID("c1"): Array("contract-pass-key-0123456789abcdef".utf8)],
+            current: try SigningKeyID("c1"))
         let room = try await Self.room(backend, keyring: keyring)
         let user = try UserID("w-phase")
         let far = try Self.makeDeal(opensIn: 7_200)
@@ -365,7 +403,9 @@ struct PortContractTests {
 /// Both order ports of the in-memory twins in one object, as ``OrderStore`` is for the live side.
 final class InMemoryOrderStoreTwin: OrderRepository, OrderLookup, Sendable {
     let repository = InMemoryOrderRepository()
-    func insertNew(_ documents: [OrderDocument]) async throws -> InsertManyResult { try await repository.insertNew(documents) }
+    func insertNew(_ documents: [OrderDocument]) async throws -> InsertManyResult {
+        try await repository.insertNew(documents)
+    }
     func put(_ document: OrderDocument) async throws { try await repository.put(document) }
     func cancel(_ order: OrderID, reason: CancellationReason, at now: Date) async throws -> Bool {
         try await repository.cancel(order, reason: reason, at: now)

@@ -18,29 +18,34 @@ struct PolicyFileLoaderTests {
         #expect(perIP.match == .everything)
         #expect(perIP.bucket == (try RateBucket(capacity: 20, refillPerSecond: 5)))
         #expect(perIP.cost == .fixed(1))
-        #expect(perIP.action == .reject)        // built-in default
-        #expect(perIP.failMode == .closed)      // from defaults:
+        #expect(perIP.action == .reject)  // built-in default
+        #expect(perIP.failMode == .closed)  // from defaults:
 
         let perUser = set.policies[1]
-        #expect(perUser.match == RateMatch(operations: ["createOrder", "cancelOrder"], dealIds: [try DealID("deal-7")],
-                                           labels: ["tier": "public"]))
+        #expect(
+            perUser.match
+                == RateMatch(
+                    operations: ["createOrder", "cancelOrder"], dealIds: [try DealID("deal-7")],
+                    labels: ["tier": "public"]))
         #expect(perUser.key == .user)
         #expect(perUser.bucket.refillPerSecond == 0.5)
         #expect(perUser.cost == .perOperation(["createOrder": 2], default: 1))
         #expect(perUser.action == .queue)
-        #expect(perUser.failMode == .open)      // the policy's own value beats defaults:
+        #expect(perUser.failMode == .open)  // the policy's own value beats defaults:
     }
 
     @Test("header keys and a defaults cost are read")
     func headerKeyAndDefaultCost() throws {
-        let set = try #require(loaded("""
-            version: 1
-            defaults: {cost: 2, action: shadow}
-            policies:
-              - name: partners
-                key: header:X-Api-Key
-                bucket: {capacity: 10, refillPerSecond: 1}
-            """))
+        let set = try #require(
+            loaded(
+                """
+                version: 1
+                defaults: {cost: 2, action: shadow}
+                policies:
+                  - name: partners
+                    key: header:X-Api-Key
+                    bucket: {capacity: 10, refillPerSecond: 1}
+                """))
         #expect(set.policies[0].key == .header("X-Api-Key"))
         #expect(set.policies[0].cost == .fixed(2))
         #expect(set.policies[0].action == .shadow)
@@ -50,7 +55,8 @@ struct PolicyFileLoaderTests {
     @Test("the digest is the first 12 hex digits of the SHA-256 of the file's bytes")
     func digest() throws {
         let set = try #require(loaded(validPolicyYAML))
-        let expected = SHA256.hash(data: Data(validPolicyYAML.utf8)).map { String(format: "%02x", $0) }.joined().prefix(12)
+        let expected = SHA256.hash(data: Data(validPolicyYAML.utf8)).map { String(format: "%02x", $0) }.joined().prefix(
+            12)
         #expect(set.digest == String(expected))
         #expect(set.digest.count == 12)
 
@@ -86,7 +92,8 @@ struct PolicyFileLoaderTests {
 
     @Test("every diagnostic in a file is reported at once, sorted by position, as file:line:column: error: message")
     func allDiagnosticsAtOnce() throws {
-        let found = diagnostics("""
+        let found = diagnostics(
+            """
             version: 1
             policies:
               - name: a
@@ -99,7 +106,10 @@ struct PolicyFileLoaderTests {
             """, file: "sale.yaml")
         #expect(found.map(\.line) == [4, 5, 9])
         #expect(found.map(\.column) == [10, 24, 13])
-        #expect(found[0].description == #"sale.yaml:4:10: error: unknown key "ip"; expected one of clientIP, user, deal, global or header:<Name>"#)
+        #expect(
+            found[0].description
+                == #"sale.yaml:4:10: error: unknown key "ip"; expected one of clientIP, user, deal, global or header:<Name>"#
+        )
         #expect(found[0].rendered.hasSuffix("\n    hint: did you mean clientIP?"))
     }
 }

@@ -14,7 +14,9 @@ private let yamlFragments: [String] = [
 ]
 
 /// Mutations of a valid file, line by line.
-private enum Mutation: Int, CaseIterable { case delete, duplicate, swapWithNext, replaceToken, insertFragment, truncate, indent, dedent }
+private enum Mutation: Int, CaseIterable {
+    case delete, duplicate, swapWithNext, replaceToken, insertFragment, truncate, indent, dedent
+}
 
 /// 1-based (line, column) limits a diagnostic may point at: libyaml breaks lines at \n, \r\n, \r,
 /// NEL, LS and PS, counts columns in Unicode scalars, and may point just past the end.
@@ -40,12 +42,15 @@ private func checkContract(_ text: String, sourceLocation: SourceLocation = #_so
         let set = try PolicyLoader.parse(yaml: text, file: "fuzz.yaml")
         #expect(set.digest.count == 12, sourceLocation: sourceLocation)
     } catch {
-        #expect(!error.diagnostics.isEmpty, "no diagnostics for:\n\(text.debugDescription)", sourceLocation: sourceLocation)
+        #expect(
+            !error.diagnostics.isEmpty, "no diagnostics for:\n\(text.debugDescription)", sourceLocation: sourceLocation)
         for diagnostic in error.diagnostics {
-            #expect(positionIsValid(diagnostic, in: text), "\(diagnostic) is outside:\n\(text.debugDescription)",
-                    sourceLocation: sourceLocation)
-            #expect(diagnostic.description.hasPrefix("fuzz.yaml:\(diagnostic.line):\(diagnostic.column): error: "),
-                    sourceLocation: sourceLocation)
+            #expect(
+                positionIsValid(diagnostic, in: text), "\(diagnostic) is outside:\n\(text.debugDescription)",
+                sourceLocation: sourceLocation)
+            #expect(
+                diagnostic.description.hasPrefix("fuzz.yaml:\(diagnostic.line):\(diagnostic.column): error: "),
+                sourceLocation: sourceLocation)
             #expect(!diagnostic.message.isEmpty, sourceLocation: sourceLocation)
         }
     }
@@ -64,8 +69,9 @@ struct PolicyFilePropertyTests {
     @Test("random mutations of a valid file never crash the loader; it loads or yields positioned diagnostics")
     func mutations() async {
         let lineCount = validPolicyYAML.split(separator: "\n", omittingEmptySubsequences: false).count
-        let step = zip(Gen.int(in: 0...(Mutation.allCases.count - 1)), Gen.int(in: 0...(lineCount - 1)),
-                       Gen.int(in: 0...(yamlFragments.count - 1)), Gen.int(in: 0...60))
+        let step = zip(
+            Gen.int(in: 0...(Mutation.allCases.count - 1)), Gen.int(in: 0...(lineCount - 1)),
+            Gen.int(in: 0...(yamlFragments.count - 1)), Gen.int(in: 0...60))
         await propertyCheck(count: 500, input: step.array(of: 1...6)) { steps in
             var lines = validPolicyYAML.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
             for (kind, rawLine, fragmentIndex, offset) in steps where !lines.isEmpty {

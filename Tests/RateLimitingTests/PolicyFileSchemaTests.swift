@@ -43,7 +43,8 @@ struct PolicyFileSchemaTests {
 
         let keyAlternatives = try #require(try object(policy, "properties", "key")["anyOf"] as? [[String: Any]])
         #expect(keyAlternatives.first?["enum"] as? [String] == PolicyFileFormat.keyKinds)
-        #expect((keyAlternatives.last?["pattern"] as? String)?.hasPrefix("^" + PolicyFileFormat.headerKeyPrefix) == true)
+        #expect(
+            (keyAlternatives.last?["pattern"] as? String)?.hasPrefix("^" + PolicyFileFormat.headerKeyPrefix) == true)
 
         let costObject = try #require((try object(root, "$defs", "cost")["oneOf"] as? [[String: Any]])?.last)
         #expect(keys(try object(costObject, "properties")) == Set(PolicyFileFormat.costKeys))
@@ -60,7 +61,9 @@ struct PolicyFileSchemaTests {
                 if let properties = dictionary["properties"] as? [String: Any] {
                     for (name, property) in properties {
                         let property = property as? [String: Any] ?? [:]
-                        if property["description"] == nil, property["$ref"] == nil { undescribed.append("\(path)/\(name)") }
+                        if property["description"] == nil, property["$ref"] == nil {
+                            undescribed.append("\(path)/\(name)")
+                        }
                     }
                 }
                 for (key, child) in dictionary { walk(child, "\(path)/\(key)") }
@@ -91,11 +94,13 @@ struct PolicyFileSchemaTests {
             """
         let examples = try FileManager.default.contentsOfDirectory(atPath: repositoryPath("policies"))
             .filter { $0.hasSuffix(".yaml") }.sorted()
-        let run = try ChildProcess.run(try venvPython(), ["-c", script, repositoryPath("policies/policy.schema.json")]
-            + examples.map { repositoryPath("policies/" + $0) })
+        let run = try ChildProcess.run(
+            try venvPython(),
+            ["-c", script, repositoryPath("policies/policy.schema.json")]
+                + examples.map { repositoryPath("policies/" + $0) })
         let lines = run.output.split(separator: "\n").map(String.init)
         #expect(run.status == 0, "\(lines)")
         #expect(lines.dropLast() == examples.map { "ok " + $0 }[...])
-        #expect(lines.last == "broken 2")   // unknown key kind, capacity 0
+        #expect(lines.last == "broken 2")  // unknown key kind, capacity 0
     }
 }

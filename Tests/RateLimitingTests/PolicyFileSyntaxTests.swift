@@ -5,13 +5,15 @@ import Testing
 struct PolicyFileSyntaxTests {
     @Test("malformed YAML is reported at the position libyaml found it")
     func malformedYAML() throws {
-        let diagnostic = try #require(onlyDiagnostic("""
-            version: 1
-            policies:
-              - name: a
-                key: user
-               bucket: {capacity: 1, refillPerSecond: 1}
-            """))
+        let diagnostic = try #require(
+            onlyDiagnostic(
+                """
+                version: 1
+                policies:
+                  - name: a
+                    key: user
+                   bucket: {capacity: 1, refillPerSecond: 1}
+                """))
         #expect(diagnostic.message.hasPrefix("invalid YAML: "))
         #expect(diagnostic.line == 5)
         #expect(diagnostic.column == 4)
@@ -19,13 +21,15 @@ struct PolicyFileSyntaxTests {
 
     @Test("an unclosed flow mapping is reported, with where it started as the hint")
     func unclosedFlowMapping() throws {
-        let diagnostic = try #require(onlyDiagnostic("""
-            version: 1
-            policies:
-              - name: a
-                key: user
-                bucket: {capacity: 1, refillPerSecond: 1
-            """))
+        let diagnostic = try #require(
+            onlyDiagnostic(
+                """
+                version: 1
+                policies:
+                  - name: a
+                    key: user
+                    bucket: {capacity: 1, refillPerSecond: 1
+                """))
         #expect(diagnostic.message.hasPrefix("invalid YAML: "))
         #expect(diagnostic.line >= 5)
         #expect(diagnostic.hint?.contains("line 5") == true)
@@ -40,14 +44,16 @@ struct PolicyFileSyntaxTests {
 
     @Test("a key given twice in one mapping is reported at the second occurrence")
     func duplicateYAMLKey() throws {
-        let diagnostic = try #require(onlyDiagnostic("""
-            version: 1
-            policies:
-              - name: a
-                key: user
-                bucket: {capacity: 1, refillPerSecond: 1}
-                key: clientIP
-            """))
+        let diagnostic = try #require(
+            onlyDiagnostic(
+                """
+                version: 1
+                policies:
+                  - name: a
+                    key: user
+                    bucket: {capacity: 1, refillPerSecond: 1}
+                    key: clientIP
+                """))
         #expect(diagnostic.message == #"key "key" appears twice in the same mapping"#)
         #expect(diagnostic.line == 6 && diagnostic.column == 5)
         #expect(diagnostic.hint == "it is first set at line 4; keep one")
@@ -55,12 +61,15 @@ struct PolicyFileSyntaxTests {
 
     @Test("positions count lines as YAML does: CR LF and a lone CR end a line too")
     func duplicateYAMLKeyWithOtherLineBreaks() throws {
-        let lines = ["version: 1", "policies:", "  - name: a", "    key: user",
-                     "    bucket: {capacity: 1, refillPerSecond: 1}", "    key: clientIP"]
+        let lines = [
+            "version: 1", "policies:", "  - name: a", "    key: user",
+            "    bucket: {capacity: 1, refillPerSecond: 1}", "    key: clientIP",
+        ]
         let crlf = try #require(onlyDiagnostic(lines.joined(separator: "\r\n")))
         #expect(crlf.line == 6 && crlf.column == 5)
         // A lone CR inside a flow sequence splits that line in two for YAML.
-        let text = "version: 1\npolicies:\n  - name: a\n    match: {deals: [de\ral-1]}\n"
+        let text =
+            "version: 1\npolicies:\n  - name: a\n    match: {deals: [de\ral-1]}\n"
             + "    key: user\n    bucket: {capacity: 1, refillPerSecond: 1}\n    key: clientIP\n"
         let lone = try #require(onlyDiagnostic(text))
         #expect(lone.message == #"key "key" appears twice in the same mapping"#)

@@ -26,8 +26,9 @@ func loaded(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) -
 func onlyDiagnostic(_ yaml: String, sourceLocation: SourceLocation = #_sourceLocation) -> PolicyDiagnostic? {
     let found = diagnostics(yaml)
     guard found.count == 1 else {
-        Issue.record("expected exactly one diagnostic, got \(found.count):\n\(found.map(\.rendered).joined(separator: "\n"))",
-                     sourceLocation: sourceLocation)
+        Issue.record(
+            "expected exactly one diagnostic, got \(found.count):\n\(found.map(\.rendered).joined(separator: "\n"))",
+            sourceLocation: sourceLocation)
         return nil
     }
     return found[0]

@@ -1,8 +1,9 @@
 import Domain
 import Foundation
 import PropertyBased
-@testable import RateLimiting
 import Testing
+
+@testable import RateLimiting
 
 /// A random request: operation index, IP index, user index, seconds since the previous request.
 private let step = zip(Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 0...2), Gen.int(in: 0...1500))
@@ -24,9 +25,11 @@ struct SimulationPropertyTests {
         await propertyCheck(count: 200, input: input) { capacity, refill, steps in
             do {
                 let bucket = try RateBucket(capacity: capacity, refillPerSecond: Double(refill) / 2)
-                let policy = try RatePolicy(name: "p", key: .clientIP, bucket: bucket,
-                                            cost: .perOperation(["createOrder": capacity], default: 1))
-                var simulator = PolicySimulator(policies: PolicySet(version: 1, policies: [policy], source: "-", digest: "-"))
+                let policy = try RatePolicy(
+                    name: "p", key: .clientIP, bucket: bucket,
+                    cost: .perOperation(["createOrder": capacity], default: 1))
+                var simulator = PolicySimulator(
+                    policies: PolicySet(version: 1, policies: [policy], source: "-", digest: "-"))
                 var oracle: [String: TokenBucket] = [:]
                 for entry in trace(steps) {
                     let now = Date(timeIntervalSinceReferenceDate: entry.time)
@@ -49,25 +52,31 @@ struct SimulationPropertyTests {
     @Test("removing a policy the checker calls unreachable changes no decision")
     func unreachableIsRedundant() async {
         // a: reject, any operation (or createOrder+joinWaitingRoom), per IP. b: covered by a by construction.
-        let shape = zip(Gen.int(in: 1...4), Gen.int(in: 1...4), Gen.int(in: 0...3), Gen.int(in: 0...3), Gen.bool, Gen.bool, Gen.int(in: 1...4))
+        let shape = zip(
+            Gen.int(in: 1...4), Gen.int(in: 1...4), Gen.int(in: 0...3), Gen.int(in: 0...3), Gen.bool, Gen.bool,
+            Gen.int(in: 1...4))
         await propertyCheck(count: 200, input: shape, step.array(of: 1...80)) { shape, steps in
             let (capacity, refill, extraCapacity, extraRefill, narrowA, queueB, orderCostA) = shape
             do {
                 let a = try RatePolicy(
-                    name: "a", match: narrowA ? RateMatch(operations: ["createOrder", "joinWaitingRoom"]) : .everything,
+                    name: "a",
+                    match: narrowA ? RateMatch(operations: ["createOrder", "joinWaitingRoom"]) : .everything,
                     key: .clientIP, bucket: RateBucket(capacity: capacity + 3, refillPerSecond: Double(refill)),
                     cost: .perOperation(["createOrder": min(orderCostA, capacity + 3)], default: 1))
                 let b = try RatePolicy(
                     name: "b", match: RateMatch(operations: ["createOrder"]), key: .clientIP,
-                    bucket: RateBucket(capacity: capacity + 3 + extraCapacity, refillPerSecond: Double(refill + extraRefill)),
+                    bucket: RateBucket(
+                        capacity: capacity + 3 + extraCapacity, refillPerSecond: Double(refill + extraRefill)),
                     cost: .fixed(1), action: queueB ? .queue : .reject)
-                let other = try RatePolicy(name: "per-user", key: .user, bucket: RateBucket(capacity: 2, refillPerSecond: 1))
+                let other = try RatePolicy(
+                    name: "per-user", key: .user, bucket: RateBucket(capacity: 2, refillPerSecond: 1))
                 #expect(PolicyReachability.redundant([a, b, other]).map(\.covered) == [1])
 
                 let entries = trace(steps)
                 let with = PolicySet(version: 1, policies: [a, b, other], source: "-", digest: "-")
                 let without = PolicySet(version: 1, policies: [a, other], source: "-", digest: "-")
-                var full = PolicySimulator(policies: with), reduced = PolicySimulator(policies: without)
+                var full = PolicySimulator(policies: with)
+                var reduced = PolicySimulator(policies: without)
                 for entry in entries {
                     let expected = reduced.offer(entry.request, at: entry.time)
                     let actual = full.offer(entry.request, at: entry.time)

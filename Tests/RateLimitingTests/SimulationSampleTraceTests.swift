@@ -4,7 +4,9 @@ import Testing
 
 @Suite("Simulation: the shipped flash-sale trace")
 struct SimulationSampleTraceTests {
-    @Test("flash-sale.yaml against flash-sale-spike.jsonl: calm warm-up, limits and queueing in the spike, consistent totals")
+    @Test(
+        "flash-sale.yaml against flash-sale-spike.jsonl: calm warm-up, limits and queueing in the spike, consistent totals"
+    )
     func sampleTrace() throws {
         let set = try PolicyLoader.load(path: repositoryPath("policies/flash-sale.yaml"))
         let trace = try TraceReader.load(path: repositoryPath("policies/traces/flash-sale-spike.jsonl"))
@@ -27,13 +29,14 @@ struct SimulationSampleTraceTests {
 
         let byName = Dictionary(uniqueKeysWithValues: report.policies.map { ($0.name, $0) })
         #expect(byName["global-create-order"]!.limited > 0)
-        #expect(byName["per-user-create-order"]!.limited > 0)    // bot-1 hammering from one account
-        #expect(byName["per-ip-writes"]!.limited > 0)            // the account farm on one address
+        #expect(byName["per-user-create-order"]!.limited > 0)  // bot-1 hammering from one account
+        #expect(byName["per-ip-writes"]!.limited > 0)  // the account farm on one address
         #expect(byName["per-deal-admission"]!.queued > 0)
         #expect(byName["trial-strict-per-ip"]!.shadow > 0)
         #expect(byName["partner-api-key"]!.matched > 0)
         for policy in report.policies where policy.action != .shadow {
-            #expect(policy.matched == policy.allowed + policy.limited + policy.queued + policy.notCharged, "\(policy.name)")
+            #expect(
+                policy.matched == policy.allowed + policy.limited + policy.queued + policy.notCharged, "\(policy.name)")
         }
 
         // Same inputs, same report: nothing depends on the wall clock.
@@ -46,7 +49,9 @@ struct SimulationSampleTraceTests {
         let trace = try TraceReader.load(path: repositoryPath("policies/traces/flash-sale-spike.jsonl"))
         let perIP = try #require(set.policy(named: "per-ip-burst"))
         var simulator = PolicySimulator(policies: set)
-        var offered: [String: Int] = [:], allowed: [String: Int] = [:], limited: [String: Int] = [:]
+        var offered: [String: Int] = [:]
+        var allowed: [String: Int] = [:]
+        var limited: [String: Int] = [:]
         var span: [String: (first: Double, last: Double)] = [:]
         for entry in trace {
             let decision = simulator.offer(entry.request, at: entry.time)
@@ -61,7 +66,9 @@ struct SimulationSampleTraceTests {
             let (first, last) = span[bot]!
             let budget = Double(perIP.bucket.capacity) + perIP.bucket.refillPerSecond * (last - first)
             #expect(Double(allowed[bot] ?? 0) <= budget, "\(bot): \(allowed[bot] ?? 0) allowed, budget \(budget)")
-            #expect(Double(allowed[bot] ?? 0) < 0.65 * Double(offered[bot]!), "\(bot) allowed \(allowed[bot] ?? 0) of \(offered[bot]!)")
+            #expect(
+                Double(allowed[bot] ?? 0) < 0.65 * Double(offered[bot]!),
+                "\(bot) allowed \(allowed[bot] ?? 0) of \(offered[bot]!)")
         }
         let shoppersLimited = Double(limited["shoppers"] ?? 0) / Double(offered["shoppers"]!)
         #expect(shoppersLimited < 0.1, "shoppers limited \(shoppersLimited)")

@@ -2,10 +2,13 @@ import Domain
 import RateLimiting
 import Testing
 
-func request(_ operation: String = "createOrder", ip: String = "10.0.0.1", user: String? = nil,
-             deal: String? = nil) -> RateLimitRequest {
-    RateLimitRequest(operation: operation, dealId: deal.flatMap { try? DealID($0) }, userId: user.flatMap { try? UserID($0) },
-                     clientIP: ip)
+func request(
+    _ operation: String = "createOrder", ip: String = "10.0.0.1", user: String? = nil,
+    deal: String? = nil
+) -> RateLimitRequest {
+    RateLimitRequest(
+        operation: operation, dealId: deal.flatMap { try? DealID($0) }, userId: user.flatMap { try? UserID($0) },
+        clientIP: ip)
 }
 
 /// A policy set from YAML policy entries (each a flow mapping).

@@ -67,7 +67,11 @@ struct JSONLogTests {
         log.info("not shown")
         log.error("shown")
         #expect(lines.all.count == 1)
-        #expect(throws: FlashDealLogging.Invalid.self) { try FlashDealLogging.bootstrap(environment: ["LOG_LEVEL": "loud"]) }
-        #expect(throws: FlashDealLogging.Invalid.self) { try FlashDealLogging.bootstrap(environment: ["LOG_FORMAT": "xml"]) }
+        #expect(throws: FlashDealLogging.Invalid.self) {
+            try FlashDealLogging.bootstrap(environment: ["LOG_LEVEL": "loud"])
+        }
+        #expect(throws: FlashDealLogging.Invalid.self) {
+            try FlashDealLogging.bootstrap(environment: ["LOG_FORMAT": "xml"])
+        }
     }
 }

@@ -33,10 +33,14 @@ struct PlaygroundConfigTests {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("playground-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: scratch) }
-        let run = try ChildProcess.run(path, arguments, environment: [
-            "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch.path, "LANG": "C.UTF-8", "DOCKER_CONFIG": scratch.path,
-        ], separateErrors: true)
-        return Result(status: run.status ?? -1, output: run.errors.isEmpty ? run.output : run.output + "\n" + run.errors)
+        let run = try ChildProcess.run(
+            path, arguments,
+            environment: [
+                "PATH": "/usr/local/bin:/usr/bin:/bin", "HOME": scratch.path, "LANG": "C.UTF-8",
+                "DOCKER_CONFIG": scratch.path,
+            ], separateErrors: true)
+        return Result(
+            status: run.status ?? -1, output: run.errors.isEmpty ? run.output : run.output + "\n" + run.errors)
     }
 
     struct Failed: Error, CustomStringConvertible {
@@ -62,10 +66,12 @@ struct PlaygroundConfigTests {
     /// The project as Docker Compose resolves it: variables interpolated, YAML merges applied,
     /// relative paths made absolute.
     static func resolvedCompose() throws -> [String: Any] {
-        let result = try run("docker-compose", ["--env-file", "deploy/versions.env", "-f", "compose.yaml", "config", "--format", "json"])
+        let result = try run(
+            "docker-compose", ["--env-file", "deploy/versions.env", "-f", "compose.yaml", "config", "--format", "json"])
         guard result.status == 0 else { throw Failed(description: "docker-compose config failed:\n\(result.output)") }
         let start = result.output.firstIndex(of: "{") ?? result.output.startIndex
-        guard let object = try JSONSerialization.jsonObject(with: Data(result.output[start...].utf8)) as? [String: Any] else {
+        guard let object = try JSONSerialization.jsonObject(with: Data(result.output[start...].utf8)) as? [String: Any]
+        else {
             throw Failed(description: "docker-compose config printed no JSON object:\n\(result.output)")
         }
         return object
@@ -91,8 +97,10 @@ struct PlaygroundConfigTests {
     }
 
     static let flashDealServices = ["gateway", "worker-1", "worker-2", "seed"]
-    static let expectedServices: Set<String> = ["redis", "kafka", "mongodb", "gateway", "worker-1", "worker-2", "seed", "k6",
-                                                 "otel-collector", "jaeger", "prometheus", "grafana", "loki", "promtail"]
+    static let expectedServices: Set<String> = [
+        "redis", "kafka", "mongodb", "gateway", "worker-1", "worker-2", "seed", "k6",
+        "otel-collector", "jaeger", "prometheus", "grafana", "loki", "promtail",
+    ]
 
     static func environment(_ service: [String: Any]) -> [String: String] {
         (service["environment"] as? [String: Any] ?? [:]).mapValues { "\($0)" }
@@ -113,10 +121,16 @@ struct PlaygroundConfigTests {
     static func listens(_ service: String, _ port: Int, in compose: [String: Any]) throws -> Bool {
         let services = try services(compose)
         guard let definition = services[service] else { return false }
-        if let ports = definition["ports"] as? [[String: Any]], ports.contains(where: { ($0["target"] as? Int) == port }) { return true }
+        if let ports = definition["ports"] as? [[String: Any]],
+            ports.contains(where: { ($0["target"] as? Int) == port })
+        {
+            return true
+        }
         if environment(definition)["FLASHDEAL_HTTP_PORT"] == String(port) { return true }
-        let known: [String: Set<Int>] = ["redis": [6379], "mongodb": [27017], "jaeger": [4317, 4318, 16686],
-                                         "loki": [3100], "otel-collector": [4318, 8888, 13133], "prometheus": [9090]]
+        let known: [String: Set<Int>] = [
+            "redis": [6379], "mongodb": [27017], "jaeger": [4317, 4318, 16686],
+            "loki": [3100], "otel-collector": [4318, 8888, 13133], "prometheus": [9090],
+        ]
         if known[service]?.contains(port) == true { return true }
         if service == "kafka", let listeners = environment(definition)["KAFKA_LISTENERS"] {
             return listeners.split(separator: ",").contains { $0.hasSuffix(":\(port)") }
@@ -160,11 +174,14 @@ struct PlaygroundConfigTests {
             let modifier = String(compose[Range(match.range(at: 2), in: compose)!])
             used.insert(name)
             #expect(versions[name] != nil, "${\(name)} of compose.yaml is not defined in deploy/versions.env")
-            #expect(modifier.hasPrefix(":?"), "${\(name)\(modifier)}: compose.yaml takes values from deploy/versions.env only (use ${\(name):?…})")
+            #expect(
+                modifier.hasPrefix(":?"),
+                "${\(name)\(modifier)}: compose.yaml takes values from deploy/versions.env only (use ${\(name):?…})")
         }
-        let dockerfileArgs = Set(try Self.text("Dockerfile").split(separator: "\n").compactMap { line -> String? in
-            line.hasPrefix("ARG ") ? String(line.dropFirst(4)).components(separatedBy: "=")[0] : nil
-        })
+        let dockerfileArgs = Set(
+            try Self.text("Dockerfile").split(separator: "\n").compactMap { line -> String? in
+                line.hasPrefix("ARG ") ? String(line.dropFirst(4)).components(separatedBy: "=")[0] : nil
+            })
         for name in versions.keys {
             #expect(used.contains(name), "\(name) of deploy/versions.env is not used by compose.yaml")
             #expect(!(versions[name] ?? "").isEmpty, "\(name) is empty in deploy/versions.env")
@@ -173,24 +190,32 @@ struct PlaygroundConfigTests {
         // No image or host port is written out in compose.yaml.
         for line in compose.split(separator: "\n") {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.hasPrefix("image:") { #expect(trimmed.contains("_IMAGE:?"), "image not from deploy/versions.env: \(trimmed)") }
+            if trimmed.hasPrefix("image:") {
+                #expect(trimmed.contains("_IMAGE:?"), "image not from deploy/versions.env: \(trimmed)")
+            }
         }
         let resolved = try Self.resolvedCompose()
         for (name, service) in try Self.services(resolved) {
             let image = service["image"] as? String
             #expect(image != nil || service["build"] != nil, "\(name) has neither image nor build")
-            if let image { #expect(versions.values.contains(image), "\(name): image \(image) is not a value of deploy/versions.env") }
+            if let image {
+                #expect(
+                    versions.values.contains(image), "\(name): image \(image) is not a value of deploy/versions.env")
+            }
             for port in service["ports"] as? [[String: Any]] ?? [] {
                 let published = "\(port["published"] ?? "")"
-                #expect(versions.contains { $0.key.hasSuffix("_HOST_PORT") && $0.value == published },
-                        "\(name): host port \(published) is not a *_HOST_PORT of deploy/versions.env")
+                #expect(
+                    versions.contains { $0.key.hasSuffix("_HOST_PORT") && $0.value == published },
+                    "\(name): host port \(published) is not a *_HOST_PORT of deploy/versions.env")
             }
         }
         // Versions that must agree with the rest of the project.
         let setup = try Self.text("scripts/setup")
         let k6 = try #require(versions["K6_IMAGE"]?.components(separatedBy: ":").last)
         #expect(setup.contains("k6==\(k6)"), "K6_IMAGE \(k6) is not the k6 scripts/setup installs")
-        #expect(versions["PROMETHEUS_IMAGE"]?.contains(":v2.") == true, "Prometheus 2.x: the rules are checked with promtool 2")
+        #expect(
+            versions["PROMETHEUS_IMAGE"]?.contains(":v2.") == true,
+            "Prometheus 2.x: the rules are checked with promtool 2")
     }
 
     @Test func everyMountedHostPathAndBuildInputExists() throws {
@@ -199,7 +224,10 @@ struct PlaygroundConfigTests {
         for (name, service) in try Self.services(compose) {
             for volume in service["volumes"] as? [[String: Any]] ?? [] where volume["type"] as? String == "bind" {
                 let source = try #require(volume["source"] as? String, "\(name): bind mount without source")
-                if source == "/var/run/docker.sock" { #expect(name == "promtail"); continue }
+                if source == "/var/run/docker.sock" {
+                    #expect(name == "promtail")
+                    continue
+                }
                 #expect(source.hasPrefix(Self.root + "/"), "\(name): \(source) is outside the repository")
                 #expect(FileManager.default.fileExists(atPath: source), "\(name): mounted \(source) does not exist")
                 #expect(volume["read_only"] as? Bool == true, "\(name): \(source) should be mounted read-only")
@@ -212,10 +240,13 @@ struct PlaygroundConfigTests {
             }
         }
         #expect(mounts >= 8, "only \(mounts) bind mounts")
-        for line in try Self.text("Dockerfile").split(separator: "\n") where line.hasPrefix("COPY ") && !line.contains("--from") {
+        for line in try Self.text("Dockerfile").split(separator: "\n")
+        where line.hasPrefix("COPY ") && !line.contains("--from") {
             let sources = line.split(separator: " ").dropFirst().dropLast()
             for source in sources where source != "." {
-                #expect(FileManager.default.fileExists(atPath: Self.root + "/" + source), "Dockerfile copies missing \(source)")
+                #expect(
+                    FileManager.default.fileExists(atPath: Self.root + "/" + source),
+                    "Dockerfile copies missing \(source)")
             }
         }
         let ignored = try Self.text(".dockerignore")
@@ -225,15 +256,19 @@ struct PlaygroundConfigTests {
     }
 
     @Test func theImageBuildsWithTheLibrariesPackageSwiftLinks() throws {
-        let dockerfile = try Self.text("Dockerfile"), manifest = try Self.text("Package.swift")
+        let dockerfile = try Self.text("Dockerfile")
+        let manifest = try Self.text("Package.swift")
         let modulemap = try Self.text("Platform/CLibraries/CRdKafka/module.modulemap")
-        #expect(dockerfile.contains("FROM ${SWIFT_IMAGE} AS build") && dockerfile.contains("FROM ${SWIFT_RUNTIME_IMAGE}"))
+        #expect(
+            dockerfile.contains("FROM ${SWIFT_IMAGE} AS build") && dockerfile.contains("FROM ${SWIFT_RUNTIME_IMAGE}"))
         for package in ["libhiredis-dev", "librdkafka-dev", "libmongoc-dev", "libbson-dev"] {
             #expect(dockerfile.contains(package), "the build stage does not install \(package)")
         }
         // The link name and directory Package.swift and the module map use for librdkafka.
         #expect(manifest.contains(#""/.deps/rdkafka/lib""#) && modulemap.contains(#"link "rdkafka_wheel""#))
-        #expect(dockerfile.contains(".deps/rdkafka/lib/librdkafka_wheel.so"), "the Dockerfile does not provide -lrdkafka_wheel")
+        #expect(
+            dockerfile.contains(".deps/rdkafka/lib/librdkafka_wheel.so"),
+            "the Dockerfile does not provide -lrdkafka_wheel")
         for product in ["flashdeal-gateway", "flashdeal-worker", "flashdeal"] {
             #expect(dockerfile.contains("--product \(product)"), "the image lacks \(product)")
         }
@@ -256,8 +291,10 @@ struct PlaygroundConfigTests {
         }
         try #require(read.count >= 20, "found only \(read.count) variables read by the sources")
         // The OpenTelemetry SDK's standard variables (the specification's names).
-        let otel: Set<String> = ["OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
-                                 "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG"]
+        let otel: Set<String> = [
+            "OTEL_SERVICE_NAME", "OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL",
+            "OTEL_RESOURCE_ATTRIBUTES", "OTEL_TRACES_SAMPLER", "OTEL_TRACES_SAMPLER_ARG",
+        ]
         let compose = try Self.resolvedCompose()
         let services = try Self.services(compose)
         for name in Self.flashDealServices {
@@ -270,13 +307,18 @@ struct PlaygroundConfigTests {
                 let value = try #require(env[key], "\(name) lacks \(key)")
                 for address in value.split(separator: ",") {
                     let (host, port) = try #require(Self.hostPort(String(address)), "\(name): \(key)=\(value)")
-                    #expect(try Self.listens(host, port, in: compose), "\(name): \(key) points at \(host):\(port), which no service listens on")
+                    #expect(
+                        try Self.listens(host, port, in: compose),
+                        "\(name): \(key) points at \(host):\(port), which no service listens on")
                 }
             }
-            #expect(env["FLASHDEAL_MONGO_URI"]?.contains("replicaSet=") == true, "\(name): MongoDB through its replica set")
+            #expect(
+                env["FLASHDEAL_MONGO_URI"]?.contains("replicaSet=") == true, "\(name): MongoDB through its replica set")
             if let endpoint = env["OTEL_EXPORTER_OTLP_ENDPOINT"] {
                 let (host, port) = try #require(Self.hostPort(endpoint))
-                #expect(host == "otel-collector" && port == 4318, "\(name): OTLP/HTTP goes to the collector's 4318, not \(endpoint)")
+                #expect(
+                    host == "otel-collector" && port == 4318,
+                    "\(name): OTLP/HTTP goes to the collector's 4318, not \(endpoint)")
             }
         }
         for name in ["gateway", "worker-1", "worker-2"] {
@@ -285,7 +327,9 @@ struct PlaygroundConfigTests {
             #expect(env["FLASHDEAL_HTTP_HOST"] == "0.0.0.0", "\(name) must listen on every interface in a container")
             let port = try #require(env["FLASHDEAL_HTTP_PORT"], "\(name) has no FLASHDEAL_HTTP_PORT")
             let test = (service["healthcheck"] as? [String: Any])?["test"] as? [String] ?? []
-            #expect(test.joined(separator: " ").contains("http://127.0.0.1:\(port)/readyz"), "\(name): health check \(test) is not /readyz on \(port)")
+            #expect(
+                test.joined(separator: " ").contains("http://127.0.0.1:\(port)/readyz"),
+                "\(name): health check \(test) is not /readyz on \(port)")
             let ports = service["ports"] as? [[String: Any]] ?? []
             #expect(ports.contains { "\($0["target"] ?? "")" == port }, "\(name) does not publish its port \(port)")
         }
@@ -295,16 +339,22 @@ struct PlaygroundConfigTests {
         }
         let policy = try #require(gateway["FLASHDEAL_POLICY_FILE"])
         #expect(FileManager.default.fileExists(atPath: Self.root + "/" + policy), "policy file \(policy)")
-        #expect(try Self.text("Dockerfile").contains("COPY \(policy)") || policy.hasPrefix("policies/"), "\(policy) is not in the image")
+        #expect(
+            try Self.text("Dockerfile").contains("COPY \(policy)") || policy.hasPrefix("policies/"),
+            "\(policy) is not in the image")
         // Dependencies start healthy before the processes; the k6 runner waits for the seeding job.
         for name in ["gateway", "worker-1", "worker-2"] {
-            let dependsOn = try #require(services[name]?["depends_on"] as? [String: [String: Any]], "\(name) has no depends_on")
+            let dependsOn = try #require(
+                services[name]?["depends_on"] as? [String: [String: Any]], "\(name) has no depends_on")
             for server in ["redis", "kafka", "mongodb"] {
-                #expect(dependsOn[server]?["condition"] as? String == "service_healthy", "\(name) must wait for \(server)")
+                #expect(
+                    dependsOn[server]?["condition"] as? String == "service_healthy", "\(name) must wait for \(server)")
             }
         }
         let k6 = try #require(services["k6"])
-        #expect((k6["depends_on"] as? [String: [String: Any]])?["seed"]?["condition"] as? String == "service_completed_successfully")
+        #expect(
+            (k6["depends_on"] as? [String: [String: Any]])?["seed"]?["condition"] as? String
+                == "service_completed_successfully")
         let profile = try #require(Self.environment(k6)["K6_PROFILE"])
         #expect(FileManager.default.fileExists(atPath: Self.root + "/k6/\(profile).js"), "k6/\(profile).js")
         let base = try #require(Self.hostPort(Self.environment(k6)["BASE_URL"] ?? ""), "k6 BASE_URL")
@@ -316,23 +366,30 @@ struct PlaygroundConfigTests {
         let promtool = try Promtool.find()
         let check = try promtool.run(["check", "config", "prometheus/prometheus-compose.yml"])
         #expect(check.status == 0 && check.output.contains("SUCCESS"), "promtool check config:\n\(check.output)")
-        let local = try Self.yaml("prometheus/prometheus.yml"), playground = try Self.yaml("prometheus/prometheus-compose.yml")
+        let local = try Self.yaml("prometheus/prometheus.yml")
+        let playground = try Self.yaml("prometheus/prometheus-compose.yml")
         func jobs(_ config: [String: Any]) -> [String: [String]] {
             var out: [String: [String]] = [:]
             for job in config["scrape_configs"] as? [[String: Any]] ?? [] {
-                let targets = (job["static_configs"] as? [[String: Any]] ?? []).flatMap { $0["targets"] as? [String] ?? [] }
+                let targets = (job["static_configs"] as? [[String: Any]] ?? []).flatMap {
+                    $0["targets"] as? [String] ?? []
+                }
                 out[job["job_name"] as? String ?? ""] = targets
             }
             return out
         }
-        let localJobs = jobs(local), playgroundJobs = jobs(playground)
-        #expect(Set(localJobs.keys).isSubset(of: Set(playgroundJobs.keys)), "the playground keeps the jobs of prometheus.yml")
+        let localJobs = jobs(local)
+        let playgroundJobs = jobs(playground)
+        #expect(
+            Set(localJobs.keys).isSubset(of: Set(playgroundJobs.keys)),
+            "the playground keeps the jobs of prometheus.yml")
         #expect(local["rule_files"] as? [String] == playground["rule_files"] as? [String], "the same rules and alerts")
         let compose = try Self.resolvedCompose()
         let services = try Self.services(compose)
         func target(_ name: String) throws -> String {
             let service = try #require(services[name], "no service \(name)")
-            let port = try #require(Self.environment(service)["FLASHDEAL_HTTP_PORT"], "\(name) has no FLASHDEAL_HTTP_PORT")
+            let port = try #require(
+                Self.environment(service)["FLASHDEAL_HTTP_PORT"], "\(name) has no FLASHDEAL_HTTP_PORT")
             return "\(name):\(port)"
         }
         #expect(playgroundJobs["flashdeal-gateway"] == [try target("gateway")])
@@ -345,13 +402,22 @@ struct PlaygroundConfigTests {
         }
         // The collector's own metrics: the port its telemetry reader serves.
         let collector = try Self.yaml("deploy/otel-collector.yaml")
-        let readers = (((collector["service"] as? [String: Any])?["telemetry"] as? [String: Any])?["metrics"] as? [String: Any])?["readers"]
-        let port = ((((readers as? [[String: Any]])?.first?["pull"] as? [String: Any])?["exporter"] as? [String: Any])?["prometheus"] as? [String: Any])?["port"] as? Int
+        let readers =
+            (((collector["service"] as? [String: Any])?["telemetry"] as? [String: Any])?["metrics"] as? [String: Any])?[
+                "readers"]
+        let port =
+            ((((readers as? [[String: Any]])?.first?["pull"] as? [String: Any])?["exporter"] as? [String: Any])?[
+                "prometheus"] as? [String: Any])?["port"] as? Int
         #expect(playgroundJobs["otel-collector"] == ["otel-collector:\(port ?? -1)"])
         // The volume Prometheus reads its configuration from is prometheus/ itself.
         let volumes = services["prometheus"]?["volumes"] as? [[String: Any]] ?? []
-        #expect(volumes.contains { $0["source"] as? String == Self.root + "/prometheus" && $0["target"] as? String == "/etc/prometheus" })
-        #expect((services["prometheus"]?["command"] as? [String])?.contains("--config.file=/etc/prometheus/prometheus-compose.yml") == true)
+        #expect(
+            volumes.contains {
+                $0["source"] as? String == Self.root + "/prometheus" && $0["target"] as? String == "/etc/prometheus"
+            })
+        #expect(
+            (services["prometheus"]?["command"] as? [String])?.contains(
+                "--config.file=/etc/prometheus/prometheus-compose.yml") == true)
     }
 
     // MARK: - Collector, Loki, Promtail, Grafana
@@ -365,11 +431,14 @@ struct PlaygroundConfigTests {
         for kind in ["receivers", "processors", "exporters"] {
             let defined = Set((try #require(config[kind] as? [String: Any], "no \(kind) section")).keys)
             for (name, pipeline) in pipelines {
-                #expect(["traces", "metrics", "logs"].contains(name.split(separator: "/").first.map(String.init) ?? ""), "pipeline \(name)")
+                #expect(
+                    ["traces", "metrics", "logs"].contains(name.split(separator: "/").first.map(String.init) ?? ""),
+                    "pipeline \(name)")
                 let listed = pipeline[kind] as? [String] ?? []
                 if kind != "processors" { #expect(!listed.isEmpty, "pipeline \(name) has no \(kind)") }
                 for component in listed {
-                    #expect(defined.contains(component), "pipeline \(name) uses \(component), not defined under \(kind)")
+                    #expect(
+                        defined.contains(component), "pipeline \(name) uses \(component), not defined under \(kind)")
                 }
                 used[kind, default: []].formUnion(listed)
                 if kind == "processors", let first = listed.first {
@@ -382,18 +451,22 @@ struct PlaygroundConfigTests {
         #expect(Set(service["extensions"] as? [String] ?? []) == extensions, "service.extensions vs extensions")
         // OTLP/HTTP on 4318, where the processes send and compose publishes.
         let otlp = try #require((config["receivers"] as? [String: Any])?["otlp"] as? [String: Any])
-        let http = try #require((otlp["protocols"] as? [String: Any])?["http"] as? [String: Any], "otlp receiver without http")
+        let http = try #require(
+            (otlp["protocols"] as? [String: Any])?["http"] as? [String: Any], "otlp receiver without http")
         #expect(http["endpoint"] as? String == "0.0.0.0:4318")
         let compose = try Self.resolvedCompose()
         let ports = try Self.services(compose)["otel-collector"]?["ports"] as? [[String: Any]] ?? []
         #expect(ports.contains { $0["target"] as? Int == 4318 })
-        #expect((try Self.services(compose)["otel-collector"]?["volumes"] as? [[String: Any]])?.first?["source"] as? String
-            == Self.root + "/deploy/otel-collector.yaml")
+        #expect(
+            (try Self.services(compose)["otel-collector"]?["volumes"] as? [[String: Any]])?.first?["source"] as? String
+                == Self.root + "/deploy/otel-collector.yaml")
         // Exporters that send somewhere send to a compose service's port.
         for (name, value) in config["exporters"] as? [String: Any] ?? [:] {
             guard let endpoint = (value as? [String: Any])?["endpoint"] as? String else { continue }
             let (host, port) = try #require(Self.hostPort(endpoint), "exporter \(name): \(endpoint)")
-            #expect(try Self.listens(host, port, in: compose), "exporter \(name) sends to \(endpoint), which no service serves")
+            #expect(
+                try Self.listens(host, port, in: compose),
+                "exporter \(name) sends to \(endpoint), which no service serves")
         }
     }
 
@@ -405,11 +478,14 @@ struct PlaygroundConfigTests {
         #expect(config["auth_enabled"] as? Bool == false)
         let server = try #require(config["server"] as? [String: Any])
         #expect(server["http_listen_port"] as? Int == 3100)
-        let periods = try #require((config["schema_config"] as? [String: Any])?["configs"] as? [[String: Any]], "schema_config.configs")
+        let periods = try #require(
+            (config["schema_config"] as? [String: Any])?["configs"] as? [[String: Any]], "schema_config.configs")
         try #require(!periods.isEmpty)
         let storage = try #require(config["storage_config"] as? [String: Any])
         for period in periods {
-            for key in ["from", "store", "object_store", "schema", "index"] { #expect(period[key] != nil, "schema period lacks \(key)") }
+            for key in ["from", "store", "object_store", "schema", "index"] {
+                #expect(period[key] != nil, "schema period lacks \(key)")
+            }
             // Structured metadata (trace_id, span_id) needs the TSDB index and schema v13.
             #expect(period["store"] as? String == "tsdb" && period["schema"] as? String == "v13", "\(period)")
             let objectStore = try #require(period["object_store"] as? String)
@@ -421,9 +497,11 @@ struct PlaygroundConfigTests {
         let compose = try Self.resolvedCompose()
         let loki = try #require(try Self.services(compose)["loki"])
         #expect((loki["command"] as? [String])?.contains("-config.file=/etc/loki/config.yaml") == true)
-        #expect((loki["volumes"] as? [[String: Any]])?.contains {
-            $0["source"] as? String == Self.root + "/deploy/loki.yaml" && $0["target"] as? String == "/etc/loki/config.yaml"
-        } == true)
+        #expect(
+            (loki["volumes"] as? [[String: Any]])?.contains {
+                $0["source"] as? String == Self.root + "/deploy/loki.yaml"
+                    && $0["target"] as? String == "/etc/loki/config.yaml"
+            } == true)
     }
 
     @Test func promtailParsesTheProcessesJSONLinesAndPushesToLoki() throws {
@@ -446,12 +524,19 @@ struct PlaygroundConfigTests {
         let positions = try #require((config["positions"] as? [String: Any])?["filename"] as? String)
         let promtail = try #require(services["promtail"])
         let volumes = promtail["volumes"] as? [[String: Any]] ?? []
-        #expect(volumes.contains { $0["type"] as? String == "volume" && positions.hasPrefix(($0["target"] as? String ?? "?") + "/") },
-                "positions \(positions) are not on a volume")
-        #expect(volumes.contains { $0["source"] as? String == "/var/run/docker.sock" && $0["read_only"] as? Bool == true })
+        #expect(
+            volumes.contains {
+                $0["type"] as? String == "volume" && positions.hasPrefix(($0["target"] as? String ?? "?") + "/")
+            },
+            "positions \(positions) are not on a volume")
+        #expect(
+            volumes.contains { $0["source"] as? String == "/var/run/docker.sock" && $0["read_only"] as? Bool == true })
         let jobs = try #require(config["scrape_configs"] as? [[String: Any]])
         try #require(!jobs.isEmpty)
-        var fields: Set<String> = [], labels: Set<String> = [], metadata: Set<String> = [], selectors: [String] = []
+        var fields: Set<String> = []
+        var labels: Set<String> = []
+        var metadata: Set<String> = []
+        var selectors: [String] = []
         func walk(_ stages: [[String: Any]]) {
             for stage in stages {
                 if let json = stage["json"] as? [String: Any] {
@@ -470,11 +555,16 @@ struct PlaygroundConfigTests {
         }
         for job in jobs {
             #expect(job["job_name"] is String)
-            let discovery = try #require(job["docker_sd_configs"] as? [[String: Any]], "containers through the Docker API")
+            let discovery = try #require(
+                job["docker_sd_configs"] as? [[String: Any]], "containers through the Docker API")
             #expect(discovery.first?["host"] as? String == "unix:///var/run/docker.sock")
             let filters = discovery.first?["filters"] as? [[String: Any]] ?? []
-            #expect(filters.contains { ($0["values"] as? [String])?.contains("com.docker.compose.project=\(compose["name"] as? String ?? "")") == true },
-                    "only this compose project's containers")
+            #expect(
+                filters.contains {
+                    ($0["values"] as? [String])?.contains(
+                        "com.docker.compose.project=\(compose["name"] as? String ?? "")") == true
+                },
+                "only this compose project's containers")
             walk(job["pipeline_stages"] as? [[String: Any]] ?? [])
         }
         #expect(fields.isSuperset(of: ["level", "trace_id", "span_id", "message"]), "json stage reads \(fields)")
@@ -498,23 +588,36 @@ struct PlaygroundConfigTests {
             let (host, port) = try #require(Self.hostPort(url), "\(url)")
             #expect(try Self.listens(host, port, in: compose), "data source \(source["name"] ?? "") points at \(url)")
             for field in (source["jsonData"] as? [String: Any])?["derivedFields"] as? [[String: Any]] ?? [] {
-                #expect(uids.contains(field["datasourceUid"] as? String ?? ""), "derived field links to an unknown data source")
+                #expect(
+                    uids.contains(field["datasourceUid"] as? String ?? ""),
+                    "derived field links to an unknown data source")
             }
         }
         let grafana = try #require(try Self.services(compose)["grafana"])
-        let targets = Dictionary((grafana["volumes"] as? [[String: Any]] ?? []).compactMap { volume -> (String, String)? in
-            guard let target = volume["target"] as? String, let source = volume["source"] as? String else { return nil }
-            return (target, source)
-        }, uniquingKeysWith: { a, _ in a })
+        let targets = Dictionary(
+            (grafana["volumes"] as? [[String: Any]] ?? []).compactMap { volume -> (String, String)? in
+                guard let target = volume["target"] as? String, let source = volume["source"] as? String else {
+                    return nil
+                }
+                return (target, source)
+            }, uniquingKeysWith: { a, _ in a })
         // Where grafana/README.md says to mount them, and where the dashboards provider looks.
         let provider = try Self.yaml("grafana/provisioning/dashboards/flashdeal.yaml")
-        let path = ((provider["providers"] as? [[String: Any]])?.first?["options"] as? [String: Any])?["path"] as? String
+        let path =
+            ((provider["providers"] as? [[String: Any]])?.first?["options"] as? [String: Any])?["path"] as? String
         #expect(targets[path ?? "?"] == Self.root + "/grafana/dashboards")
         #expect(targets["/etc/grafana/provisioning/dashboards"] == Self.root + "/grafana/provisioning/dashboards")
-        #expect(targets["/etc/grafana/provisioning/datasources/prometheus.yaml"] == Self.root + "/grafana/provisioning/datasources/prometheus.yaml")
-        #expect(targets["/etc/grafana/provisioning/datasources/playground.yaml"] == Self.root + "/grafana/playground/datasources.yaml")
+        #expect(
+            targets["/etc/grafana/provisioning/datasources/prometheus.yaml"] == Self.root
+                + "/grafana/provisioning/datasources/prometheus.yaml")
+        #expect(
+            targets["/etc/grafana/provisioning/datasources/playground.yaml"] == Self.root
+                + "/grafana/playground/datasources.yaml")
         let home = Self.environment(grafana)["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"] ?? ""
-        #expect(home.hasPrefix((path ?? "?") + "/") && FileManager.default.fileExists(
-            atPath: Self.root + "/grafana/dashboards/" + home.dropFirst((path ?? "").count + 1)), "home dashboard \(home)")
+        #expect(
+            home.hasPrefix((path ?? "?") + "/")
+                && FileManager.default.fileExists(
+                    atPath: Self.root + "/grafana/dashboards/" + home.dropFirst((path ?? "").count + 1)),
+            "home dashboard \(home)")
     }
 }

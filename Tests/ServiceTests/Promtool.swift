@@ -24,7 +24,9 @@ struct Promtool {
         var candidates: [String] = []
         if let explicit = environment["FLASHDEAL_PROMTOOL"], !explicit.isEmpty { candidates.append(explicit) }
         candidates.append(TestStack.root + "/.deps/prometheus/bin/promtool")
-        for directory in (environment["PATH"] ?? "").split(separator: ":") { candidates.append("\(directory)/promtool") }
+        for directory in (environment["PATH"] ?? "").split(separator: ":") {
+            candidates.append("\(directory)/promtool")
+        }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw Missing(tried: Array(candidates.prefix(2)) + ["promtool on PATH"])
         }
@@ -45,7 +47,9 @@ enum PromQLSources {
     static let ruleFiles = ["prometheus/rules/flashdeal-recording.yml", "prometheus/rules/flashdeal-alerts.yml"]
     static let dashboards = ["grafana/dashboards/hot-path.json", "grafana/dashboards/slo.json"]
     /// Series Prometheus makes itself rather than scraping.
-    static let synthetic: Set<String> = ["up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds", "scrape_samples_scraped"]
+    static let synthetic: Set<String> = [
+        "up", "ALERTS", "ALERTS_FOR_STATE", "scrape_duration_seconds", "scrape_samples_scraped",
+    ]
 
     struct Expression {
         let source: String
@@ -61,7 +65,11 @@ enum PromQLSources {
             while index < lines.count {
                 let line = lines[index]
                 guard let range = line.range(of: "expr:"),
-                      line[..<range.lowerBound].allSatisfy({ $0 == " " || $0 == "-" }) else { index += 1; continue }
+                    line[..<range.lowerBound].allSatisfy({ $0 == " " || $0 == "-" })
+                else {
+                    index += 1
+                    continue
+                }
                 let rest = line[range.upperBound...].trimmingCharacters(in: .whitespaces)
                 let indent = line.prefix { $0 == " " || $0 == "-" }.count
                 if rest == "|" || rest == ">" || rest == "|-" || rest == ">-" {
@@ -74,10 +82,11 @@ enum PromQLSources {
                         body.append(next.trimmingCharacters(in: .whitespaces))
                         index += 1
                     }
-                    out.append(Expression(source: "\(file) (expr ending line \(index))", promQL: body.joined(separator: " ")))
+                    out.append(
+                        Expression(source: "\(file) (expr ending line \(index))", promQL: body.joined(separator: " ")))
                 } else {
                     var text = rest
-                    if text.count >= 2, let first = text.first, (first == "\"" || first == "'"), text.last == first {
+                    if text.count >= 2, let first = text.first, first == "\"" || first == "'", text.last == first {
                         text = String(text.dropFirst().dropLast())
                     }
                     out.append(Expression(source: "\(file):\(index + 1)", promQL: text))
@@ -111,13 +120,16 @@ enum PromQLSources {
             func walk(_ value: Any, _ path: String) {
                 if let object = value as? [String: Any] {
                     if let expr = object["expr"] as? String {
-                        out.append(Expression(source: "\(file) \(path) \"\(object["legendFormat"] as? String ?? "")\"",
-                                              promQL: substituteVariables(expr)))
+                        out.append(
+                            Expression(
+                                source: "\(file) \(path) \"\(object["legendFormat"] as? String ?? "")\"",
+                                promQL: substituteVariables(expr)))
                     }
                     if let definition = object["definition"] as? String, definition.hasPrefix("label_values(") {
                         let inner = definition.dropFirst("label_values(".count).dropLast()
                         let selector = inner.split(separator: ",").dropLast().joined(separator: ",")
-                        out.append(Expression(source: "\(file) \(path) variable", promQL: substituteVariables(selector)))
+                        out.append(
+                            Expression(source: "\(file) \(path) variable", promQL: substituteVariables(selector)))
                     }
                     for (key, child) in object { walk(child, path + "." + key) }
                 } else if let array = value as? [Any] {
@@ -141,16 +153,20 @@ enum PromQLSources {
     static func rulesFile(for expressions: [Expression]) throws -> String {
         var text = "groups:\n  - name: every-expression\n    rules:\n"
         for (i, expression) in expressions.enumerated() {
-            let quoted = String(decoding: try JSONSerialization.data(withJSONObject: expression.promQL,
-                                                                     options: [.fragmentsAllowed, .withoutEscapingSlashes]),
-                                as: UTF8.self)
+            let quoted = String(
+                decoding: try JSONSerialization.data(
+                    withJSONObject: expression.promQL,
+                    options: [.fragmentsAllowed, .withoutEscapingSlashes]),
+                as: UTF8.self)
             text += "      - record: check:expression_\(i)\n        expr: \(quoted)\n"
         }
         return text
     }
 
-    static let keywords: Set<String> = ["and", "or", "unless", "by", "without", "on", "ignoring", "group_left",
-                                        "group_right", "bool", "offset", "inf", "nan", "Inf", "NaN", "atan2"]
+    static let keywords: Set<String> = [
+        "and", "or", "unless", "by", "without", "on", "ignoring", "group_left",
+        "group_right", "bool", "offset", "inf", "nan", "Inf", "NaN", "atan2",
+    ]
 
     /// The metric names an expression reads: identifiers that are not functions, aggregations,
     /// keywords, label names (inside `{…}` and grouping clauses), durations or numbers.
@@ -164,13 +180,18 @@ enum PromQLSources {
                 if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == q { quote = nil }
                 continue
             }
-            if c == "\"" || c == "'" || c == "`" { quote = c; text.append(" "); continue }
+            if c == "\"" || c == "'" || c == "`" {
+                quote = c
+                text.append(" ")
+                continue
+            }
             text.append(c)
         }
         text = removeBracketed(text, open: "{", close: "}")
         text = removeBracketed(text, open: "[", close: "]")
-        text = text.replacingOccurrences(of: #"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)"#,
-                                         with: " ", options: .regularExpression)
+        text = text.replacingOccurrences(
+            of: #"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)"#,
+            with: " ", options: .regularExpression)
         var names: Set<String> = []
         let characters = Array(text)
         var i = 0
@@ -178,7 +199,10 @@ enum PromQLSources {
         func isPart(_ c: Character) -> Bool { c.isLetter || c.isNumber || c == "_" || c == ":" }
         while i < characters.count {
             let c = characters[i]
-            guard isStart(c) else { i += 1; continue }
+            guard isStart(c) else {
+                i += 1
+                continue
+            }
             let afterNumber = i > 0 && (characters[i - 1].isNumber || characters[i - 1] == ".")
             var j = i
             while j < characters.count && isPart(characters[j]) { j += 1 }
@@ -196,8 +220,15 @@ enum PromQLSources {
         var out = ""
         var depth = 0
         for c in text {
-            if c == open { depth += 1; continue }
-            if c == close { depth = max(0, depth - 1); out.append(" "); continue }
+            if c == open {
+                depth += 1
+                continue
+            }
+            if c == close {
+                depth = max(0, depth - 1)
+                out.append(" ")
+                continue
+            }
             if depth == 0 { out.append(c) }
         }
         return out

@@ -1,9 +1,10 @@
-import Foundation
 import DealAudit
+import Foundation
 import TestSupport
 import Testing
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The scripts around the services: `make demo`'s verdict and report (`scripts/demo_report.py`,
@@ -22,7 +23,9 @@ struct ScriptTests {
         /// Standard output and error together.
         let output: String
         let timedOut: Bool
-        var description: String { "exit \(status.map(String.init) ?? "none")\(timedOut ? " (timed out)" : ""):\n\(output)" }
+        var description: String {
+            "exit \(status.map(String.init) ?? "none")\(timedOut ? " (timed out)" : ""):\n\(output)"
+        }
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -33,8 +36,10 @@ struct ScriptTests {
     /// output into a file, in a process group of its own that is SIGKILLed after `timeout`.
     /// posix_spawn and waitpid rather than Foundation's `Process`: a server a script daemonizes
     /// would keep the descriptors `Process` watches, and its wait would not return.
-    static func run(_ arguments: [String], environment: [String: String] = [:],
-                    timeout: Duration = .seconds(120)) throws -> Run {
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:],
+        timeout: Duration = .seconds(120)
+    ) throws -> Run {
         let outputFile = NSTemporaryDirectory() + "script-test-\(UUID().uuidString).out"
         defer { try? FileManager.default.removeItem(atPath: outputFile) }
         var actions = posix_spawn_file_actions_t()
@@ -219,26 +224,34 @@ struct ScriptTests {
     static func verdict(_ outcome: Outcome, relaxed: Bool = false) throws -> Run {
         let directory = try writeFixtures(outcome)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        return try run([python, root + "/scripts/demo_report.py", "verdict",
-                        "--k6", directory + "/k6.json", "--k6-text", directory + "/k6.txt",
-                        "--k6-status", String(outcome.k6Status),
-                        "--verify", directory + "/verify.txt", "--verify-status", String(outcome.verifyStatus)]
-                       + (relaxed ? ["--allow-threshold-miss"] : []), timeout: .seconds(60))
+        return try run(
+            [
+                python, root + "/scripts/demo_report.py", "verdict",
+                "--k6", directory + "/k6.json", "--k6-text", directory + "/k6.txt",
+                "--k6-status", String(outcome.k6Status),
+                "--verify", directory + "/verify.txt", "--verify-status", String(outcome.verifyStatus),
+            ]
+                + (relaxed ? ["--allow-threshold-miss"] : []), timeout: .seconds(60))
     }
 
     /// The whole report (report.md and report.html) from the fixtures, without time series or Prometheus.
     /// `dealAfterSale`: pass `flashdeal deal show`'s output after the sale (--deal-final).
-    static func report(_ outcome: Outcome, relaxed: Bool = false,
-                       dealAfterSale: Bool = false) throws -> (run: Run, markdown: String, html: String) {
+    static func report(
+        _ outcome: Outcome, relaxed: Bool = false,
+        dealAfterSale: Bool = false
+    ) throws -> (run: Run, markdown: String, html: String) {
         let directory = try writeFixtures(outcome)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let result = try run([python, root + "/scripts/demo_report.py",
-                              "--k6", directory + "/k6.json", "--k6-text", directory + "/k6.txt",
-                              "--verify", directory + "/verify.txt", "--deal", directory + "/deal.txt",
-                              "--k6-status", String(outcome.k6Status), "--verify-status", String(outcome.verifyStatus),
-                              "--markdown", directory + "/report.md", "--html", directory + "/report.html"]
-                             + (dealAfterSale ? ["--deal-final", directory + "/deal-final.txt"] : [])
-                             + (relaxed ? ["--allow-threshold-miss"] : []), timeout: .seconds(60))
+        let result = try run(
+            [
+                python, root + "/scripts/demo_report.py",
+                "--k6", directory + "/k6.json", "--k6-text", directory + "/k6.txt",
+                "--verify", directory + "/verify.txt", "--deal", directory + "/deal.txt",
+                "--k6-status", String(outcome.k6Status), "--verify-status", String(outcome.verifyStatus),
+                "--markdown", directory + "/report.md", "--html", directory + "/report.html",
+            ]
+                + (dealAfterSale ? ["--deal-final", directory + "/deal-final.txt"] : [])
+                + (relaxed ? ["--allow-threshold-miss"] : []), timeout: .seconds(60))
         let markdown = (try? String(contentsOfFile: directory + "/report.md", encoding: .utf8)) ?? ""
         let html = (try? String(contentsOfFile: directory + "/report.html", encoding: .utf8)) ?? ""
         return (result, markdown, html)
@@ -274,8 +287,9 @@ struct ScriptTests {
 
     @Test("thresholds missed with --allow-threshold-miss: exit 0, but the verdict still says what was missed")
     func thresholdsMissedAllowed() throws {
-        let result = try Self.verdict(Outcome(k6: Self.k6ThresholdsMissed, k6Text: Self.k6TextMissed, k6Status: 99),
-                                      relaxed: true)
+        let result = try Self.verdict(
+            Outcome(k6: Self.k6ThresholdsMissed, k6Text: Self.k6TextMissed, k6Status: 99),
+            relaxed: true)
         let line = Self.verdictLine(result)
         #expect(result.status == 0, "\(result)")
         #expect(!line.hasPrefix("VERDICT: PASS"), "\(result)")
@@ -331,8 +345,9 @@ struct ScriptTests {
         #expect(missed.html.contains("20 errors"), "\(missed.html.prefix(3000))")
         #expect(missed.markdown.contains("**VERDICT: FAIL"), "\(missed.markdown.prefix(2000))")
 
-        let allowed = try Self.report(Outcome(k6: Self.k6ThresholdsMissed, k6Text: Self.k6TextMissed, k6Status: 99),
-                                      relaxed: true)
+        let allowed = try Self.report(
+            Outcome(k6: Self.k6ThresholdsMissed, k6Text: Self.k6TextMissed, k6Status: 99),
+            relaxed: true)
         #expect(!allowed.html.contains(#"class="verdict pass""#), "\(allowed.html.prefix(3000))")
         #expect(allowed.html.contains("http_req_duration p(95)&lt;200"), "\(allowed.html.prefix(3000))")
     }
@@ -401,15 +416,20 @@ struct ScriptTests {
         deinit { close(fd) }
     }
 
-    @Test("scripts/stack up refuses a port something else listens on: exit non-zero, names it and its variable, starts nothing")
+    @Test(
+        "scripts/stack up refuses a port something else listens on: exit non-zero, names it and its variable, starts nothing"
+    )
     func stackRefusesATakenPort() throws {
         let listener = try Listener()
         let stackDirectory = try Self.scratchDirectory("stack-port-test")
         defer { try? FileManager.default.removeItem(atPath: stackDirectory) }
-        let result = try Self.run([Self.root + "/scripts/stack", "up", "redis"],
-                                  environment: ["FLASHDEAL_STACK_DIR": stackDirectory,
-                                                "FLASHDEAL_REDIS_PORT": String(listener.port)],
-                                  timeout: .seconds(120))
+        let result = try Self.run(
+            [Self.root + "/scripts/stack", "up", "redis"],
+            environment: [
+                "FLASHDEAL_STACK_DIR": stackDirectory,
+                "FLASHDEAL_REDIS_PORT": String(listener.port),
+            ],
+            timeout: .seconds(120))
         #expect(!result.timedOut, "\(result)")
         #expect(result.status != nil && result.status != 0, "\(result)")
         #expect(result.output.contains("port \(listener.port)"), "\(result)")
@@ -420,17 +440,24 @@ struct ScriptTests {
     }
     // MARK: - scripts/demo --keep
 
-    @Test("scripts/demo --keep prints the topic prefix, the verify command and a working way to mint tokens, never the secret")
+    @Test(
+        "scripts/demo --keep prints the topic prefix, the verify command and a working way to mint tokens, never the secret"
+    )
     func keepSummaryTellsWhatComesNext() throws {
         let out = try Self.scratchDirectory("demo-keep")
         defer { try? FileManager.default.removeItem(atPath: out) }
         let bin = Self.root + "/.build/debug"
         let secret = "kept-secret-\(UUID().uuidString)"
-        let environment = ["FLASHDEAL_JWT_SECRET": secret, "FLASHDEAL_TOPIC_PREFIX": "demo-k.",
-                           "FLASHDEAL_WORKER_GROUP": "demo-k-workers"]
-        let summary = try Self.run(["/bin/bash", "-c", ". \"$0/scripts/lib.sh\" && demo_keep_summary \"$@\"", Self.root,
-                                    out, bin, "demo-k", "18280", "18281", "18289", "0", "101", "102", "103"],
-                                   environment: environment, timeout: .seconds(30))
+        let environment = [
+            "FLASHDEAL_JWT_SECRET": secret, "FLASHDEAL_TOPIC_PREFIX": "demo-k.",
+            "FLASHDEAL_WORKER_GROUP": "demo-k-workers",
+        ]
+        let summary = try Self.run(
+            [
+                "/bin/bash", "-c", ". \"$0/scripts/lib.sh\" && demo_keep_summary \"$@\"", Self.root,
+                out, bin, "demo-k", "18280", "18281", "18289", "0", "101", "102", "103",
+            ],
+            environment: environment, timeout: .seconds(30))
         #expect(summary.status == 0, "\(summary)")
         let text = summary.output
         #expect(text.contains("FLASHDEAL_TOPIC_PREFIX=demo-k."), "\(text)")
@@ -453,12 +480,16 @@ struct ScriptTests {
         let token = try #require(lines.first?.split(separator: "\t").last.map(String.init))
         let parts = token.split(separator: ".").map(String.init)
         try #require(parts.count == 3, "not a JWT: \(token)")
-        let check = try Self.run([Self.python, "-c", """
-            import base64, hashlib, hmac, sys
-            h, p, s = sys.argv[1].split(".")
-            mac = hmac.new(sys.argv[2].encode(), (h + "." + p).encode(), hashlib.sha256).digest()
-            sys.exit(0 if base64.urlsafe_b64encode(mac).rstrip(b"=").decode() == s else 1)
-            """, token, secret], timeout: .seconds(30))
+        let check = try Self.run(
+            [
+                Self.python, "-c",
+                """
+                import base64, hashlib, hmac, sys
+                h, p, s = sys.argv[1].split(".")
+                mac = hmac.new(sys.argv[2].encode(), (h + "." + p).encode(), hashlib.sha256).digest()
+                sys.exit(0 if base64.urlsafe_b64encode(mac).rstrip(b"=").decode() == s else 1)
+                """, token, secret,
+            ], timeout: .seconds(30))
         #expect(check.status == 0, "the minted token is not signed with the kept gateway's secret: \(check)")
     }
 
@@ -467,14 +498,20 @@ struct ScriptTests {
     /// The gateway creates an outcome's series when it first counts one, so a series of errors starts
     /// with its errors already counted: a rate over it (the SLO rule the report used to read) misses
     /// them all. The report now reads the counters themselves; promtool evaluates both on such a run.
-    @Test("the report's availability figures count errors whose series first appeared with them (the 5-minute SLO rate read 0)")
+    @Test(
+        "the report's availability figures count errors whose series first appeared with them (the 5-minute SLO rate read 0)"
+    )
     func availabilityReadBackCountsTheRunsErrors() throws {
-        let queries = try Self.run([Self.python, "-c", """
-            import sys; sys.path.insert(0, sys.argv[1]); import demo_report as d
-            for label, query, scale, unit in d.PROMETHEUS_FIGURES:
-                if label.startswith(("shopper-path errors over the run", "availability errors over the run")):
-                    print(query.format(w="5m"))
-            """, Self.root + "/scripts"], timeout: .seconds(30))
+        let queries = try Self.run(
+            [
+                Self.python, "-c",
+                """
+                import sys; sys.path.insert(0, sys.argv[1]); import demo_report as d
+                for label, query, scale, unit in d.PROMETHEUS_FIGURES:
+                    if label.startswith(("shopper-path errors over the run", "availability errors over the run")):
+                        print(query.format(w="5m"))
+                """, Self.root + "/scripts",
+            ], timeout: .seconds(30))
         let expressions = queries.output.split(separator: "\n").map(String.init).filter { !$0.isEmpty }
         try #require(queries.status == 0 && expressions.count == 2, "\(queries)")
         let directory = try Self.scratchDirectory("readback")

@@ -1,18 +1,19 @@
 import Domain
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Gateway
 import Infrastructure
 import Logging
 import Operations
-import RateLimiting
 import OrderWorker
+import RateLimiting
 import ServiceLifecycle
 import Synchronization
 import TestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Black-box tests of the two processes over HTTP on a free port, against the real local stack.
 @Suite("Gateway and worker processes over HTTP", .timeLimit(.minutes(2)))
@@ -20,8 +21,9 @@ struct ServiceTests {
     static let root = TestStack.root
 
     func configuration(_ name: String, environment extra: [String: String] = [:]) throws -> ServiceHostConfiguration {
-        try ServiceHostConfiguration.load(name: name, defaultPort: 0, environment: environment(extra),
-                                          endpointsFile: Self.root + "/.stack/endpoints.env")
+        try ServiceHostConfiguration.load(
+            name: name, defaultPort: 0, environment: environment(extra),
+            endpointsFile: Self.root + "/.stack/endpoints.env")
     }
 
     func environment(_ extra: [String: String]) -> [String: String] {
@@ -37,16 +39,20 @@ struct ServiceTests {
         return environment
     }
 
-    func gatewayConfiguration(policyFile: String = ServiceTests.root + "/policies/flash-sale.yaml",
-                              environment extra: [String: String] = [:]) throws -> GatewayConfiguration {
+    func gatewayConfiguration(
+        policyFile: String = ServiceTests.root + "/policies/flash-sale.yaml",
+        environment extra: [String: String] = [:]
+    ) throws -> GatewayConfiguration {
         var env = environment(extra)
         env["FLASHDEAL_POLICY_FILE"] = policyFile
         return try GatewayApp.configuration(environment: env, endpointsFile: Self.root + "/.stack/endpoints.env")
     }
 
     /// Runs the group, hands `body` the bound port, then shuts the group down gracefully.
-    func running(_ build: (@escaping @Sendable (Int) async -> Void) async throws -> ServiceGroup,
-                 _ body: (Int, ServiceGroup) async throws -> Void) async throws {
+    func running(
+        _ build: (@escaping @Sendable (Int) async -> Void) async throws -> ServiceGroup,
+        _ body: (Int, ServiceGroup) async throws -> Void
+    ) async throws {
         let port = Mutex<Int?>(nil)
         let group = try await build { bound in port.withLock { $0 = bound } }
         let task = Task { try await group.run() }
@@ -74,7 +80,11 @@ struct ServiceTests {
 
     @Test func gatewayIsLiveAndReadyWhenEveryServerAnswers() async throws {
         let config = try gatewayConfiguration()
-        try await running({ try await GatewayApp.build(config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        try await running({
+            try await GatewayApp.build(
+                config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test"),
+                onServerRunning: $0)
+        }) { port, _ in
             let (liveStatus, liveBody) = try await get(port, "/livez")
             #expect(liveStatus == 200)
             #expect(String(decoding: liveBody, as: UTF8.self) == "ok\n")
@@ -90,7 +100,11 @@ struct ServiceTests {
     @Test func readinessFailsWithinItsBudgetWhenAServerIsUnreachable() async throws {
         // Nothing listens on port 1: Redis is "down" for this process only.
         let config = try gatewayConfiguration(environment: ["FLASHDEAL_REDIS_URL": "redis://127.0.0.1:1"])
-        try await running({ try await GatewayApp.build(config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        try await running({
+            try await GatewayApp.build(
+                config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test"),
+                onServerRunning: $0)
+        }) { port, _ in
             let start = ContinuousClock.now
             let (status, body) = try await get(port, "/readyz")
             let elapsed = ContinuousClock.now - start
@@ -112,7 +126,9 @@ struct ServiceTests {
     @Test func gracefulShutdownDrainsBeforeStopping() async throws {
         let config = try gatewayConfiguration(environment: ["FLASHDEAL_DRAIN_MS": "1000"])
         let port = Mutex<Int?>(nil)
-        let group = try await GatewayApp.build(config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test")) { bound in port.withLock { $0 = bound } }
+        let group = try await GatewayApp.build(
+            config.withPolicy(Self.root + "/policies/flash-sale.yaml"), logger: Logger(label: "test")
+        ) { bound in port.withLock { $0 = bound } }
         let task = Task { try await group.run() }
         while port.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(20)) }
         let bound = port.withLock { $0 }!
@@ -145,7 +161,8 @@ struct ServiceTests {
             }
             #expect(report.checks.contains { $0.name == "topics" && $0.ok })
             let metadata = try await KafkaAdmin(brokers: config.endpoints.kafkaBrokers).metadata()
-            for topic in [FlashDealTopics.orderRequests, FlashDealTopics.orderEvents, FlashDealTopics.orderRequestsDLQ] {
+            for topic in [FlashDealTopics.orderRequests, FlashDealTopics.orderEvents, FlashDealTopics.orderRequestsDLQ]
+            {
                 #expect(metadata.partitionsByTopic[topic] != nil, "\(topic) missing")
             }
         }
@@ -155,7 +172,9 @@ struct ServiceTests {
         let config = try gatewayConfiguration()
         let file = Self.root + "/policies/flash-sale.yaml"
         let expected = try PolicyLoader.load(path: file)
-        try await running({ try await GatewayApp.build(config.withPolicy(file), logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        try await running({
+            try await GatewayApp.build(config.withPolicy(file), logger: Logger(label: "test"), onServerRunning: $0)
+        }) { port, _ in
             let (status, body) = try await get(port, "/policies")
             #expect(status == 200)
             let json = try #require(try JSONSerialization.jsonObject(with: body) as? [String: Any])
@@ -168,7 +187,9 @@ struct ServiceTests {
         let config = try gatewayConfiguration()
         let file = Self.root + "/policies/flash-sale.yaml"
         let digest = try PolicyLoader.load(path: file).digest
-        try await running({ try await GatewayApp.build(config.withPolicy(file), logger: Logger(label: "test"), onServerRunning: $0) }) { port, _ in
+        try await running({
+            try await GatewayApp.build(config.withPolicy(file), logger: Logger(label: "test"), onServerRunning: $0)
+        }) { port, _ in
             let (status, body) = try await get(port, "/metrics")
             let text = String(decoding: body, as: UTF8.self)
             #expect(status == 200)
@@ -180,7 +201,8 @@ struct ServiceTests {
 
     @Test func gatewayRefusesToStartWithAnInvalidPolicyFile() async throws {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("bad-\(UUID().uuidString).yaml").path
-        try "version: 1\npolicies:\n  - name: x\n    key: nobody\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "version: 1\npolicies:\n  - name: x\n    key: nobody\n".write(
+            toFile: file, atomically: true, encoding: .utf8)
         let config = try gatewayConfiguration()
         let error = await #expect(throws: PolicyFileError.self) {
             _ = try await GatewayApp.build(config.withPolicy(file), logger: Logger(label: "test"))

@@ -1,11 +1,8 @@
 import Admission
-import DealData
 import Credentials
+import DealData
 import Domain
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Gateway
 import Infrastructure
 import Logging
@@ -14,6 +11,10 @@ import ServiceLifecycle
 import Synchronization
 import TestSupport
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// prometheus/ and grafana/ checked with promtool: the configuration and rules are valid, the alert
 /// unit tests pass and cover every alert both ways, and every PromQL expression parses.
@@ -57,18 +58,25 @@ struct PrometheusRulesTests {
         let rules = try String(contentsOfFile: Self.root + "/prometheus/rules/flashdeal-alerts.yml", encoding: .utf8)
         let alerts = rules.components(separatedBy: "\n").compactMap { line -> String? in
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            return trimmed.hasPrefix("- alert:") ? trimmed.dropFirst("- alert:".count).trimmingCharacters(in: .whitespaces) : nil
+            return trimmed.hasPrefix("- alert:")
+                ? trimmed.dropFirst("- alert:".count).trimmingCharacters(in: .whitespaces) : nil
         }
         try #require(alerts.count >= 6, "\(alerts)")
-        var firing: Set<String> = [], silent: Set<String> = []
+        var firing: Set<String> = []
+        var silent: Set<String> = []
         for file in try Self.testFiles() {
-            let lines = try String(contentsOfFile: Self.root + "/" + file, encoding: .utf8).components(separatedBy: "\n")
+            let lines = try String(contentsOfFile: Self.root + "/" + file, encoding: .utf8).components(
+                separatedBy: "\n")
             for (i, line) in lines.enumerated() {
                 let trimmed = line.trimmingCharacters(in: .whitespaces)
                 guard trimmed.hasPrefix("alertname:"), i + 1 < lines.count else { continue }
                 let name = trimmed.dropFirst("alertname:".count).trimmingCharacters(in: .whitespaces)
                 let next = lines[i + 1].trimmingCharacters(in: .whitespaces)
-                if next == "exp_alerts: []" { silent.insert(name) } else if next == "exp_alerts:" { firing.insert(name) }
+                if next == "exp_alerts: []" {
+                    silent.insert(name)
+                } else if next == "exp_alerts:" {
+                    firing.insert(name)
+                }
             }
         }
         for alert in alerts {
@@ -82,24 +90,34 @@ struct PrometheusRulesTests {
         let expressions = try PromQLSources.ruleExpressions() + PromQLSources.dashboardExpressions()
         try #require(expressions.count >= 50, "found only \(expressions.count) expressions")
         for expression in expressions {
-            #expect(!expression.promQL.contains("$"), "a Grafana variable is left in \(expression.source): \(expression.promQL)")
-            #expect(!expression.promQL.trimmingCharacters(in: .whitespaces).isEmpty, "empty expression in \(expression.source)")
+            #expect(
+                !expression.promQL.contains("$"),
+                "a Grafana variable is left in \(expression.source): \(expression.promQL)")
+            #expect(
+                !expression.promQL.trimmingCharacters(in: .whitespaces).isEmpty,
+                "empty expression in \(expression.source)")
         }
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("every-expression-\(UUID().uuidString).yml")
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "every-expression-\(UUID().uuidString).yml")
         try PromQLSources.rulesFile(for: expressions).write(to: file, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: file) }
         let result = try promtool.run(["check", "rules", file.path])
         // On failure promtool names the rule (check:expression_N); say where N comes from.
-        let sources = expressions.enumerated().map { "check:expression_\($0.offset) = \($0.element.source): \($0.element.promQL)" }
-        #expect(result.status == 0, "promtool could not parse every expression:\n\(result.output)\n\(sources.joined(separator: "\n"))")
+        let sources = expressions.enumerated().map {
+            "check:expression_\($0.offset) = \($0.element.source): \($0.element.promQL)"
+        }
+        #expect(
+            result.status == 0,
+            "promtool could not parse every expression:\n\(result.output)\n\(sources.joined(separator: "\n"))")
         #expect(result.output.contains("SUCCESS: \(expressions.count) rules found"), "\(result.output)")
     }
 
     @Test func theMetricNameExtractorSeesMetricsOnly() {
-        let names = PromQLSources.metricNames(in: """
-            histogram_quantile(0.99, sum by (operation, le) (rate(a_seconds_bucket{outcome=~"ok|x_total",le="0.5"}[5m] offset 1h)))
-            / on (operation) group_left sum without (instance) (b_total) > 1e3 and c:recorded:ratio_rate5m or vector(0)
-            """)
+        let names = PromQLSources.metricNames(
+            in: """
+                histogram_quantile(0.99, sum by (operation, le) (rate(a_seconds_bucket{outcome=~"ok|x_total",le="0.5"}[5m] offset 1h)))
+                / on (operation) group_left sum without (instance) (b_total) > 1e3 and c:recorded:ratio_rate5m or vector(0)
+                """)
         #expect(names == ["a_seconds_bucket", "b_total", "c:recorded:ratio_rate5m"], "\(names)")
     }
 
@@ -123,12 +141,15 @@ struct PrometheusRulesTests {
                 #expect(!targets.isEmpty, "\(file): panel \(id) (\(panel["title"] ?? "")) queries nothing")
                 for target in targets {
                     #expect(target["expr"] is String, "\(file): panel \(id) has a target without expr")
-                    #expect((target["datasource"] as? [String: String])?["type"] == "prometheus", "\(file): panel \(id)")
+                    #expect(
+                        (target["datasource"] as? [String: String])?["type"] == "prometheus", "\(file): panel \(id)")
                 }
             }
         }
         #expect(uids == ["flashdeal-hot-path", "flashdeal-slo"])
-        for file in ["grafana/provisioning/datasources/prometheus.yaml", "grafana/provisioning/dashboards/flashdeal.yaml"] {
+        for file in [
+            "grafana/provisioning/datasources/prometheus.yaml", "grafana/provisioning/dashboards/flashdeal.yaml",
+        ] {
             let text = try String(contentsOfFile: Self.root + "/" + file, encoding: .utf8)
             #expect(text.contains("apiVersion: 1"), "\(file)")
         }
@@ -159,7 +180,9 @@ struct LiveMetricsTests {
         }
     }
 
-    static func start(_ build: (@escaping @Sendable (Int) async -> Void) async throws -> ServiceGroup) async throws -> Running {
+    static func start(_ build: (@escaping @Sendable (Int) async -> Void) async throws -> ServiceGroup) async throws
+        -> Running
+    {
         let port = Mutex<Int?>(nil)
         let group = try await build { bound in port.withLock { $0 = bound } }
         let task = Task { try await group.run() }
@@ -196,8 +219,10 @@ struct LiveMetricsTests {
         return ((response as? HTTPURLResponse)?.statusCode ?? -1, String(decoding: data, as: UTF8.self))
     }
 
-    static func graphQL(_ port: Int, _ query: String, _ variables: [String: Any], token: String,
-                        traceparent: String? = nil) async throws -> [String: Any] {
+    static func graphQL(
+        _ port: Int, _ query: String, _ variables: [String: Any], token: String,
+        traceparent: String? = nil
+    ) async throws -> [String: Any] {
         var request = URLRequest(url: URL(string: "http://127.0.0.1:\(port)/graphql")!)
         request.httpMethod = "POST"
         if let traceparent { request.setValue(traceparent, forHTTPHeaderField: "traceparent") }
@@ -243,13 +268,17 @@ struct LiveMetricsTests {
             }
         }
         if let failed = pass, failed.hasPrefix("!") { return [String(failed.dropFirst())] }
-        let input: [String: Any] = ["dealId": deal.rawValue, "quantity": 1, "idempotencyKey": "key-\(user)", "pass": pass!]
+        let input: [String: Any] = [
+            "dealId": deal.rawValue, "quantity": 1, "idempotencyKey": "key-\(user)", "pass": pass!,
+        ]
         let created = try await graphQL(port, createOrder, ["i": input], token: token)
         if let code = code(created) { return [code] }
-        let id = try #require(((created["data"] as? [String: Any])?["createOrder"] as? [String: Any])?["id"] as? String, "\(created)")
+        let id = try #require(
+            ((created["data"] as? [String: Any])?["createOrder"] as? [String: Any])?["id"] as? String, "\(created)")
         let status = try await eventually(timeout: .seconds(60)) {
             let polled = try await graphQL(port, order, ["id": id], token: token)
-            let status = try need(((polled["data"] as? [String: Any])?["order"] as? [String: Any])?["status"] as? String, "\(polled)")
+            let status = try need(
+                ((polled["data"] as? [String: Any])?["order"] as? [String: Any])?["status"] as? String, "\(polled)")
             guard status != "PENDING" else { throw NotYet(message: "order \(id) still PENDING") }
             return status
         }
@@ -270,7 +299,8 @@ struct LiveMetricsTests {
         let workerConfiguration = try WorkerApp.configuration(environment: environment, endpointsFile: endpointsFile)
         let settings = try WorkerSettings.load(environment: environment)
         let worker = try await Self.start { onRunning in
-            try WorkerApp.build(workerConfiguration, settings: settings, partitions: 3, logger: logger, onServerRunning: onRunning)
+            try WorkerApp.build(
+                workerConfiguration, settings: settings, partitions: 3, logger: logger, onServerRunning: onRunning)
         }
         var gateway: Running?
         do {
@@ -279,7 +309,8 @@ struct LiveMetricsTests {
                 let (status, body) = try await Self.get(worker.port, "/readyz")
                 guard status == 200 else { throw NotYet(message: "worker not ready: \(body)") }
             }
-            let gatewayConfiguration = try GatewayApp.configuration(environment: environment, endpointsFile: endpointsFile)
+            let gatewayConfiguration = try GatewayApp.configuration(
+                environment: environment, endpointsFile: endpointsFile)
             let started = try await Self.start { onRunning in
                 try await GatewayApp.build(gatewayConfiguration, logger: logger, onServerRunning: onRunning)
             }
@@ -292,33 +323,44 @@ struct LiveMetricsTests {
 
             for (name, exposition) in [("gateway", gatewayMetrics), ("worker", workerMetrics)] {
                 let check = try promtool.run(["check", "metrics"], input: exposition)
-                #expect(check.status == 0 && check.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
-                        "promtool check metrics on the \(name)'s /metrics (exit \(check.status)):\n\(check.output)")
+                #expect(
+                    check.status == 0 && check.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty,
+                    "promtool check metrics on the \(name)'s /metrics (exit \(check.status)):\n\(check.output)")
                 #expect(exposition.contains("# HELP flashdeal_build_info "), "\(name)")
             }
 
             // The new series record what happened: produce latency on both sides, MongoDB writes, stock, ETA.
             let prefix = environment["FLASHDEAL_TOPIC_PREFIX"]!
-            let requests = "flashdeal_kafka_produce_duration_seconds_count{topic=\"\(prefix)flashdeal.order-requests\",result=\"ok\"}"
-            let events = "flashdeal_kafka_produce_duration_seconds_count{topic=\"\(prefix)flashdeal.order-events\",result=\"ok\"}"
+            let requests =
+                "flashdeal_kafka_produce_duration_seconds_count{topic=\"\(prefix)flashdeal.order-requests\",result=\"ok\"}"
+            let events =
+                "flashdeal_kafka_produce_duration_seconds_count{topic=\"\(prefix)flashdeal.order-events\",result=\"ok\"}"
             #expect((Self.value(gatewayMetrics, requests) ?? 0) >= 2, "\(requests) in\n\(gatewayMetrics)")
             #expect((Self.value(workerMetrics, events) ?? 0) >= 2, "\(events) in\n\(workerMetrics)")
             let inserts = "flashdeal_mongo_write_duration_seconds_count{operation=\"insert_orders\",result=\"ok\"}"
             #expect((Self.value(workerMetrics, inserts) ?? 0) >= 1, "\(inserts) in\n\(workerMetrics)")
             #expect(gatewayMetrics.contains("flashdeal_waitingroom_eta_seconds{deal="), "\(gatewayMetrics)")
-            #expect(gatewayMetrics.contains("flashdeal_kafka_consumer_lag_messages{group=\"\(environment["FLASHDEAL_WORKER_GROUP"]!)\""))
+            #expect(
+                gatewayMetrics.contains(
+                    "flashdeal_kafka_consumer_lag_messages{group=\"\(environment["FLASHDEAL_WORKER_GROUP"]!)\""))
 
-            let served = PromQLSources.sampleNames(in: gatewayMetrics).union(PromQLSources.sampleNames(in: workerMetrics))
+            let served = PromQLSources.sampleNames(in: gatewayMetrics).union(
+                PromQLSources.sampleNames(in: workerMetrics))
             let recorded = try PromQLSources.recordedNames()
             var missing: [String] = []
             for expression in try PromQLSources.ruleExpressions() + PromQLSources.dashboardExpressions() {
                 for name in PromQLSources.metricNames(in: expression.promQL) {
-                    let known = name.contains(":") ? recorded.contains(name)
+                    let known =
+                        name.contains(":")
+                        ? recorded.contains(name)
                         : served.contains(name) || PromQLSources.synthetic.contains(name)
                     if !known { missing.append("\(name) — read by \(expression.source)") }
                 }
             }
-            #expect(missing.isEmpty, "metrics read by the rules or dashboards that neither process serves:\n\(missing.joined(separator: "\n"))")
+            #expect(
+                missing.isEmpty,
+                "metrics read by the rules or dashboards that neither process serves:\n\(missing.joined(separator: "\n"))"
+            )
         } catch {
             await gateway?.stop()
             await worker.stop()
@@ -347,7 +389,8 @@ struct LiveMetricsTests {
         let environment = Self.processEnvironment(policyFile: file)
         var logger = Logger(label: "telemetry-test")
         logger.logLevel = .warning
-        let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: Self.root + "/.stack/endpoints.env")
+        let configuration = try GatewayApp.configuration(
+            environment: environment, endpointsFile: Self.root + "/.stack/endpoints.env")
         let gateway = try await Self.start { onRunning in
             try await GatewayApp.build(configuration, logger: logger, onServerRunning: onRunning)
         }
@@ -355,8 +398,11 @@ struct LiveMetricsTests {
             func versions() async throws -> [String: Double] {
                 let (_, text) = try await Self.get(gateway.port, "/metrics")
                 var out: [String: Double] = [:]
-                for line in text.split(separator: "\n") where line.hasPrefix("flashdeal_ratelimit_policy_version_info{version=\"") {
-                    let version = line.dropFirst("flashdeal_ratelimit_policy_version_info{version=\"".count).prefix { $0 != "\"" }
+                for line in text.split(separator: "\n")
+                where line.hasPrefix("flashdeal_ratelimit_policy_version_info{version=\"") {
+                    let version = line.dropFirst("flashdeal_ratelimit_policy_version_info{version=\"".count).prefix {
+                        $0 != "\""
+                    }
                     out[String(version)] = line.split(separator: " ").last.flatMap { Double($0) }
                 }
                 return out
@@ -392,8 +438,10 @@ struct LiveMetricsTests {
         let id = try DealID(TestStack.uniqueName(prefix))
         let product = try Product(id: try ProductID("prod-\(id.rawValue)"), name: "Telemetry test product")
         let opens = Date().addingTimeInterval(-1)
-        let deal = try Deal(id: id, productId: product.id, title: "Telemetry deal", price: Money(amountMinor: 999, currency: try CurrencyCode("EUR")),
-                            startsAt: opens, endsAt: opens.addingTimeInterval(3600), totalStock: stock, perCustomerLimit: 1)
+        let deal = try Deal(
+            id: id, productId: product.id, title: "Telemetry deal",
+            price: Money(amountMinor: 999, currency: try CurrencyCode("EUR")),
+            startsAt: opens, endsAt: opens.addingTimeInterval(3600), totalStock: stock, perCustomerLimit: 1)
         let catalog = DealCatalog(mongo: mongo)
         try await catalog.upsert(product)
         try await catalog.upsert(deal)
@@ -404,8 +452,9 @@ struct LiveMetricsTests {
     }
 
     static func issuer() async throws -> ShopperTokenIssuer {
-        try await ShopperTokenIssuer(key: .hs256(secret: Array(Self.jwtSecret.utf8)), issuer: "flashdeal",
-                                     audience: "flashdeal-gateway", lifetime: .seconds(600))
+        try await ShopperTokenIssuer(
+            key: .hs256(secret: Array(Self.jwtSecret.utf8)), issuer: "flashdeal",
+            audience: "flashdeal-gateway", lifetime: .seconds(600))
     }
 
     func traffic(gateway: Int, worker: Int) async throws {
@@ -413,13 +462,15 @@ struct LiveMetricsTests {
         let issuer = try await Self.issuer()
         var outcomes: [String] = []
         for shopper in 1...3 {
-            outcomes += try await Self.shop(gateway, deal: id, user: "telemetry-\(shopper)-\(id.rawValue)", issuer: issuer)
+            outcomes += try await Self.shop(
+                gateway, deal: id, user: "telemetry-\(shopper)-\(id.rawValue)", issuer: issuer)
         }
         #expect(outcomes.filter { $0 == "CONFIRMED" }.count == 2, "\(outcomes)")
         // createOrder without a pass: an error outcome (PASS_REQUIRED).
         let token = try await issuer.issue(for: try UserID("telemetry-nopass-\(id.rawValue)"), at: Date())
-        _ = try await Self.graphQL(gateway, Self.createOrder,
-                                   ["i": ["dealId": id.rawValue, "quantity": 1, "idempotencyKey": "no-pass"]], token: token)
+        _ = try await Self.graphQL(
+            gateway, Self.createOrder,
+            ["i": ["dealId": id.rawValue, "quantity": 1, "idempotencyKey": "no-pass"]], token: token)
 
         try await eventually(timeout: .seconds(60)) {
             let (_, workerMetrics) = try await Self.get(worker, "/metrics")

@@ -1,6 +1,7 @@
 public import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A process started by a test, from a directory of its choosing (the repository root unless said
@@ -26,8 +27,10 @@ public final class ChildProcess: Sendable {
 
     /// Any executable. `environment` nil inherits the test's; `input` (a file) becomes standard input.
     /// `errorFile`, when given, takes standard error apart from the log.
-    public init(executable: String, arguments: [String] = [], environment: [String: String]?,
-                directory: String = TestStack.root, input: String? = nil, errorFile: String? = nil) throws {
+    public init(
+        executable: String, arguments: [String] = [], environment: [String: String]?,
+        directory: String = TestStack.root, input: String? = nil, errorFile: String? = nil
+    ) throws {
         let name = executable.split(separator: "/").last.map(String.init) ?? "process"
         logFile = "/tmp/\(name)-test-\(UUID().uuidString.prefix(8)).log"
         var actions = posix_spawn_file_actions_t()
@@ -64,9 +67,11 @@ public final class ChildProcess: Sendable {
     }
 
     /// Runs `executable` to completion; `input` is written to its standard input.
-    public static func run(_ executable: String, _ arguments: [String], environment: [String: String]? = nil,
-                           directory: String = TestStack.root, input: Data? = nil,
-                           separateErrors: Bool = false) throws -> Result {
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        directory: String = TestStack.root, input: Data? = nil,
+        separateErrors: Bool = false
+    ) throws -> Result {
         var inputFile: String?
         if let input {
             let path = "/tmp/child-input-\(UUID().uuidString.prefix(8))"
@@ -76,8 +81,9 @@ public final class ChildProcess: Sendable {
         defer { if let inputFile { try? FileManager.default.removeItem(atPath: inputFile) } }
         let errorFile = separateErrors ? "/tmp/child-errors-\(UUID().uuidString.prefix(8))" : nil
         defer { if let errorFile { try? FileManager.default.removeItem(atPath: errorFile) } }
-        let process = try ChildProcess(executable: executable, arguments: arguments, environment: environment,
-                                       directory: directory, input: inputFile, errorFile: errorFile)
+        let process = try ChildProcess(
+            executable: executable, arguments: arguments, environment: environment,
+            directory: directory, input: inputFile, errorFile: errorFile)
         let status = process.wait()
         defer { try? FileManager.default.removeItem(atPath: process.logFile) }
         let errors = errorFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
@@ -104,7 +110,9 @@ public final class ChildProcess: Sendable {
     /// The port the process logged it listens on (`"message":"listening"` with `port`), once it has.
     public var listeningPort: Int? {
         for line in log.split(separator: "\n") where line.contains("\"message\":\"listening\"") {
-            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else { continue }
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                continue
+            }
             if let port = (object["port"] as? String).flatMap(Int.init) ?? (object["port"] as? Int) { return port }
         }
         return nil

@@ -59,7 +59,8 @@ public struct JSONSchemaValidator: Sendable {
             throw JSONSchemaError("cannot read \(path): \(error)")
         }
         do {
-            return try JSONSchemaValidator(schema: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
+            return try JSONSchemaValidator(
+                schema: try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]))
         } catch let error as JSONSchemaError {
             throw JSONSchemaError("\(path): \(error.message)")
         } catch {
@@ -269,9 +270,10 @@ private struct SchemaCompiler {
         while let (ref, origin) = pendingReferences.popLast() {
             guard definitions[ref] == nil else { continue }
             guard let target = resolve(ref) else {
-                throw JSONSchemaError("$ref \(ref.debugDescription) at \(origin.isEmpty ? "(root)" : origin) points nowhere")
+                throw JSONSchemaError(
+                    "$ref \(ref.debugDescription) at \(origin.isEmpty ? "(root)" : origin) points nowhere")
             }
-            definitions[ref] = .always   // placeholder: a definition that refers to itself terminates
+            definitions[ref] = .always  // placeholder: a definition that refers to itself terminates
             definitions[ref] = try compile(target, at: String(ref.dropFirst()), isRoot: false)
         }
         return root
@@ -335,7 +337,9 @@ private struct SchemaCompiler {
                 if keyword == "minLength" { k.minLength = count } else { k.maxLength = count }
             case "pattern":
                 guard case .string(let source) = argument else { throw fail("pattern must be a string") }
-                do { k.pattern = try ECMAPattern(source) } catch { throw fail("pattern \(source.debugDescription) does not compile: \(error)") }
+                do { k.pattern = try ECMAPattern(source) } catch {
+                    throw fail("pattern \(source.debugDescription) does not compile: \(error)")
+                }
             case "format":
                 guard case .string(let name) = argument, let format = StringFormat(rawValue: name) else {
                     throw fail("unsupported format \(argument.rendered) (supported: date-time)")
@@ -358,7 +362,8 @@ private struct SchemaCompiler {
             case "properties":
                 guard case .object(let schemas) = argument else { throw fail("properties must be an object") }
                 for (name, subschema) in schemas {
-                    k.properties[name] = try compile(subschema, at: here + "/" + JSONValue.escapePointerToken(name), isRoot: false)
+                    k.properties[name] = try compile(
+                        subschema, at: here + "/" + JSONValue.escapePointerToken(name), isRoot: false)
                 }
             case "additionalProperties":
                 k.additionalProperties = try compile(argument, at: here, isRoot: false)
@@ -412,7 +417,8 @@ private enum JSONNumber: Sendable, Equatable {
     var rendered: String {
         switch self {
         case .integer(let i): String(i)
-        case .double(let d): d.isFinite && d.rounded(.towardZero) == d && abs(d) < 1e15 ? String(Int64(d)) + ".0" : String(d)
+        case .double(let d):
+            d.isFinite && d.rounded(.towardZero) == d && abs(d) < 1e15 ? String(Int64(d)) + ".0" : String(d)
         }
     }
 }
@@ -441,7 +447,9 @@ private enum JSONValue: Sendable, Equatable {
             switch String(cString: n.objCType) {
             case "d", "f": self = .number(.double(n.doubleValue))
             case "Q", "L", "I", "S", "C":
-                self = n.uint64Value <= UInt64(Int64.max) ? .number(.integer(Int64(n.uint64Value)))
+                self =
+                    n.uint64Value <= UInt64(Int64.max)
+                    ? .number(.integer(Int64(n.uint64Value)))
                     : .number(.double(n.doubleValue))
             default: self = .number(.integer(n.int64Value))
             }
@@ -480,7 +488,8 @@ private enum JSONValue: Sendable, Equatable {
     func isOfType(_ type: JSONType) -> Bool {
         switch (type, self) {
         case (.null, .null), (.boolean, .bool), (.object, .object), (.array, .array), (.number, .number),
-             (.string, .string): true
+            (.string, .string):
+            true
         case (.integer, .number(let n)): n.isIntegral
         default: false
         }
@@ -512,7 +521,8 @@ private enum JSONValue: Sendable, Equatable {
                 case "\n": out += "\\n"
                 case "\r": out += "\\r"
                 case "\t": out += "\\t"
-                case _ where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028
+                case _
+                where scalar.value < 0x20 || (0x7f...0x9f).contains(scalar.value) || scalar.value == 0x2028
                     || scalar.value == 0x2029:
                     out += String(format: "\\u%04x", scalar.value)
                 default: out.unicodeScalars.append(scalar)
@@ -521,7 +531,8 @@ private enum JSONValue: Sendable, Equatable {
             return out + "\""
         case .array(let list): return "[" + list.map(\.rendered).joined(separator: ",") + "]"
         case .object(let members):
-            return "{" + members.sorted { $0.key < $1.key }
+            return "{"
+                + members.sorted { $0.key < $1.key }
                 .map { JSONValue.string($0.key).rendered + ":" + $0.value.rendered }.joined(separator: ",") + "}"
         }
     }
@@ -539,7 +550,7 @@ private enum JSONValue: Sendable, Equatable {
 /// multiline flag) matches only at the end. Every unescaped `$` outside a character class is
 /// therefore compiled as `(?![\s\S])`, so `^ord_[0-9a-f]{32}$` refuses `"ord_…\n"`. Like
 /// ECMA-262 the pattern is searched for anywhere in the string: anchor it to match the whole.
-private struct ECMAPattern: @unchecked Sendable {   // NSRegularExpression is immutable and thread-safe
+private struct ECMAPattern: @unchecked Sendable {  // NSRegularExpression is immutable and thread-safe
     let source: String
     private let regex: NSRegularExpression
 
@@ -563,9 +574,15 @@ private struct ECMAPattern: @unchecked Sendable {   // NSRegularExpression is im
                 continue
             }
             switch character {
-            case "\\": escaped = true; out.append(character)
-            case "[" where !inClass: inClass = true; out.append(character)
-            case "]" where inClass: inClass = false; out.append(character)
+            case "\\":
+                escaped = true
+                out.append(character)
+            case "[" where !inClass:
+                inClass = true
+                out.append(character)
+            case "]" where inClass:
+                inClass = false
+                out.append(character)
             case "$" where !inClass: out += "(?![\\s\\S])"
             default: out.append(character)
             }
@@ -593,11 +610,12 @@ private enum RFC3339 {
         }
         func byte(_ i: Int, _ allowed: String) -> Bool { i < c.count && allowed.utf8.contains(c[i]) }
         guard let year = digits(0..<4), byte(4, "-"), let month = digits(5..<7), byte(7, "-"),
-              let day = digits(8..<10), byte(10, "Tt"), let hour = digits(11..<13), byte(13, ":"),
-              let minute = digits(14..<16), byte(16, ":"), let second = digits(17..<19)
+            let day = digits(8..<10), byte(10, "Tt"), let hour = digits(11..<13), byte(13, ":"),
+            let minute = digits(14..<16), byte(16, ":"), let second = digits(17..<19)
         else { return false }
         guard (1...12).contains(month), day >= 1, day <= daysIn(month: month, year: year),
-              hour <= 23, minute <= 59, second <= 59 else { return false }
+            hour <= 23, minute <= 59, second <= 59
+        else { return false }
         var i = 19
         if byte(i, ".") {
             i += 1
@@ -607,7 +625,8 @@ private enum RFC3339 {
         }
         if byte(i, "Zz") { return i + 1 == c.count }
         guard byte(i, "+-"), let offsetHour = digits((i + 1)..<(i + 3)), byte(i + 3, ":"),
-              let offsetMinute = digits((i + 4)..<(i + 6)), i + 6 == c.count else { return false }
+            let offsetMinute = digits((i + 4)..<(i + 6)), i + 6 == c.count
+        else { return false }
         return offsetHour <= 23 && offsetMinute <= 59
     }
 

@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One HTTP/1.1 exchange over a plain blocking socket, the way simple clients (curl, most HTTP
@@ -39,7 +40,9 @@ public enum RawHTTP {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else { throw Failure(description: "connect() failed: errno \(errno)") }
         // Short slices, so a blocked send or read notices the deadline.
@@ -50,18 +53,22 @@ public enum RawHTTP {
         func timeLeft() -> Bool { ContinuousClock.now - start < timeout }
 
         var closed = false
-        var pending = Array((head + "\r\n\r\n").utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: min(bodyBytes, 64 * 1_024))
+        var pending =
+            Array((head + "\r\n\r\n").utf8) + [UInt8](repeating: UInt8(ascii: "x"), count: min(bodyBytes, 64 * 1_024))
         var left = bodyBytes + pending.count - min(bodyBytes, 64 * 1_024)
         let chunk = [UInt8](repeating: UInt8(ascii: "x"), count: 64 * 1_024)
         var offset = 0
         while left > 0 && timeLeft() && !closed {
-            if offset == pending.count { pending = Array(chunk.prefix(min(left, chunk.count))); offset = 0 }
+            if offset == pending.count {
+                pending = Array(chunk.prefix(min(left, chunk.count)))
+                offset = 0
+            }
             let n = pending[offset...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if n > 0 {
                 offset += n
                 left -= n
             } else if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR {
-                closed = true   // reset or closed by the server while we were still sending
+                closed = true  // reset or closed by the server while we were still sending
             }
         }
         let bodySent = left == 0
@@ -76,7 +83,8 @@ public enum RawHTTP {
                 closed = true
             }
         }
-        return Exchange(bodySent: bodySent, response: String(decoding: received, as: UTF8.self), closed: closed,
-                        elapsed: ContinuousClock.now - start)
+        return Exchange(
+            bodySent: bodySent, response: String(decoding: received, as: UTF8.self), closed: closed,
+            elapsed: ContinuousClock.now - start)
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 public import Infrastructure
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The local real stack as the integration tests see it: endpoints from `.stack/endpoints.env`
 /// (written by `scripts/stack up`) and a handle to stop and start single servers mid-test.
@@ -16,8 +17,9 @@ public enum TestStack {
     }()
 
     public static func endpoints() throws -> ServiceEndpoints {
-        try ServiceEndpoints.load(environment: ProcessInfo.processInfo.environment,
-                                  defaultFile: root + "/.stack/endpoints.env")
+        try ServiceEndpoints.load(
+            environment: ProcessInfo.processInfo.environment,
+            defaultFile: root + "/.stack/endpoints.env")
     }
 
     /// Runs `scripts/stack ARGS…` and fails the test if it does not exit 0.
@@ -39,7 +41,9 @@ public enum TestStack {
         let arguments: [String]
         let status: Int32
         let output: String
-        public var description: String { "scripts/stack \(arguments.joined(separator: " ")) exited \(status): \(output)" }
+        public var description: String {
+            "scripts/stack \(arguments.joined(separator: " ")) exited \(status): \(output)"
+        }
     }
 
     /// Rate policies that let every test request through.
@@ -64,4 +68,3 @@ public enum TestStack {
         "\(prefix)-\(UInt32.random(in: 0...UInt32.max))-\(Int(Date().timeIntervalSince1970 * 1000) % 1_000_000)"
     }
 }
-

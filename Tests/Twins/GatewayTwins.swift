@@ -39,8 +39,10 @@ public final class ScriptedRateDecider: RateDeciding, Sendable {
     }
 
     /// Every later request for `operation` gets `outcome` from policy `policy`.
-    public func answer(_ operation: String, _ outcome: RateLimitDecision.Outcome, policy: String = "test-policy",
-                       retryAfter: Duration? = .seconds(2)) {
+    public func answer(
+        _ operation: String, _ outcome: RateLimitDecision.Outcome, policy: String = "test-policy",
+        retryAfter: Duration? = .seconds(2)
+    ) {
         let result: RateLimitDecision.Verdict.Result =
             switch outcome {
             case .allowed: .allowed
@@ -48,10 +50,14 @@ public final class ScriptedRateDecider: RateDeciding, Sendable {
             case .queued: .queued
             case .unavailable: .failedClosed
             }
-        let verdict = RateLimitDecision.Verdict(policy: policy, result: result, capacity: 10, refillPerSecond: 1,
-                                                remaining: 0, retryAfter: retryAfter, fromCache: false)
-        state.withLock { $0.decisions[operation] = RateLimitDecision(outcome: outcome, verdicts: [verdict],
-                                                                     retryAfter: retryAfter) }
+        let verdict = RateLimitDecision.Verdict(
+            policy: policy, result: result, capacity: 10, refillPerSecond: 1,
+            remaining: 0, retryAfter: retryAfter, fromCache: false)
+        state.withLock {
+            $0.decisions[operation] = RateLimitDecision(
+                outcome: outcome, verdicts: [verdict],
+                retryAfter: retryAfter)
+        }
     }
 
     public var operations: [String] { state.withLock { $0.requests.map(\.operation) } }
@@ -73,9 +79,10 @@ public final class InMemoryDeals: DealStateSource, CatalogSource, Sendable {
         state.withLock { state in
             state.deals[deal.id] = deal
             if let product { state.products[product.id] = product }
-            state.states[deal.id] = DealState(dealId: deal.id, startsAt: deal.startsAt, endsAt: deal.endsAt,
-                                              totalStock: deal.totalStock, remaining: deal.totalStock,
-                                              perCustomerLimit: deal.perCustomerLimit, soldOutFlag: false)
+            state.states[deal.id] = DealState(
+                dealId: deal.id, startsAt: deal.startsAt, endsAt: deal.endsAt,
+                totalStock: deal.totalStock, remaining: deal.totalStock,
+                perCustomerLimit: deal.perCustomerLimit, soldOutFlag: false)
         }
     }
 
@@ -108,12 +115,14 @@ public final class RecordingOrderSink: OrderRequestSink, Sendable {
         public var bytes: [UInt8]
         public var traceparent: String?
     }
-    private let state = Mutex<(sent: [Sent], overload: OrderRequestRefusal?, failure: OrderRequestRefusal?)>(([], nil, nil))
+    private let state = Mutex<(sent: [Sent], overload: OrderRequestRefusal?, failure: OrderRequestRefusal?)>(
+        ([], nil, nil))
     public init() {}
 
     public func overloaded() -> OrderRequestRefusal? { state.withLock { $0.overload } }
 
-    public func publish(_ event: DomainEvent, encoded: [UInt8]?, traceparent: String?) async throws(OrderRequestRefusal) {
+    public func publish(_ event: DomainEvent, encoded: [UInt8]?, traceparent: String?) async throws(OrderRequestRefusal)
+    {
         let failure: OrderRequestRefusal? = state.withLock { state in
             if let refusal = state.overload ?? state.failure { return refusal }
             state.sent.append(Sent(event: event, bytes: encoded ?? [UInt8](event.jsonData()), traceparent: traceparent))
@@ -139,7 +148,8 @@ public final class InMemoryAcceptedDeals: AcceptedDealsRegistry, Sendable {
 
 /// The worker's order documents, in memory; `putUnreadable` stores one that does not read.
 public final class InMemoryOrders: OrderLookup, Sendable {
-    private let state = Mutex<(documents: [OrderID: OrderDocument], unreadable: Set<OrderID>, down: Bool)>(([:], [], false))
+    private let state = Mutex<(documents: [OrderID: OrderDocument], unreadable: Set<OrderID>, down: Bool)>(
+        ([:], [], false))
     public init() {}
 
     public func order(_ id: OrderID) async throws -> OrderDocument? {

@@ -1,9 +1,9 @@
 public import Admission
 public import Credentials
+import Crypto
 public import Domain
 import Foundation
 public import Gateway
-import Crypto
 import Synchronization
 
 /// The waiting room in memory, with the live room's rules (``WaitingRoom`` and its Redis functions):
@@ -81,8 +81,10 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
                 return .notOpenYet(opensAt: room.deal.startsAt.addingTimeInterval(-window))
             }
             if let existing = room.users[user], let ticket = room.tickets[existing], Self.isLive(ticket, room, now) {
-                return .alreadyJoined(WaitingTicket(ticketId: existing, dealId: deal, userId: user,
-                                                    joinedAt: ticket.joinedAt, preQueue: ticket.preQueue))
+                return .alreadyJoined(
+                    WaitingTicket(
+                        ticketId: existing, dealId: deal, userId: user,
+                        joinedAt: ticket.joinedAt, preQueue: ticket.preQueue))
             }
             if room.remaining <= 0 { return .soldOut }
             counter += 1
@@ -107,13 +109,16 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
             if now >= room.deal.endsAt { return .ended }
             if !Self.isLive(ticket, room, now) { return .expired }
             if room.remaining <= 0 { return .soldOut }
-            if let state = ticket.state, state.hasPrefix("pass:"), let pass = room.passes[try PassID(String(state.dropFirst(5)))] {
+            if let state = ticket.state, state.hasPrefix("pass:"),
+                let pass = room.passes[try PassID(String(state.dropFirst(5)))]
+            {
                 return .admitted(IssuedPass(pass: pass.pass, token: try keyring.sign(pass.pass)))
             }
             if ticket.state == "called" {
                 counter += 1
-                let pass = try keyring.makePass(passId: try PassID("twin-pass-\(counter)"), user: user, deal: deal,
-                                                issuedAt: now, lifetime: lifetime)
+                let pass = try keyring.makePass(
+                    passId: try PassID("twin-pass-\(counter)"), user: user, deal: deal,
+                    issuedAt: now, lifetime: lifetime)
                 room.passes[pass.passId] = Pass(ticket: id, pass: pass)
                 ticket.state = "pass:\(pass.passId.rawValue)"
                 room.tickets[id] = ticket
@@ -154,8 +159,10 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
         let now = clock.now
         return try withRoom(deal, missing: nil) { room, _ in
             let opened = now >= room.deal.startsAt
-            return DrawRecord(seedCommitment: Hex.lowercase(Array(SHA256.hash(data: Array("in-memory-draw".utf8)))), seed: opened ? "in-memory-draw" : nil,
-                              entrants: room.preQueueEntrants, drawnAt: opened ? room.deal.startsAt : nil)
+            return DrawRecord(
+                seedCommitment: Hex.lowercase(Array(SHA256.hash(data: Array("in-memory-draw".utf8)))),
+                seed: opened ? "in-memory-draw" : nil,
+                entrants: room.preQueueEntrants, drawnAt: opened ? room.deal.startsAt : nil)
         }
     }
 
@@ -188,13 +195,16 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
     private static func isLive(_ ticket: Ticket, _ room: Room, _ now: Date) -> Bool {
         if ticket.state == "expired" { return false }
         if let state = ticket.state, state.hasPrefix("pass:"),
-           let id = try? PassID(String(state.dropFirst(5))), let pass = room.passes[id] {
+            let id = try? PassID(String(state.dropFirst(5))), let pass = room.passes[id]
+        {
             return pass.pass.expiresAt > now
         }
         return true
     }
 
-    private func withRoom<T: Sendable>(_ deal: DealID, missing: sending T, _ body: (inout Room, inout Int) throws -> T) throws -> T {
+    private func withRoom<T: Sendable>(_ deal: DealID, missing: sending T, _ body: (inout Room, inout Int) throws -> T)
+        throws -> T
+    {
         try state.withLock { state in
             if state.down { throw TwinUnavailable("the waiting room") }
             guard var room = state.rooms[deal] else { return missing }

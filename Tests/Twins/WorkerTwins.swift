@@ -45,8 +45,9 @@ public final class InMemoryReservations: StockReservations, Sendable {
     /// What seeding a deal's state does: its end, limit, payment window and whole stock.
     public func seed(_ deal: Deal) {
         state.withLock {
-            $0.deals[deal.id] = DealBook(endsAt: deal.endsAt, limit: deal.perCustomerLimit,
-                                         paymentWindow: deal.paymentWindow, stock: deal.totalStock)
+            $0.deals[deal.id] = DealBook(
+                endsAt: deal.endsAt, limit: deal.perCustomerLimit,
+                paymentWindow: deal.paymentWindow, stock: deal.totalStock)
         }
     }
     /// Forgets a deal's state (Redis lost it).
@@ -73,14 +74,16 @@ public final class InMemoryReservations: StockReservations, Sendable {
         return try locked { state in
             requests.map { request in
                 guard var book = state.deals[request.dealId] else {
-                    return ReservationReply(result: .noState, replay: false, announcedSoldOut: false, remaining: 0,
-                                            released: nil, published: false)
+                    return ReservationReply(
+                        result: .noState, replay: false, announcedSoldOut: false, remaining: 0,
+                        released: nil, published: false)
                 }
                 defer { state.deals[request.dealId] = book }
                 if let record = book.records[request.orderId] {
-                    return ReservationReply(result: .decided(record.outcome), replay: true, announcedSoldOut: record.announced,
-                                            remaining: book.stock, released: record.released, published: record.published,
-                                            paymentDueMs: book.unpaid[request.orderId] ?? 0, decidedAtMs: record.decidedAtMs)
+                    return ReservationReply(
+                        result: .decided(record.outcome), replay: true, announcedSoldOut: record.announced,
+                        remaining: book.stock, released: record.released, published: record.published,
+                        paymentDueMs: book.unpaid[request.orderId] ?? 0, decidedAtMs: record.decidedAtMs)
                 }
                 var outcome = ReservationOutcome.reserved
                 var announced = false
@@ -93,22 +96,30 @@ public final class InMemoryReservations: StockReservations, Sendable {
                     outcome = .limitExceeded
                 } else if book.stock < request.quantity {
                     outcome = .soldOut
-                    if book.stock <= 0 && !book.soldOutFlag { book.soldOutFlag = true; announced = true }
+                    if book.stock <= 0 && !book.soldOutFlag {
+                        book.soldOutFlag = true
+                        announced = true
+                    }
                 } else {
                     book.stock -= request.quantity
                     book.held[request.userId] = held + request.quantity
-                    if book.stock <= 0 && !book.soldOutFlag { book.soldOutFlag = true; announced = true }
+                    if book.stock <= 0 && !book.soldOutFlag {
+                        book.soldOutFlag = true
+                        announced = true
+                    }
                     if let window = book.paymentWindow {
                         due = now + Int64(window.seconds * 1_000)
                         book.unpaid[request.orderId] = due
                     }
                 }
-                book.records[request.orderId] = Record(outcome: outcome, quantity: request.quantity, user: request.userId,
-                                                       announced: announced, released: nil, published: false,
-                                                       decidedAtMs: now)
-                return ReservationReply(result: .decided(outcome), replay: false, announcedSoldOut: announced,
-                                        remaining: book.stock, released: nil, published: false, paymentDueMs: due,
-                                        decidedAtMs: now)
+                book.records[request.orderId] = Record(
+                    outcome: outcome, quantity: request.quantity, user: request.userId,
+                    announced: announced, released: nil, published: false,
+                    decidedAtMs: now)
+                return ReservationReply(
+                    result: .decided(outcome), replay: false, announcedSoldOut: announced,
+                    remaining: book.stock, released: nil, published: false, paymentDueMs: due,
+                    decidedAtMs: now)
             }
         }
     }
@@ -124,7 +135,9 @@ public final class InMemoryReservations: StockReservations, Sendable {
         book.unpaid[order] = nil
     }
 
-    public func release(order: OrderID, deal: DealID, user: UserID?, reason: StockReleaseReason) async throws -> ReleaseReply {
+    public func release(order: OrderID, deal: DealID, user: UserID?, reason: StockReleaseReason) async throws
+        -> ReleaseReply
+    {
         try locked { state in
             guard var book = state.deals[deal], let record = book.records[order] else {
                 return ReleaseReply(result: .unknown, quantity: 0, remaining: state.deals[deal]?.stock ?? 0, userId: "")
@@ -137,7 +150,8 @@ public final class InMemoryReservations: StockReservations, Sendable {
                 return ReleaseReply(result: .notHeld, quantity: record.quantity, remaining: book.stock, userId: owner)
             }
             if record.released != nil {
-                return ReleaseReply(result: .alreadyReleased, quantity: record.quantity, remaining: book.stock, userId: owner)
+                return ReleaseReply(
+                    result: .alreadyReleased, quantity: record.quantity, remaining: book.stock, userId: owner)
             }
             Self.giveBack(&book, order, reason)
             state.deals[deal] = book
@@ -166,12 +180,15 @@ public final class InMemoryReservations: StockReservations, Sendable {
                 }
             }
             let parked = book.expired.sorted { $0.rawValue < $1.rawValue }.prefix(limit).compactMap { order in
-                book.records[order].map { ExpiredReservation(orderId: order, dealId: deal, userId: $0.user, quantity: $0.quantity) }
+                book.records[order].map {
+                    ExpiredReservation(orderId: order, dealId: deal, userId: $0.user, quantity: $0.quantity)
+                }
             }
             state.deals[deal] = book
             let endMs = Int64(book.endsAt.timeIntervalSince1970 * 1_000) + Int64(endGrace.seconds * 1_000)
-            return ExpirySweep(expired: parked, unpaid: book.unpaid.count,
-                               finished: book.unpaid.isEmpty && book.expired.isEmpty && now >= endMs)
+            return ExpirySweep(
+                expired: parked, unpaid: book.unpaid.count,
+                finished: book.unpaid.isEmpty && book.expired.isEmpty && now >= endMs)
         }
     }
 
@@ -215,7 +232,11 @@ public final class InMemoryOrderRepository: OrderRepository, Sendable {
         try locked { stored in
             var duplicates: [Int] = []
             for (index, document) in documents.enumerated() {
-                if stored[document.orderId] != nil { duplicates.append(index) } else { stored[document.orderId] = document }
+                if stored[document.orderId] != nil {
+                    duplicates.append(index)
+                } else {
+                    stored[document.orderId] = document
+                }
             }
             return InsertManyResult(insertedCount: documents.count - duplicates.count, duplicateKeyIndexes: duplicates)
         }
@@ -283,8 +304,10 @@ public final class RecordingEventLog: EventLog, Sendable {
                 state.failures -= 1
                 throw TwinUnavailable("the event log")
             }
-            state.messages.append(Message(topic: topic, key: key.map { String(decoding: $0, as: UTF8.self) },
-                                          value: value, headers: headers))
+            state.messages.append(
+                Message(
+                    topic: topic, key: key.map { String(decoding: $0, as: UTF8.self) },
+                    value: value, headers: headers))
         }
     }
 

@@ -34,8 +34,10 @@ struct AuditCommandTests {
         let again = try runCLI(["verify"] + common + ["--topic-prefix", h.prefix, "--idle", "0.5"])
         #expect(again.status == 0, "\(again.output)")
 
-        let unknown = try runCLI(["verify", "--deal", "no-such-deal-\(UUID().uuidString.prefix(8))", "--idle", "0.2",
-                                  "--topic-prefix", h.prefix])
+        let unknown = try runCLI([
+            "verify", "--deal", "no-such-deal-\(UUID().uuidString.prefix(8))", "--idle", "0.2",
+            "--topic-prefix", h.prefix,
+        ])
         #expect(unknown.status == 1)
         #expect(unknown.output.contains("has no deal"))
         await h.close()

@@ -3,10 +3,11 @@ import Domain
 import Foundation
 import Infrastructure
 import Logging
-@testable import OrderWorker
 import Prometheus
 import Testing
 import Twins
+
+@testable import OrderWorker
 
 /// The worker's stages (classify → reserve → persist or compensate → publish; cancellation, payment
 /// expiry, dead letters) on in-memory ports: no Redis, MongoDB or Kafka. The twins pass the same port
@@ -33,18 +34,20 @@ struct OrderStagesInProcessTests {
             self.settings = settings
             var logger = Logger(label: "in-process-worker")
             logger.logLevel = .critical
-            processor = OrderProcessor(reservations: reservations, orders: orders, outbox: outbox, catalog: deals,
-                                       producer: log, settings: settings,
-                                       metrics: WorkerMetrics(registry: PrometheusCollectorRegistry()), logger: logger)
+            processor = OrderProcessor(
+                reservations: reservations, orders: orders, outbox: outbox, catalog: deals,
+                producer: log, settings: settings,
+                metrics: WorkerMetrics(registry: PrometheusCollectorRegistry()), logger: logger)
         }
 
         func deal(stock: Int, limit: Int = 5, paymentWindow: Duration? = nil) throws -> DealID {
             let id = try DealID("ip-w-\(UUID().uuidString.prefix(8).lowercased())")
             let startsAt = clock.now.addingTimeInterval(-1)
-            let deal = try Deal(id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal",
-                                price: Money(amountMinor: 100, currency: try CurrencyCode("EUR")), startsAt: startsAt,
-                                endsAt: startsAt.addingTimeInterval(3_600), totalStock: stock, perCustomerLimit: limit,
-                                paymentWindow: paymentWindow)
+            let deal = try Deal(
+                id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal",
+                price: Money(amountMinor: 100, currency: try CurrencyCode("EUR")), startsAt: startsAt,
+                endsAt: startsAt.addingTimeInterval(3_600), totalStock: stock, perCustomerLimit: limit,
+                paymentWindow: paymentWindow)
             deals.add(deal)
             reservations.seed(deal)
             return id
@@ -56,23 +59,27 @@ struct OrderStagesInProcessTests {
             let userId = try UserID(user)
             let idempotencyKey = try IdempotencyKey(key)
             let id = OrderID.derive(userId: userId, dealId: deal, idempotencyKey: idempotencyKey)
-            let event = DomainEvent.orderRequested(OrderRequested(
-                eventId: EventID.derive(type: .orderRequested, orderId: id), occurredAt: clock.now, orderId: id,
-                dealId: deal, userId: userId, quantity: quantity, idempotencyKey: idempotencyKey, requestedAt: clock.now))
+            let event = DomainEvent.orderRequested(
+                OrderRequested(
+                    eventId: EventID.derive(type: .orderRequested, orderId: id), occurredAt: clock.now, orderId: id,
+                    dealId: deal, userId: userId, quantity: quantity, idempotencyKey: idempotencyKey,
+                    requestedAt: clock.now))
             return (id, message(key: id.rawValue, value: [UInt8](event.jsonData())))
         }
 
         mutating func cancellation(_ order: OrderID, _ user: String, _ deal: DealID) throws -> KafkaMessage {
-            let event = DomainEvent.orderCancellationRequested(OrderCancellationRequested(
-                eventId: EventID.derive(type: .orderCancellationRequested, orderId: order), occurredAt: clock.now,
-                orderId: order, dealId: deal, userId: try UserID(user), requestedAt: clock.now))
+            let event = DomainEvent.orderCancellationRequested(
+                OrderCancellationRequested(
+                    eventId: EventID.derive(type: .orderCancellationRequested, orderId: order), occurredAt: clock.now,
+                    orderId: order, dealId: deal, userId: try UserID(user), requestedAt: clock.now))
             return message(key: order.rawValue, value: [UInt8](event.jsonData()))
         }
 
         mutating func message(key: String?, value: [UInt8]) -> KafkaMessage {
             offset += 1
-            return KafkaMessage(topic: settings.topics.requests, partition: 0, offset: offset,
-                                key: key.map { Array($0.utf8) }, value: value)
+            return KafkaMessage(
+                topic: settings.topics.requests, partition: 0, offset: offset,
+                key: key.map { Array($0.utf8) }, value: value)
         }
 
         var events: [DomainEvent] { log.events(on: settings.topics.events) }
@@ -93,7 +100,8 @@ struct OrderStagesInProcessTests {
         #expect(documents.filter { $0.status == .rejected }.allSatisfy { $0.reason == "SOLD_OUT" })
         let soldOut = s.events.filter { $0.type == .dealSoldOut }
         #expect(soldOut.count == 1)
-        #expect(s.events.filter { $0.type == .orderConfirmed }.count == documents.filter { $0.status == .confirmed }.count)
+        #expect(
+            s.events.filter { $0.type == .orderConfirmed }.count == documents.filter { $0.status == .confirmed }.count)
         #expect(documents.allSatisfy { s.reservations.isPublished($0.orderId, in: deal) })
     }
 

@@ -1,6 +1,6 @@
-import Domain
 import DealAudit
 import DealData
+import Domain
 import Foundation
 import Infrastructure
 import OrderWorker
@@ -60,7 +60,9 @@ struct PaymentWindowTests {
             try await h.waitUntilStored(deal.id, 6)
             for r in second {
                 _ = try await eventually(timeout: .seconds(10)) {
-                    guard try await h.orders.find(r.orderId)?.status == .confirmed else { throw HarnessError("not yet") }
+                    guard try await h.orders.find(r.orderId)?.status == .confirmed else {
+                        throw HarnessError("not yet")
+                    }
                 }
                 #expect(try await desk.recordPayment(of: r.orderId).accepted)
             }

@@ -1,7 +1,7 @@
 import Admission
+import Credentials
 import DealAudit
 import DealData
-import Credentials
 import Domain
 import Foundation
 import Infrastructure
@@ -19,9 +19,11 @@ struct ResendTests {
     /// order, the request stored beside the binding), and the deal registered for the re-sender:
     /// everything the gateway does before it publishes.
     static func accept(_ users: [String], deal: DealID, h: WorkerHarness) async throws -> [OrderRequested] {
-        let keyring = try PassKeyring(keys: [try SigningKeyID("resend-k1"): Array("resend-test-key-0123456789abcdef".utf8)],
-                                      current: try SigningKeyID("resend-k1"))
-        let room = WaitingRoom(redis: h.redis, settings: WaitingRoomSettings(abandonAfter: .seconds(600)), keyring: keyring)
+        let keyring = try PassKeyring(
+            keys: [try SigningKeyID("resend-k1"): Array("resend-test-key-0123456789abcdef".utf8)],
+            current: try SigningKeyID("resend-k1"))
+        let room = WaitingRoom(
+            redis: h.redis, settings: WaitingRoomSettings(abandonAfter: .seconds(600)), keyring: keyring)
         var requests: [OrderRequested] = []
         for user in users {
             guard case .joined(let ticket) = try await room.join(deal: deal, user: try UserID(user)) else {
@@ -29,12 +31,15 @@ struct ResendTests {
             }
             _ = try await room.drawIfDue(deal: deal)
             _ = try await room.advance(deal: deal, lagFactor: 1)
-            guard case .admitted(let issued) = try await room.status(ticket: ticket.ticketId, deal: deal, user: ticket.userId)
+            guard
+                case .admitted(let issued) = try await room.status(
+                    ticket: ticket.ticketId, deal: deal, user: ticket.userId)
             else { throw HarnessError("\(user) was not admitted") }
             let request = try WorkerHarness.request(deal, user: user, key: "key-\(user)")
-            let consumption = try await room.consume(pass: issued.pass, order: request.orderId, quantity: 1,
-                                                     request: Array(DomainEvent.orderRequested(request).jsonData()),
-                                                     budget: nil)
+            let consumption = try await room.consume(
+                pass: issued.pass, order: request.orderId, quantity: 1,
+                request: Array(DomainEvent.orderRequested(request).jsonData()),
+                budget: nil)
             #expect(consumption == .accepted)
             requests.append(request)
         }
@@ -52,14 +57,17 @@ struct ResendTests {
         // Carol's is published and decided, and her outcome event is lost after its acknowledgement:
         // reserved, persisted and marked published exactly as the worker does, but never in the log.
         try await h.send([alice, carol])
-        let reply = try #require(try await h.reservations.reserve(
-            [ReservationRequest(orderId: carol.orderId, dealId: deal.id, userId: carol.userId, quantity: 1)],
-            grace: .seconds(300)).first)
+        let reply = try #require(
+            try await h.reservations.reserve(
+                [ReservationRequest(orderId: carol.orderId, dealId: deal.id, userId: carol.userId, quantity: 1)],
+                grace: .seconds(300)
+            ).first)
         #expect(reply.result == .decided(.reserved))
         #expect(reply.decidedAtMs > 0)
-        var order = try Order(id: carol.orderId, dealId: deal.id, userId: carol.userId, quantity: 1,
-                              idempotencyKey: carol.idempotencyKey, requestedAt: carol.requestedAt, state: .pending,
-                              updatedAt: carol.requestedAt, version: 1)
+        var order = try Order(
+            id: carol.orderId, dealId: deal.id, userId: carol.userId, quantity: 1,
+            idempotencyKey: carol.idempotencyKey, requestedAt: carol.requestedAt, state: .pending,
+            updatedAt: carol.requestedAt, version: 1)
         _ = try order.apply(.reserved, at: Timestamp.date(epochMilliseconds: reply.decidedAtMs))
         let carolDocument = OrderDocument(order)
         _ = try await h.orders.insertNew([carolDocument])
@@ -69,10 +77,12 @@ struct ResendTests {
         let (before, _) = try await h.audit(deal.id, timeout: .zero)
         #expect(!before.passed)
         #expect(before.accepted == 3)
-        #expect(before.violations.contains { $0.contains("order \(bob.orderId) was accepted") },
-                "\(before.violations)")
-        #expect(before.violations.contains { $0.contains("order \(carol.orderId) has 0 outcome events") },
-                "\(before.violations)")
+        #expect(
+            before.violations.contains { $0.contains("order \(bob.orderId) was accepted") },
+            "\(before.violations)")
+        #expect(
+            before.violations.contains { $0.contains("order \(carol.orderId) has 0 outcome events") },
+            "\(before.violations)")
 
         // A worker with a short bound completes both.
         var settings = h.settings()

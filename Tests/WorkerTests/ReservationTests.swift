@@ -12,8 +12,10 @@ import Testing
 /// limit in the same step, sold-out announced once, release idempotent, repair by restore.
 @Suite("Stock reservations in Redis", .timeLimit(.minutes(2)))
 struct ReservationTests {
-    func reserve(_ h: WorkerHarness, _ deal: Deal, user: String, key: String, quantity: Int = 1,
-                 grace: Duration = .seconds(300)) async throws -> ReservationReply {
+    func reserve(
+        _ h: WorkerHarness, _ deal: Deal, user: String, key: String, quantity: Int = 1,
+        grace: Duration = .seconds(300)
+    ) async throws -> ReservationReply {
         let r = try WorkerHarness.request(deal.id, user: user, key: key, quantity: quantity)
         return try await h.reservations.reserve(
             [ReservationRequest(orderId: r.orderId, dealId: deal.id, userId: r.userId, quantity: quantity)],
@@ -83,13 +85,16 @@ struct ReservationTests {
         let deal = try await h.deal(stock: 1, limit: 1)
         let request = try WorkerHarness.request(deal.id, user: "dan", key: "k")
         #expect(try await reserve(h, deal, user: "dan", key: "k").announcedSoldOut)
-        let wrong = try await h.reservations.release(order: request.orderId, deal: deal.id, user: try UserID("eve"),
-                                                     reason: .cancelled)
+        let wrong = try await h.reservations.release(
+            order: request.orderId, deal: deal.id, user: try UserID("eve"),
+            reason: .cancelled)
         #expect(wrong.result == .wrongUser)
-        let released = try await h.reservations.release(order: request.orderId, deal: deal.id, user: request.userId,
-                                                        reason: .cancelled)
+        let released = try await h.reservations.release(
+            order: request.orderId, deal: deal.id, user: request.userId,
+            reason: .cancelled)
         #expect(released.result == .released && released.quantity == 1 && released.remaining == 1)
-        let twice = try await h.reservations.release(order: request.orderId, deal: deal.id, user: nil, reason: .cancelled)
+        let twice = try await h.reservations.release(
+            order: request.orderId, deal: deal.id, user: nil, reason: .cancelled)
         #expect(twice.result == .alreadyReleased)
         #expect(try await h.reservations.stock(of: deal.id) == 1)
         #expect(try await !h.reservations.isFlaggedSoldOut(deal.id))
@@ -101,7 +106,9 @@ struct ReservationTests {
         // Turned-away orders hold nothing to release.
         _ = try await reserve(h, deal, user: "fay", key: "k", quantity: 2)
         let fay = try WorkerHarness.request(deal.id, user: "fay", key: "k", quantity: 2)
-        #expect(try await h.reservations.release(order: fay.orderId, deal: deal.id, user: nil, reason: .failed).result == .notHeld)
+        #expect(
+            try await h.reservations.release(order: fay.orderId, deal: deal.id, user: nil, reason: .failed).result
+                == .notHeld)
         await h.close()
     }
 
@@ -124,7 +131,9 @@ struct ReservationTests {
         #expect(early.expired.isEmpty && early.unpaid == 3 && !early.finished)
         #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: paid.userId).result == .paid)
         #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: nil).result == .notDue)
-        #expect(try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: try UserID("eve")).result == .wrongUser)
+        #expect(
+            try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: try UserID("eve")).result
+                == .wrongUser)
         try await Task.sleep(for: .milliseconds(4_200))
         // Past it: the published unpaid order is released and parked; the unpublished one waits.
         let sweep = try await h.reservations.expire(deal: deal.id, limit: 100, endGrace: .seconds(300))
@@ -161,13 +170,16 @@ struct ReservationTests {
         var documents: [OrderDocument] = []
         for r in [unpaid, paid] {
             #expect(try await reserve(h, deal, user: r.userId.rawValue, key: "k").result == .decided(.reserved))
-            let order = try Order(id: r.orderId, dealId: deal.id, userId: r.userId, quantity: 1,
-                                  idempotencyKey: r.idempotencyKey, requestedAt: r.requestedAt, state: .confirmed,
-                                  updatedAt: Date(), version: 2)
+            let order = try Order(
+                id: r.orderId, dealId: deal.id, userId: r.userId, quantity: 1,
+                idempotencyKey: r.idempotencyKey, requestedAt: r.requestedAt, state: .confirmed,
+                updatedAt: Date(), version: 2)
             documents.append(OrderDocument(order))
         }
         _ = try await h.orders.insertNew(documents)
-        #expect(try await PaymentDesk(reservations: h.reservations, orders: h.orders).recordPayment(of: paid.orderId).accepted)
+        #expect(
+            try await PaymentDesk(reservations: h.reservations, orders: h.orders).recordPayment(of: paid.orderId)
+                .accepted)
 
         try await h.wipeRedis(deal.id)
         let reconciler = StockReconciler(reservations: h.reservations, orders: h.orders, catalog: h.catalog)

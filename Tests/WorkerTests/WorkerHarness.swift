@@ -3,15 +3,16 @@ import DealAudit
 import DealData
 import Domain
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Infrastructure
 import Logging
 import OrderWorker
 import ServiceLifecycle
 import TestSupport
 import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Shared set-up for the worker tests: clients on the local stack, a deal with a fresh id, topics
 /// of its own (a unique prefix, so no other test's messages are consumed), a producer of order
@@ -28,14 +29,18 @@ struct WorkerHarness {
 
     init() async throws {
         endpoints = try TestStack.endpoints()
-        redis = RedisClient(configuration: RedisConfiguration(host: endpoints.redisHost, port: endpoints.redisPort,
-                                                              connections: 2))
+        redis = RedisClient(
+            configuration: RedisConfiguration(
+                host: endpoints.redisHost, port: endpoints.redisPort,
+                connections: 2))
         mongo = try MongoClient(configuration: MongoConfiguration(endpoints: endpoints))
         var logger = Logger(label: "worker-tests")
         logger.logLevel = .error
         self.logger = logger
-        producer = try KafkaProducer(configuration: KafkaProducerConfiguration(brokers: endpoints.kafkaBrokers,
-                                                                               linger: .milliseconds(2)), logger: logger)
+        producer = try KafkaProducer(
+            configuration: KafkaProducerConfiguration(
+                brokers: endpoints.kafkaBrokers,
+                linger: .milliseconds(2)), logger: logger)
         prefix = TestStack.uniqueName("wt") + "."
         topics = OrderTopics(prefix: prefix)
         group = TestStack.uniqueName("wt-group")
@@ -59,8 +64,9 @@ struct WorkerHarness {
         var environment = ProcessInfo.processInfo.environment
         environment["FLASHDEAL_HTTP_PORT"] = "0"
         environment["FLASHDEAL_DRAIN_MS"] = "0"
-        let configuration = try WorkerApp.configuration(environment: environment,
-                                                        endpointsFile: TestStack.root + "/.stack/endpoints.env")
+        let configuration = try WorkerApp.configuration(
+            environment: environment,
+            endpointsFile: TestStack.root + "/.stack/endpoints.env")
         let group = try WorkerApp.build(configuration, settings: settings, partitions: 4, logger: logger)
         let task = Task { try await group.run() }
         do { try await body() } catch {
@@ -78,10 +84,11 @@ struct WorkerHarness {
     {
         let id = try DealID(TestStack.uniqueName("wk-deal"))
         let start = Date().addingTimeInterval(-5)
-        let deal = try Deal(id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
-                            price: Money(amountMinor: 999, currency: try CurrencyCode("EUR")), startsAt: start,
-                            endsAt: start.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit,
-                            paymentWindow: paymentWindow)
+        let deal = try Deal(
+            id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
+            price: Money(amountMinor: 999, currency: try CurrencyCode("EUR")), startsAt: start,
+            endsAt: start.addingTimeInterval(lasts.seconds), totalStock: stock, perCustomerLimit: limit,
+            paymentWindow: paymentWindow)
         try await catalog.upsert(try Product(id: deal.productId, name: deal.title, description: nil))
         try await catalog.upsert(deal)
         let store = DealStateStore(redis: redis)
@@ -93,15 +100,17 @@ struct WorkerHarness {
 
     /// An OrderRequested for `user` with `key`, as the gateway produces it.
     static func request(_ deal: DealID, user: String, key: String, quantity: Int = 1) throws -> OrderRequested {
-        let (_, event) = try Order.request(dealId: deal, userId: try UserID(user), quantity: quantity,
-                                           idempotencyKey: try IdempotencyKey(key), at: Date())
+        let (_, event) = try Order.request(
+            dealId: deal, userId: try UserID(user), quantity: quantity,
+            idempotencyKey: try IdempotencyKey(key), at: Date())
         guard case .orderRequested(let request) = event else { throw HarnessError("not a request") }
         return request
     }
 
     /// Produces requests (keyed by order id) and waits for every acknowledgement.
     func send(_ requests: [OrderRequested]) async throws {
-        try await sendRaw(requests.map { (key: $0.orderId.rawValue, value: DomainEvent.orderRequested($0).jsonString()) })
+        try await sendRaw(
+            requests.map { (key: $0.orderId.rawValue, value: DomainEvent.orderRequested($0).jsonString()) })
     }
 
     func sendRaw(_ messages: [(key: String?, value: String)]) async throws {
@@ -116,10 +125,12 @@ struct WorkerHarness {
     }
 
     func cancel(_ request: OrderRequested) async throws {
-        let event = OrderCancellationRequested(orderId: request.orderId, dealId: request.dealId, userId: request.userId,
-                                               at: Date())
-        try await producer.send(topic: topics.requests, key: request.orderId.rawValue,
-                                value: DomainEvent.orderCancellationRequested(event).jsonString())
+        let event = OrderCancellationRequested(
+            orderId: request.orderId, dealId: request.dealId, userId: request.userId,
+            at: Date())
+        try await producer.send(
+            topic: topics.requests, key: request.orderId.rawValue,
+            value: DomainEvent.orderCancellationRequested(event).jsonString())
     }
 
     /// Worker settings for this harness's topics and group.
@@ -162,7 +173,9 @@ struct WorkerHarness {
     }
 
     /// Reads both topics from the beginning and runs the oracle until it passes or `timeout` is spent.
-    func audit(_ deal: DealID, timeout: Duration = .seconds(60)) async throws -> (report: AuditReport, log: DealAudit.Log) {
+    func audit(_ deal: DealID, timeout: Duration = .seconds(60)) async throws -> (
+        report: AuditReport, log: DealAudit.Log
+    ) {
         let reader = try reader([topics.requests, topics.events])
         var log = DealAudit.Log()
         let report = try await audit(deal, reader: reader, log: &log, timeout: timeout)
@@ -220,7 +233,8 @@ extension ChildProcess {
 func runCLI(_ arguments: [String]) throws -> (status: Int32, output: String) {
     let environment = ProcessInfo.processInfo.environment
     let endpoints = environment["FLASHDEAL_ENDPOINTS_FILE"] ?? TestStack.root + "/.stack/endpoints.env"
-    let cli = try ChildProcess(product: "flashdeal", arguments: arguments + ["--endpoints", endpoints], environment: environment)
+    let cli = try ChildProcess(
+        product: "flashdeal", arguments: arguments + ["--endpoints", endpoints], environment: environment)
     defer { try? FileManager.default.removeItem(atPath: cli.logFile) }
     let status = cli.wait() ?? -1
     return (status, cli.log)

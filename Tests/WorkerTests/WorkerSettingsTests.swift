@@ -22,8 +22,10 @@ struct WorkerSettingsTests {
         #expect(set.producerProperties == ["enable.idempotence": "true"])
         #expect(set.eventWatchGroupID == "g.event-watch")
 
-        for (name, value) in [("FLASHDEAL_WORKER_RESEND_AFTER_MS", "50"), ("FLASHDEAL_WORKER_RESEND_AFTER_MS", "soon"),
-                              ("FLASHDEAL_WORKER_RESEND_LIMIT", "0"), ("FLASHDEAL_KAFKA_PRODUCER_PROPERTIES", "=1")] {
+        for (name, value) in [
+            ("FLASHDEAL_WORKER_RESEND_AFTER_MS", "50"), ("FLASHDEAL_WORKER_RESEND_AFTER_MS", "soon"),
+            ("FLASHDEAL_WORKER_RESEND_LIMIT", "0"), ("FLASHDEAL_KAFKA_PRODUCER_PROPERTIES", "=1"),
+        ] {
             #expect {
                 _ = try WorkerSettings.load(environment: [name: value])
             } throws: { error in

@@ -52,8 +52,10 @@ public final class CircuitBreaker: Sendable {
     private let openDuration: Duration
     private let half: Duration
 
-    public init(threshold: Int, openDuration: Duration, window: Duration = .seconds(1),
-                now: ContinuousClock.Instant = .now) {
+    public init(
+        threshold: Int, openDuration: Duration, window: Duration = .seconds(1),
+        now: ContinuousClock.Instant = .now
+    ) {
         self.threshold = max(1, threshold)
         self.openDuration = openDuration
         self.half = window / 2

@@ -1,6 +1,5 @@
 import Domain
 
-
 /// What the rate limiter says about one request.
 public struct RateLimitDecision: Sendable, Equatable {
     public enum Outcome: String, Sendable {
@@ -36,8 +35,10 @@ public struct RateLimitDecision: Sendable, Equatable {
         /// Answered from the in-process over-limit cache, without Redis.
         public var fromCache: Bool
 
-        public init(policy: String, result: Result, capacity: Int, refillPerSecond: Double, remaining: Int,
-                    retryAfter: Duration?, fromCache: Bool) {
+        public init(
+            policy: String, result: Result, capacity: Int, refillPerSecond: Double, remaining: Int,
+            retryAfter: Duration?, fromCache: Bool
+        ) {
             self.policy = policy
             self.result = result
             self.capacity = capacity
@@ -66,14 +67,24 @@ public struct RateLimitDecision: Sendable, Equatable {
         let shown = verdicts.filter { $0.result != .failedOpen && $0.result != .failedClosed }
         var headers: [(String, String)] = []
         if !shown.isEmpty {
-            headers.append(("RateLimit-Policy", shown.map {
-                "\"\($0.policy)\";q=\($0.capacity);w=\(Self.seconds(Double($0.capacity) / max($0.refillPerSecond, 1e-9)))"
-            }.joined(separator: ", ")))
-            headers.append(("RateLimit", shown.map { v in
-                let reset = v.retryAfter.map(Self.seconds) ?? Self.seconds(
-                    Double(v.capacity - v.remaining) / max(v.refillPerSecond, 1e-9))
-                return "\"\(v.policy)\";r=\(max(0, v.remaining));t=\(reset)"
-            }.joined(separator: ", ")))
+            headers.append(
+                (
+                    "RateLimit-Policy",
+                    shown.map {
+                        "\"\($0.policy)\";q=\($0.capacity);w=\(Self.seconds(Double($0.capacity) / max($0.refillPerSecond, 1e-9)))"
+                    }.joined(separator: ", ")
+                ))
+            headers.append(
+                (
+                    "RateLimit",
+                    shown.map { v in
+                        let reset =
+                            v.retryAfter.map(Self.seconds)
+                            ?? Self.seconds(
+                                Double(v.capacity - v.remaining) / max(v.refillPerSecond, 1e-9))
+                        return "\"\(v.policy)\";r=\(max(0, v.remaining));t=\(reset)"
+                    }.joined(separator: ", ")
+                ))
         }
         if outcome != .allowed, let retryAfter {
             headers.append(("Retry-After", String(Self.seconds(retryAfter))))

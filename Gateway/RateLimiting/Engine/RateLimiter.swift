@@ -17,9 +17,11 @@ public struct RateLimiterConfiguration: Sendable, Equatable {
     /// Answer known-empty buckets in-process until their next token is due. Default on.
     public var overLimitCache: Bool
 
-    public init(redisBudget: Duration = .milliseconds(5), breakerThreshold: Int = 5,
-                breakerOpenDuration: Duration = .seconds(1), failClosedRetryAfter: Duration = .seconds(1),
-                overLimitCache: Bool = true) {
+    public init(
+        redisBudget: Duration = .milliseconds(5), breakerThreshold: Int = 5,
+        breakerOpenDuration: Duration = .seconds(1), failClosedRetryAfter: Duration = .seconds(1),
+        overLimitCache: Bool = true
+    ) {
         self.redisBudget = redisBudget
         self.breakerThreshold = breakerThreshold
         self.breakerOpenDuration = breakerOpenDuration
@@ -30,7 +32,8 @@ public struct RateLimiterConfiguration: Sendable, Equatable {
     /// A malformed or out-of-range value throws, naming the variable.
     public func applying(environment: [String: String]) throws(EnvironmentValues.Invalid) -> RateLimiterConfiguration {
         var copy = self
-        if let budget = try EnvironmentValues(environment).milliseconds("FLASHDEAL_RATELIMIT_BUDGET_MS", in: 1...60_000) {
+        if let budget = try EnvironmentValues(environment).milliseconds("FLASHDEAL_RATELIMIT_BUDGET_MS", in: 1...60_000)
+        {
             copy.redisBudget = budget
         }
         return copy
@@ -62,14 +65,17 @@ public final class RateLimiter: Sendable {
     private let observer: (any RateLimitObserver)?
     private let logger: Logger
 
-    public init(redis: RedisClient, policies: PolicyStore, configuration: RateLimiterConfiguration = .init(),
-                observer: (any RateLimitObserver)? = nil, logger: Logger = Logger(label: "flashdeal.ratelimit")) {
+    public init(
+        redis: RedisClient, policies: PolicyStore, configuration: RateLimiterConfiguration = .init(),
+        observer: (any RateLimitObserver)? = nil, logger: Logger = Logger(label: "flashdeal.ratelimit")
+    ) {
         self.redis = redis
         self.store = policies
         self.observer = observer
         self.configuration = configuration
-        self.breaker = CircuitBreaker(threshold: configuration.breakerThreshold,
-                                      openDuration: configuration.breakerOpenDuration)
+        self.breaker = CircuitBreaker(
+            threshold: configuration.breakerThreshold,
+            openDuration: configuration.breakerOpenDuration)
         self.logger = logger
     }
 
@@ -120,7 +126,9 @@ public final class RateLimiter: Sendable {
 
     /// A request spanning several hash tags was refused by one of them: give back what the others
     /// charged, so it is charged to every enforcing policy or to none.
-    private func refundCharges(_ results: [([Charge], [RateLimitDecision.Verdict])]) async -> [RateLimitDecision.Verdict] {
+    private func refundCharges(_ results: [([Charge], [RateLimitDecision.Verdict])]) async -> [RateLimitDecision
+        .Verdict]
+    {
         var verdicts: [RateLimitDecision.Verdict] = []
         for (group, groupVerdicts) in results {
             var refund: [Charge] = []
@@ -138,9 +146,10 @@ public final class RateLimiter: Sendable {
             guard !refund.isEmpty else { continue }
             statistics.calledRedis(1)
             do {
-                _ = try await redis.fcall(TokenBucketFunction.refund, keys: refund.map(\.key),
-                                          arguments: refund.flatMap { [String($0.policy.bucket.capacity), String($0.cost)] },
-                                          budget: configuration.redisBudget)
+                _ = try await redis.fcall(
+                    TokenBucketFunction.refund, keys: refund.map(\.key),
+                    arguments: refund.flatMap { [String($0.policy.bucket.capacity), String($0.cost)] },
+                    budget: configuration.redisBudget)
             } catch {
                 logger.debug("rate limiter: refund failed", metadata: ["error": "\(error)"])
             }
@@ -163,8 +172,10 @@ public final class RateLimiter: Sendable {
         var verdicts: [RateLimitDecision.Verdict] = []
         for charge in charges where charge.enforcing {
             guard let wait = cache.wait(for: charge.key, at: now) else { continue }
-            verdicts.append(verdict(charge, result: charge.policy.action == .queue ? .queued : .limited,
-                                    remaining: 0, retryAfter: wait, fromCache: true))
+            verdicts.append(
+                verdict(
+                    charge, result: charge.policy.action == .queue ? .queued : .limited,
+                    remaining: 0, retryAfter: wait, fromCache: true))
         }
         return verdicts.isEmpty ? nil : combine(verdicts)
     }
@@ -174,8 +185,10 @@ public final class RateLimiter: Sendable {
             var arguments: [String] = []
             arguments.reserveCapacity(group.count * 4)
             for charge in group {
-                arguments += [String(charge.policy.bucket.capacity), String(charge.policy.bucket.refillPerSecond),
-                               String(charge.cost), charge.enforcing ? "1" : "0"]
+                arguments += [
+                    String(charge.policy.bucket.capacity), String(charge.policy.bucket.refillPerSecond),
+                    String(charge.cost), charge.enforcing ? "1" : "0",
+                ]
             }
             return (TokenBucketFunction.name, group.map(\.key), arguments)
         }
@@ -193,8 +206,9 @@ public final class RateLimiter: Sendable {
         if breaker.recordFailure(at: .now) {
             statistics.breakerOpenedOnce()
             observer?.breakerChanged(open: true)
-            logger.warning("rate limiter: Redis failing, circuit breaker open",
-                           metadata: ["error": "\(error)", "for": "\(configuration.breakerOpenDuration)"])
+            logger.warning(
+                "rate limiter: Redis failing, circuit breaker open",
+                metadata: ["error": "\(error)", "for": "\(configuration.breakerOpenDuration)"])
         }
         return group.map { failVerdict($0) }
     }
@@ -217,29 +231,35 @@ public final class RateLimiter: Sendable {
                 // Empty now (or after this charge): nothing can pass before the next token is due.
                 cache.block(charge.key, until: now + wait, now: now)
             }
-            let result: RateLimitDecision.Verdict.Result = switch (flag, charge.policy.action) {
-            case (1, _): .allowed
-            case (2, _): .notCharged
-            case (_, .shadow): .shadowLimited
-            case (_, .queue): .queued
-            default: .limited
-            }
-            return verdict(charge, result: result, remaining: remaining,
-                           retryAfter: result == .allowed || result == .notCharged ? nil : wait, fromCache: false)
+            let result: RateLimitDecision.Verdict.Result =
+                switch (flag, charge.policy.action) {
+                case (1, _): .allowed
+                case (2, _): .notCharged
+                case (_, .shadow): .shadowLimited
+                case (_, .queue): .queued
+                default: .limited
+                }
+            return verdict(
+                charge, result: result, remaining: remaining,
+                retryAfter: result == .allowed || result == .notCharged ? nil : wait, fromCache: false)
         }
     }
 
     private func failVerdict(_ charge: Charge) -> RateLimitDecision.Verdict {
         let closed = charge.policy.failMode == .closed && charge.enforcing
-        return verdict(charge, result: closed ? .failedClosed : .failedOpen, remaining: 0,
-                       retryAfter: closed ? configuration.failClosedRetryAfter : nil, fromCache: false)
+        return verdict(
+            charge, result: closed ? .failedClosed : .failedOpen, remaining: 0,
+            retryAfter: closed ? configuration.failClosedRetryAfter : nil, fromCache: false)
     }
 
-    private func verdict(_ charge: Charge, result: RateLimitDecision.Verdict.Result, remaining: Int,
-                         retryAfter: Duration?, fromCache: Bool) -> RateLimitDecision.Verdict {
-        .init(policy: charge.policy.name, result: result, capacity: charge.policy.bucket.capacity,
-              refillPerSecond: charge.policy.bucket.refillPerSecond, remaining: remaining,
-              retryAfter: retryAfter, fromCache: fromCache)
+    private func verdict(
+        _ charge: Charge, result: RateLimitDecision.Verdict.Result, remaining: Int,
+        retryAfter: Duration?, fromCache: Bool
+    ) -> RateLimitDecision.Verdict {
+        .init(
+            policy: charge.policy.name, result: result, capacity: charge.policy.bucket.capacity,
+            refillPerSecond: charge.policy.bucket.refillPerSecond, remaining: remaining,
+            retryAfter: retryAfter, fromCache: fromCache)
     }
 
     private func combine(_ verdicts: [RateLimitDecision.Verdict]) -> RateLimitDecision {
@@ -247,10 +267,9 @@ public final class RateLimiter: Sendable {
         let failedClosed = verdicts.count { $0.result == .failedClosed }
         statistics.failed(open: failedOpen, closed: failedClosed)
         let outcome: RateLimitDecision.Outcome =
-            if failedClosed > 0 { .unavailable }
-            else if verdicts.contains(where: { $0.result == .limited }) { .limited }
-            else if verdicts.contains(where: { $0.result == .queued }) { .queued }
-            else { .allowed }
+            if failedClosed > 0 { .unavailable } else if verdicts.contains(where: { $0.result == .limited }) {
+                .limited
+            } else if verdicts.contains(where: { $0.result == .queued }) { .queued } else { .allowed }
         let refusing = verdicts.filter {
             switch outcome {
             case .unavailable: $0.result == .failedClosed
@@ -259,7 +278,8 @@ public final class RateLimiter: Sendable {
             case .allowed: false
             }
         }
-        return RateLimitDecision(outcome: outcome, verdicts: verdicts,
-                                 retryAfter: refusing.compactMap(\.retryAfter).max())
+        return RateLimitDecision(
+            outcome: outcome, verdicts: verdicts,
+            retryAfter: refusing.compactMap(\.retryAfter).max())
     }
 }

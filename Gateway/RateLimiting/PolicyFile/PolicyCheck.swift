@@ -34,6 +34,7 @@ public enum PolicyCheck {
         let errors = failed.reduce(0) { count, file in
             if case .failure(let error) = file.result { count + error.diagnostics.count } else { count }
         }
-        return "\(errors) \(errors == 1 ? "error" : "errors") in \(failed.count) of \(results.count) \(results.count == 1 ? "file" : "files")"
+        return
+            "\(errors) \(errors == 1 ? "error" : "errors") in \(failed.count) of \(results.count) \(results.count == 1 ? "file" : "files")"
     }
 }

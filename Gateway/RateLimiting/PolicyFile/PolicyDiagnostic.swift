@@ -32,7 +32,9 @@ public struct PolicyFileError: Error, Sendable, Hashable, CustomStringConvertibl
 
     public init(diagnostics: [PolicyDiagnostic]) {
         self.diagnostics = diagnostics.enumerated()
-            .sorted { ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset) }
+            .sorted {
+                ($0.element.line, $0.element.column, $0.offset) < ($1.element.line, $1.element.column, $1.offset)
+            }
             .map(\.element)
     }
 

@@ -8,14 +8,17 @@ struct PolicyDocumentReader {
 
     /// Nil when the file cannot be interpreted at all (not a mapping, unsupported version).
     mutating func read(_ root: Node) -> PolicyDocument? {
-        guard let top = sink.mapping(root, "the top level of the file", allowed: PolicyFileFormat.topLevelKeys) else { return nil }
+        guard let top = sink.mapping(root, "the top level of the file", allowed: PolicyFileFormat.topLevelKeys) else {
+            return nil
+        }
         var version = PolicyFileFormat.supportedVersions.last!
         if let versionNode = top["version"] {
             guard let value = sink.integer(versionNode, "version") else { return nil }
             guard PolicyFileFormat.supportedVersions.contains(value) else {
                 let supported = PolicyFileFormat.supportedVersions.map(String.init)
-                sink.error("unsupported policy file version \(value); this flashdeal reads version \(Suggestions.list(supported))",
-                           at: versionNode, hint: "check the file against the flashdeal release that will load it")
+                sink.error(
+                    "unsupported policy file version \(value); this flashdeal reads version \(Suggestions.list(supported))",
+                    at: versionNode, hint: "check the file against the flashdeal release that will load it")
                 return nil
             }
             version = value
@@ -25,17 +28,20 @@ struct PolicyDocumentReader {
         let defaults = top["defaults"].map { readDefaults($0) } ?? PolicyDefaults()
         guard let policiesNode = top["policies"] else {
             guard top.lacks("policies") else { return nil }
-            sink.missing("policies", in: "the policy file", at: root, example: "policies: [] (then one entry per policy)")
+            sink.missing(
+                "policies", in: "the policy file", at: root, example: "policies: [] (then one entry per policy)")
             return nil
         }
         guard case .sequence(let entries) = policiesNode else {
-            sink.wrongType(policiesNode, "policies", expected: "a list of policies (each entry starting with '- name: …')")
+            sink.wrongType(
+                policiesNode, "policies", expected: "a list of policies (each entry starting with '- name: …')")
             return nil
         }
         var policies: [LocatedPolicy] = []
         var firstLineOfName: [String: Int] = [:]
         for (index, entry) in entries.enumerated() {
-            if let policy = readPolicy(entry, number: index + 1, defaults: defaults, firstLineOfName: &firstLineOfName) {
+            if let policy = readPolicy(entry, number: index + 1, defaults: defaults, firstLineOfName: &firstLineOfName)
+            {
                 policies.append(policy)
             }
         }
@@ -44,7 +50,9 @@ struct PolicyDocumentReader {
 
     private mutating func readDefaults(_ node: Node) -> PolicyDefaults {
         var defaults = PolicyDefaults()
-        guard let fields = sink.mapping(node, "defaults", allowed: PolicyFileFormat.defaultsKeys) else { return defaults }
+        guard let fields = sink.mapping(node, "defaults", allowed: PolicyFileFormat.defaultsKeys) else {
+            return defaults
+        }
         if let cost = fields["cost"] { defaults.cost = sink.cost(cost) }
         if let action = fields["action"] { defaults.action = sink.action(action) }
         if let failMode = fields["failMode"] { defaults.failMode = sink.failMode(failMode) }
@@ -52,10 +60,14 @@ struct PolicyDocumentReader {
         return defaults
     }
 
-    private mutating func readPolicy(_ node: Node, number: Int, defaults: PolicyDefaults,
-                                     firstLineOfName: inout [String: Int]) -> LocatedPolicy? {
+    private mutating func readPolicy(
+        _ node: Node, number: Int, defaults: PolicyDefaults,
+        firstLineOfName: inout [String: Int]
+    ) -> LocatedPolicy? {
         let errorsBefore = sink.diagnostics.count
-        guard let fields = sink.mapping(node, "policy #\(number)", allowed: PolicyFileFormat.policyKeys) else { return nil }
+        guard let fields = sink.mapping(node, "policy #\(number)", allowed: PolicyFileFormat.policyKeys) else {
+            return nil
+        }
 
         var name: String?
         if let nameNode = fields["name"] {
@@ -63,8 +75,10 @@ struct PolicyDocumentReader {
             if let name {
                 let line = nameNode.mark?.line ?? 1
                 if let first = firstLineOfName[name] {
-                    sink.error("duplicate policy name \(quoted(name)); it is already used by the policy at line \(first)",
-                               at: nameNode, hint: "policy names must be unique: they name Redis keys, metrics and response headers")
+                    sink.error(
+                        "duplicate policy name \(quoted(name)); it is already used by the policy at line \(first)",
+                        at: nameNode,
+                        hint: "policy names must be unique: they name Redis keys, metrics and response headers")
                 } else {
                     firstLineOfName[name] = line
                 }
@@ -72,8 +86,10 @@ struct PolicyDocumentReader {
         }
         let label = name.map { "policy \(quoted($0))" } ?? "policy #\(number)"
         for key in PolicyFileFormat.requiredPolicyKeys where fields.lacks(key) {
-            let examples = ["name": "name: per-ip-burst", "key": "key: clientIP",
-                            "bucket": "bucket: {capacity: 20, refillPerSecond: 5}"]
+            let examples = [
+                "name": "name: per-ip-burst", "key": "key: clientIP",
+                "bucket": "bucket: {capacity: 20, refillPerSecond: 5}",
+            ]
             sink.missing(key, in: label, at: node, example: examples[key])
         }
         if let description = fields["description"] { _ = sink.string(description, "description") }
@@ -91,15 +107,18 @@ struct PolicyDocumentReader {
             for entry in cost.entries where entry.value > capacity {
                 let what = entry.operation.map { "cost of \($0)" } ?? "cost"
                 let origin = cost.inherited ? " (from defaults)" : ""
-                sink.error("\(what) is \(entry.value)\(origin), above the bucket capacity \(capacity) of \(label); such requests could never pass",
-                           at: entry.node, hint: "raise bucket.capacity to at least \(entry.value) or lower the cost")
+                sink.error(
+                    "\(what) is \(entry.value)\(origin), above the bucket capacity \(capacity) of \(label); such requests could never pass",
+                    at: entry.node, hint: "raise bucket.capacity to at least \(entry.value) or lower the cost")
             }
         }
         guard sink.diagnostics.count == errorsBefore, let name, let nameNode = fields["name"], let match, let key,
-              let bucket else { return nil }
+            let bucket
+        else { return nil }
         do {
-            let policy = try RatePolicy(name: name, match: match, key: key, bucket: bucket, cost: cost.cost,
-                                        action: action, failMode: failMode)
+            let policy = try RatePolicy(
+                name: name, match: match, key: key, bucket: bucket, cost: cost.cost,
+                action: action, failMode: failMode)
             return LocatedPolicy(policy: policy, node: node, nameNode: nameNode)
         } catch {
             sink.error("\(label) is invalid: \(error.description)", at: node)

@@ -9,16 +9,18 @@ extension DiagnosticSink {
             _ = try Identifier<PolicyNameKind>(name)
             return name
         } catch {
-            self.error("invalid policy name \(quoted(name)): \(error.description)", at: node,
-                       hint: "the name becomes part of Redis keys and metrics; use e.g. per-ip-burst")
+            self.error(
+                "invalid policy name \(quoted(name)): \(error.description)", at: node,
+                hint: "the name becomes part of Redis keys and metrics; use e.g. per-ip-burst")
             return nil
         }
     }
 
     mutating func operationName(_ operation: String, at node: Node) -> Bool {
         guard PolicyFileFormat.knownOperations.contains(operation) else {
-            error("unknown operation \(quoted(operation)); known operations are \(Suggestions.list(PolicyFileFormat.knownOperations))",
-                  at: node, hint: Suggestions.didYouMean(operation, in: PolicyFileFormat.knownOperations))
+            error(
+                "unknown operation \(quoted(operation)); known operations are \(Suggestions.list(PolicyFileFormat.knownOperations))",
+                at: node, hint: Suggestions.didYouMean(operation, in: PolicyFileFormat.knownOperations))
             return false
         }
         return true
@@ -33,9 +35,10 @@ extension DiagnosticSink {
             if let items = stringList(list, "match.operations") {
                 let known = items.filter { operationName($0.0, at: $0.1) }
                 if known.isEmpty {
-                    error("policy \(quoted(policy)) is unreachable: none of the operations it matches exist, so it can never count a request",
-                          at: fields.keyNode("operations"),
-                          hint: "known operations are \(Suggestions.list(PolicyFileFormat.knownOperations))")
+                    error(
+                        "policy \(quoted(policy)) is unreachable: none of the operations it matches exist, so it can never count a request",
+                        at: fields.keyNode("operations"),
+                        hint: "known operations are \(Suggestions.list(PolicyFileFormat.knownOperations))")
                 }
                 ok = ok && known.count == items.count
                 operations = Set(known.map(\.0))
@@ -73,11 +76,17 @@ extension DiagnosticSink {
         var ok = true
         for (keyNode, valueNode) in mapping {
             guard case .scalar(let scalar) = keyNode, keyNode.tagName != .null, !scalar.string.isEmpty else {
-                error("names in \(what) must be non-empty plain strings, but this one is \(describe(keyNode))", at: keyNode)
+                error(
+                    "names in \(what) must be non-empty plain strings, but this one is \(describe(keyNode))",
+                    at: keyNode)
                 ok = false
                 continue
             }
-            if let value = string(valueNode, "\(what).\(scalar.string)") { result[scalar.string] = value } else { ok = false }
+            if let value = string(valueNode, "\(what).\(scalar.string)") {
+                result[scalar.string] = value
+            } else {
+                ok = false
+            }
         }
         return ok ? result : nil
     }
@@ -87,16 +96,20 @@ extension DiagnosticSink {
         let allowed = PolicyFileFormat.keyKinds + ["\(PolicyFileFormat.headerKeyPrefix)<Name>"]
         if raw.hasPrefix(PolicyFileFormat.headerKeyPrefix) || PolicyFileFormat.keyKinds.contains(raw) {
             do { return try RateKeyKind(rawValue: raw) } catch {
-                self.error("key \(quoted(raw)) names an invalid HTTP header", at: node,
-                           hint: "a header name is one or more letters, digits or !#$%&'*+-.^_`|~, e.g. header:X-Api-Key")
+                self.error(
+                    "key \(quoted(raw)) names an invalid HTTP header", at: node,
+                    hint: "a header name is one or more letters, digits or !#$%&'*+-.^_`|~, e.g. header:X-Api-Key")
                 return nil
             }
         }
-        let synonyms = ["ip": "clientIP", "client": "clientIP", "remoteAddr": "clientIP", "userId": "user",
-                        "dealId": "deal", "all": "global", "header": "header:<Name>"]
+        let synonyms = [
+            "ip": "clientIP", "client": "clientIP", "remoteAddr": "clientIP", "userId": "user",
+            "dealId": "deal", "all": "global", "header": "header:<Name>",
+        ]
         let suggestion = synonyms[raw] ?? Suggestions.closest(to: raw, in: PolicyFileFormat.keyKinds)
-        error("unknown key \(quoted(raw)); expected one of \(Suggestions.list(allowed))", at: node,
-              hint: suggestion.map { "did you mean \($0)?" })
+        error(
+            "unknown key \(quoted(raw)); expected one of \(Suggestions.list(allowed))", at: node,
+            hint: suggestion.map { "did you mean \($0)?" })
         return nil
     }
 
@@ -108,8 +121,9 @@ extension DiagnosticSink {
         var refill: Double?
         if let capacityNode = fields["capacity"], let value = integer(capacityNode, "bucket.capacity") {
             if value < 1 {
-                error("bucket capacity must be at least 1, got \(value)", at: capacityNode,
-                      hint: "capacity is the largest burst one identity may send at once")
+                error(
+                    "bucket capacity must be at least 1, got \(value)", at: capacityNode,
+                    hint: "capacity is the largest burst one identity may send at once")
             } else {
                 capacity = value
             }
@@ -118,8 +132,9 @@ extension DiagnosticSink {
         }
         if let refillNode = fields["refillPerSecond"], let value = number(refillNode, "bucket.refillPerSecond") {
             if !(value.isFinite && value > 0) {
-                error("bucket refillPerSecond must be a positive number, got \(refillNode.scalar?.string ?? "\(value)")",
-                      at: refillNode, hint: "for N requests a minute use N/60, e.g. 0.5 for 30 a minute")
+                error(
+                    "bucket refillPerSecond must be a positive number, got \(refillNode.scalar?.string ?? "\(value)")",
+                    at: refillNode, hint: "for N requests a minute use N/60, e.g. 0.5 for 30 a minute")
             } else {
                 refill = value
             }
@@ -149,7 +164,10 @@ extension DiagnosticSink {
             if let mapNode = fields["perOperation"] {
                 if case .mapping(let map) = mapNode {
                     for (opNode, valueNode) in map {
-                        guard let operation = string(opNode, "an operation name in cost.perOperation") else { ok = false; continue }
+                        guard let operation = string(opNode, "an operation name in cost.perOperation") else {
+                            ok = false
+                            continue
+                        }
                         let known = operationName(operation, at: opNode)
                         if let value = costValue(valueNode, "cost.perOperation.\(operation)"), known {
                             perOperation[operation] = value
@@ -159,12 +177,14 @@ extension DiagnosticSink {
                         }
                     }
                 } else {
-                    wrongType(mapNode, "cost.perOperation", expected: "a mapping of operation to cost, e.g. {createOrder: 5}")
+                    wrongType(
+                        mapNode, "cost.perOperation", expected: "a mapping of operation to cost, e.g. {createOrder: 5}")
                     ok = false
                 }
             }
             guard ok else { return nil }
-            let cost: RateCost = perOperation.isEmpty ? .fixed(fallback) : .perOperation(perOperation, default: fallback)
+            let cost: RateCost =
+                perOperation.isEmpty ? .fixed(fallback) : .perOperation(perOperation, default: fallback)
             return CostSpec(cost: cost, entries: entries.isEmpty ? [(nil, 1, node)] : entries)
         }
         guard let value = costValue(node, "cost") else { return nil }
@@ -181,31 +201,43 @@ extension DiagnosticSink {
     }
 
     mutating func action(_ node: Node) -> RateAction? {
-        enumeration(node, "action", allowed: PolicyFileFormat.actions,
-                    synonyms: ["deny": "reject", "block": "reject", "drop": "reject", "limit": "reject",
-                               "wait": "queue", "waitingRoom": "queue", "log": "shadow", "dryRun": "shadow", "dry-run": "shadow"])
-            .flatMap(RateAction.init(rawValue:))
+        enumeration(
+            node, "action", allowed: PolicyFileFormat.actions,
+            synonyms: [
+                "deny": "reject", "block": "reject", "drop": "reject", "limit": "reject",
+                "wait": "queue", "waitingRoom": "queue", "log": "shadow", "dryRun": "shadow", "dry-run": "shadow",
+            ]
+        )
+        .flatMap(RateAction.init(rawValue:))
     }
 
     mutating func failMode(_ node: Node) -> RateFailMode? {
-        enumeration(node, "failMode", allowed: PolicyFileFormat.failModes,
-                    synonyms: ["fail-open": "open", "failOpen": "open", "allow": "open",
-                               "fail-closed": "closed", "failClosed": "closed", "close": "closed", "deny": "closed"])
-            .flatMap(RateFailMode.init(rawValue:))
+        enumeration(
+            node, "failMode", allowed: PolicyFileFormat.failModes,
+            synonyms: [
+                "fail-open": "open", "failOpen": "open", "allow": "open",
+                "fail-closed": "closed", "failClosed": "closed", "close": "closed", "deny": "closed",
+            ]
+        )
+        .flatMap(RateFailMode.init(rawValue:))
     }
 
-    private mutating func enumeration(_ node: Node, _ what: String, allowed: [String], synonyms: [String: String]) -> String? {
+    private mutating func enumeration(_ node: Node, _ what: String, allowed: [String], synonyms: [String: String])
+        -> String?
+    {
         // `failMode: off` and friends parse as YAML booleans; say which word to use instead.
         if node.tagName == .bool, case .scalar(let scalar) = node {
-            error("unknown \(what) \(quoted(scalar.string)); expected one of \(Suggestions.list(allowed))", at: node,
-                  hint: synonyms[scalar.string].map { "did you mean \($0)?" })
+            error(
+                "unknown \(what) \(quoted(scalar.string)); expected one of \(Suggestions.list(allowed))", at: node,
+                hint: synonyms[scalar.string].map { "did you mean \($0)?" })
             return nil
         }
         guard let raw = string(node, what) else { return nil }
         guard allowed.contains(raw) else {
             let suggestion = synonyms[raw] ?? Suggestions.closest(to: raw, in: allowed)
-            error("unknown \(what) \(quoted(raw)); expected one of \(Suggestions.list(allowed))", at: node,
-                  hint: suggestion.map { "did you mean \($0)?" })
+            error(
+                "unknown \(what) \(quoted(raw)); expected one of \(Suggestions.list(allowed))", at: node,
+                hint: suggestion.map { "did you mean \($0)?" })
             return nil
         }
         return raw

@@ -15,7 +15,9 @@ public enum PolicyFileFormat {
     /// Keys of `defaults:`; each is a policy field applied to every policy that omits it.
     public static let defaultsKeys: [String] = ["cost", "action", "failMode"]
     /// Keys of one entry of `policies:`.
-    public static let policyKeys: [String] = ["name", "description", "match", "key", "bucket", "cost", "action", "failMode"]
+    public static let policyKeys: [String] = [
+        "name", "description", "match", "key", "bucket", "cost", "action", "failMode",
+    ]
     public static let requiredPolicyKeys: [String] = ["name", "key", "bucket"]
     public static let matchKeys: [String] = ["operations", "deals", "labels"]
     public static let bucketKeys: [String] = ["capacity", "refillPerSecond"]

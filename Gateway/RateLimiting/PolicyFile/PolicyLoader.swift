@@ -1,6 +1,6 @@
-public import Foundation
 import Crypto
 import Domain
+public import Foundation
 import Yams
 
 /// Reads and validates policy files. Every problem is reported, each at its line and column.
@@ -11,12 +11,16 @@ public enum PolicyLoader {
         do {
             data = try Data(contentsOf: URL(fileURLWithPath: path))
         } catch {
-            throw PolicyFileError(diagnostics: [PolicyDiagnostic(
-                file: path, line: 1, column: 1, message: "cannot read the file: \(reason(error, path: path))")])
+            throw PolicyFileError(diagnostics: [
+                PolicyDiagnostic(
+                    file: path, line: 1, column: 1, message: "cannot read the file: \(reason(error, path: path))")
+            ])
         }
         guard let text = String(validating: data, as: UTF8.self) else {
-            throw PolicyFileError(diagnostics: [PolicyDiagnostic(
-                file: path, line: 1, column: 1, message: "the file is not UTF-8 text", hint: "save it as UTF-8")])
+            throw PolicyFileError(diagnostics: [
+                PolicyDiagnostic(
+                    file: path, line: 1, column: 1, message: "the file is not UTF-8 text", hint: "save it as UTF-8")
+            ])
         }
         return try parse(yaml: text, file: path, digest: digest(of: data))
     }
@@ -41,7 +45,9 @@ public enum PolicyLoader {
             throw PolicyFileError(diagnostics: sink.diagnostics)
         }
         guard let root else {
-            sink.error("the file is empty", line: 1, column: 1, hint: "a policy file starts with 'version: 1' followed by 'policies:'")
+            sink.error(
+                "the file is empty", line: 1, column: 1,
+                hint: "a policy file starts with 'version: 1' followed by 'policies:'")
             throw PolicyFileError(diagnostics: sink.diagnostics)
         }
         var reader = PolicyDocumentReader(sink: sink)
@@ -49,17 +55,20 @@ public enum PolicyLoader {
         sink = reader.sink
         if let document { checkReachability(document, into: &sink) }
         guard sink.isEmpty, let document else { throw PolicyFileError(diagnostics: sink.diagnostics) }
-        return PolicySet(version: document.version, policies: document.policies.map(\.policy), source: file, digest: digest)
+        return PolicySet(
+            version: document.version, policies: document.policies.map(\.policy), source: file, digest: digest)
     }
 
     private static func checkReachability(_ document: PolicyDocument, into sink: inout DiagnosticSink) {
         let policies = document.policies.map(\.policy)
         for (covered, by) in PolicyReachability.redundant(policies) {
-            let b = document.policies[covered], a = document.policies[by]
-            sink.error("policy \(quoted(b.policy.name)) is unreachable: policy \(quoted(a.policy.name)) (line \(a.nameNode.mark?.line ?? 1)) "
-                       + "rejects every request it could limit, with the same key, a match at least as broad and a budget no larger",
-                       at: b.nameNode,
-                       hint: "remove it, make it stricter than \(a.policy.name), or set action: shadow to keep it as a trial")
+            let b = document.policies[covered]
+            let a = document.policies[by]
+            sink.error(
+                "policy \(quoted(b.policy.name)) is unreachable: policy \(quoted(a.policy.name)) (line \(a.nameNode.mark?.line ?? 1)) "
+                    + "rejects every request it could limit, with the same key, a match at least as broad and a budget no larger",
+                at: b.nameNode,
+                hint: "remove it, make it stricter than \(a.policy.name), or set action: shadow to keep it as a trial")
         }
     }
 

@@ -31,14 +31,17 @@ enum PolicyReachability {
     static func covers(_ a: RatePolicy, _ b: RatePolicy) -> Bool {
         guard a.action == .reject, b.action != .shadow, a.key == b.key else { return false }
         guard !(a.failMode == .open && b.failMode == .closed) else { return false }
-        guard a.bucket.capacity <= b.bucket.capacity, a.bucket.refillPerSecond <= b.bucket.refillPerSecond else { return false }
+        guard a.bucket.capacity <= b.bucket.capacity, a.bucket.refillPerSecond <= b.bucket.refillPerSecond else {
+            return false
+        }
         guard isBroaderOrEqual(a.match, b.match) else { return false }
         return operationsSeen(by: b).allSatisfy { a.cost(of: $0) >= b.cost(of: $0) }
     }
 
     /// Every request `narrow` matches is matched by `broad`.
     static func isBroaderOrEqual(_ broad: RateMatch, _ narrow: RateMatch) -> Bool {
-        let operations = broad.operations.isEmpty || (!narrow.operations.isEmpty && narrow.operations.isSubset(of: broad.operations))
+        let operations =
+            broad.operations.isEmpty || (!narrow.operations.isEmpty && narrow.operations.isSubset(of: broad.operations))
         let deals = broad.dealIds.isEmpty || (!narrow.dealIds.isEmpty && narrow.dealIds.isSubset(of: broad.dealIds))
         let labels = broad.labels.allSatisfy { narrow.labels[$0.key] == $0.value }
         return operations && deals && labels

@@ -34,7 +34,9 @@ extension DiagnosticSink {
             }
             let key = scalar.string
             guard allowed.contains(key) else {
-                if let suggestion = unknownKey(key, at: keyNode, in: what, allowed: allowed) { fields.misspelt.insert(suggestion) }
+                if let suggestion = unknownKey(key, at: keyNode, in: what, allowed: allowed) {
+                    fields.misspelt.insert(suggestion)
+                }
                 continue
             }
             fields.append(key, keyNode, value)
@@ -54,18 +56,23 @@ extension DiagnosticSink {
         } else if let home = PolicyFileFormat.homeOfKey[key] {
             hint = "\(key) belongs in \(home)"
         }
-        error("unknown key \(quoted(key)) in \(what); allowed keys are \(Suggestions.list(allowed))", at: node, hint: hint)
+        error(
+            "unknown key \(quoted(key)) in \(what); allowed keys are \(Suggestions.list(allowed))", at: node, hint: hint
+        )
         return suggestion
     }
 
     mutating func missing(_ key: String, in what: String, at node: Node, example: String? = nil) {
-        error("\(what) is missing the required field \(quoted(key))", at: node, hint: example.map { "add, for example: \($0)" })
+        error(
+            "\(what) is missing the required field \(quoted(key))", at: node,
+            hint: example.map { "add, for example: \($0)" })
     }
 
     mutating func wrongType(_ node: Node, _ what: String, expected: String, hint: String? = nil) {
         var hint = hint
         if hint == nil, case .scalar(let scalar) = node, scalar.style == .singleQuoted || scalar.style == .doubleQuoted,
-           expected.contains("number"), Double(scalar.string) != nil {
+            expected.contains("number"), Double(scalar.string) != nil
+        {
             hint = "remove the quotes: \(scalar.string)"
         }
         error("\(what) must be \(expected), but it is \(describe(node))", at: node, hint: hint)
@@ -96,8 +103,9 @@ extension DiagnosticSink {
             return nil
         }
         if node.tagName == .float, let value = node.float, value.isFinite, value.rounded() == value {
-            error("\(what) must be a whole number, but it is \(scalarText(node))", at: node,
-                  hint: "write it without a decimal point")
+            error(
+                "\(what) must be a whole number, but it is \(scalarText(node))", at: node,
+                hint: "write it without a decimal point")
             return nil
         }
         wrongType(node, what, expected: "a whole number")
@@ -122,7 +130,9 @@ extension DiagnosticSink {
             return nil
         }
         if sequence.isEmpty {
-            error("\(what) is an empty list", at: node, hint: "omit \(what) to match everything, or list at least one value")
+            error(
+                "\(what) is an empty list", at: node,
+                hint: "omit \(what) to match everything, or list at least one value")
             return nil
         }
         var items: [(String, Node)] = []

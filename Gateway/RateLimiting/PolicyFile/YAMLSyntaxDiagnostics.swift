@@ -9,20 +9,24 @@ enum YAMLSyntaxDiagnostics {
         }
         switch error {
         case .scanner(let context, let problem, let mark, _),
-             .parser(let context, let problem, let mark, _),
-             .composer(let context, let problem, let mark, _):
-            sink.error("invalid YAML: \(problem)", at: mark, hint: hint(problem: problem, context: context, mark: mark, yaml: yaml))
+            .parser(let context, let problem, let mark, _),
+            .composer(let context, let problem, let mark, _):
+            sink.error(
+                "invalid YAML: \(problem)", at: mark,
+                hint: hint(problem: problem, context: context, mark: mark, yaml: yaml))
         case .reader(let problem, let offset, let value, _):
             let (line, column) = position(ofCharacterOffset: offset ?? 0, in: yaml)
             let character = value >= 0 ? " (U+" + String(value, radix: 16, uppercase: true) + ")" : ""
-            sink.error("invalid YAML: \(problem)\(character)", line: line, column: column,
-                       hint: "policy files must be UTF-8 text without control characters")
+            sink.error(
+                "invalid YAML: \(problem)\(character)", line: line, column: column,
+                hint: "policy files must be UTF-8 text without control characters")
         case .duplicatedKeysInMapping(let duplicates, let context):
             let key = duplicates.first ?? "?"
             let first = context.mark
             if let second = secondOccurrence(of: key, after: first, in: yaml) {
-                sink.error("key \(quoted(key)) appears twice in the same mapping", line: second.line, column: second.column,
-                           hint: "it is first set at line \(first.line); keep one")
+                sink.error(
+                    "key \(quoted(key)) appears twice in the same mapping", line: second.line, column: second.column,
+                    hint: "it is first set at line \(first.line); keep one")
             } else {
                 sink.error("key \(quoted(key)) appears twice in the same mapping", at: first, hint: "keep one of them")
             }
@@ -39,13 +43,16 @@ enum YAMLSyntaxDiagnostics {
         if problem.contains("mapping values are not allowed") {
             return "a value containing ': ' must be quoted, or a key is indented differently from its siblings"
         }
-        if let context { return "\(context.text) that starts at line \(context.mark.line), column \(context.mark.column)" }
+        if let context {
+            return "\(context.text) that starts at line \(context.mark.line), column \(context.mark.column)"
+        }
         return nil
     }
 
     /// 1-based line and column (in Unicode scalars, like libyaml) of a Character offset.
     static func position(ofCharacterOffset offset: Int, in text: String) -> (line: Int, column: Int) {
-        var line = 1, column = 1
+        var line = 1
+        var column = 1
         for (index, character) in text.enumerated() {
             if index >= offset { break }
             if character.isNewline {
@@ -60,7 +67,9 @@ enum YAMLSyntaxDiagnostics {
 
     /// Yams points at the first of two equal keys; the fix is usually at the second, a later line
     /// that starts with the same key at the same column.
-    private static func secondOccurrence(of key: String, after first: Mark, in yaml: String) -> (line: Int, column: Int)? {
+    private static func secondOccurrence(of key: String, after first: Mark, in yaml: String) -> (
+        line: Int, column: Int
+    )? {
         let lines = yamlLines(yaml)
         guard first.line >= 1, first.line <= lines.count else { return nil }
         for number in first.line..<lines.count {
@@ -70,9 +79,13 @@ enum YAMLSyntaxDiagnostics {
             let indent = scalars[..<start]
             guard indent.allSatisfy({ $0 == " " || $0 == "-" }) else { continue }
             var rest = String(String.UnicodeScalarView(scalars[start...]))
-            if rest.hasPrefix("\"\(key)\"") || rest.hasPrefix("'\(key)'") { rest = String(rest.dropFirst(key.count + 2)) }
-            else if rest.hasPrefix(key) { rest = String(rest.dropFirst(key.count)) }
-            else { continue }
+            if rest.hasPrefix("\"\(key)\"") || rest.hasPrefix("'\(key)'") {
+                rest = String(rest.dropFirst(key.count + 2))
+            } else if rest.hasPrefix(key) {
+                rest = String(rest.dropFirst(key.count))
+            } else {
+                continue
+            }
             if rest.drop(while: { $0 == " " }).hasPrefix(":") { return (number + 1, first.column) }
         }
         return nil

@@ -3,8 +3,9 @@ public import Logging
 public import ServiceLifecycle
 import Synchronization
 import UnixSignals
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Keeps the active policies in step with a policy file.
@@ -36,9 +37,11 @@ public final class PolicyReloader: Service, Sendable {
     ///   - load: reads and validates a policy file (``PolicyLoader/load(path:)`` in production).
     ///   - limiter: its over-limit cache is cleared when the policies change.
     ///   - onOutcome: told of every reload attempt (metrics).
-    public init(path: String, store: PolicyStore, limiter: RateLimiter?, interval: Duration = .milliseconds(250),
-                logger: Logger, onOutcome: @escaping @Sendable (Outcome) -> Void = { _ in },
-                load: @escaping @Sendable (String) throws -> PolicySet) {
+    public init(
+        path: String, store: PolicyStore, limiter: RateLimiter?, interval: Duration = .milliseconds(250),
+        logger: Logger, onOutcome: @escaping @Sendable (Outcome) -> Void = { _ in },
+        load: @escaping @Sendable (String) throws -> PolicySet
+    ) {
         self.onOutcome = onOutcome
         self.path = path
         self.store = store
@@ -63,24 +66,30 @@ public final class PolicyReloader: Service, Sendable {
         do {
             set = try load(path)
         } catch let error as PolicyFileError {
-            logger.error("policy file rejected; the active policies stay in force", metadata: [
-                "file": "\(path)", "reason": "\(reason)", "active_version": "\(store.current.version)",
-                "errors": "\(error.diagnostics.count)",
-            ])
+            logger.error(
+                "policy file rejected; the active policies stay in force",
+                metadata: [
+                    "file": "\(path)", "reason": "\(reason)", "active_version": "\(store.current.version)",
+                    "errors": "\(error.diagnostics.count)",
+                ])
             for diagnostic in error.diagnostics { logger.error("\(diagnostic.rendered)") }
             return .rejected(error)
         } catch {
-            logger.error("policy file unreadable; the active policies stay in force",
-                         metadata: ["file": "\(path)", "error": "\(error)"])
+            logger.error(
+                "policy file unreadable; the active policies stay in force",
+                metadata: ["file": "\(path)", "error": "\(error)"])
             return .unreadable("\(error)")
         }
         let active = ActivePolicies(version: set.digest, policies: set.policies)
         guard active != store.current else { return .unchanged(version: set.digest) }
         store.replace(with: active)
         limiter?.clearCache()
-        logger.info("policies applied", metadata: [
-            "file": "\(path)", "version": "\(set.digest)", "policies": "\(set.policies.count)", "reason": "\(reason)",
-        ])
+        logger.info(
+            "policies applied",
+            metadata: [
+                "file": "\(path)", "version": "\(set.digest)", "policies": "\(set.policies.count)",
+                "reason": "\(reason)",
+            ])
         return .applied(version: set.digest)
     }
 

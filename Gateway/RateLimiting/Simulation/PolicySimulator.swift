@@ -74,7 +74,8 @@ public struct PolicySimulator: Sendable {
 
         // Like the gateway: first bring every bucket up to `now`, then charge all enforcing ones or none.
         for (_, key, _) in enforcing { _ = buckets[key]!.take(cost: 0, at: now) }
-        var limitedBy: [String] = [], queuedBy: [String] = []
+        var limitedBy: [String] = []
+        var queuedBy: [String] = []
         var retryAfter: Duration?
         for (index, key, cost) in enforcing where buckets[key]!.tokens < Double(cost) {
             var probe = buckets[key]!
@@ -93,7 +94,9 @@ public struct PolicySimulator: Sendable {
             if admitted {
                 _ = buckets[key]!.take(cost: cost, at: now)
                 report.policies[index].allowed += 1
-            } else if !limitedBy.contains(policySet.policies[index].name), !queuedBy.contains(policySet.policies[index].name) {
+            } else if !limitedBy.contains(policySet.policies[index].name),
+                !queuedBy.contains(policySet.policies[index].name)
+            {
                 report.policies[index].notCharged += 1
             }
         }
@@ -108,8 +111,9 @@ public struct PolicySimulator: Sendable {
         }
 
         let outcome: SimulatedOutcome = !limitedBy.isEmpty ? .limited : !queuedBy.isEmpty ? .queued : .allowed
-        let decision = SimulatedDecision(outcome: outcome, limitedBy: limitedBy, queuedBy: queuedBy,
-                                         shadowLimitedBy: shadowLimitedBy, retryAfter: admitted ? nil : retryAfter)
+        let decision = SimulatedDecision(
+            outcome: outcome, limitedBy: limitedBy, queuedBy: queuedBy,
+            shadowLimitedBy: shadowLimitedBy, retryAfter: admitted ? nil : retryAfter)
         record(decision, at: seconds, counted: !enforcing.isEmpty || !shadows.isEmpty)
         return decision
     }

@@ -9,11 +9,15 @@ extension SimulationReport {
         out.append("against \(policySet.source) (version \(policySet.digest), \(policySet.policies.count) policies)")
         out.append("")
 
-        var table = TextTable(leftAligned: 3, "POLICY", "KEY", "ACTION", "MATCHED", "IDS", "ALLOWED", "LIMITED", "QUEUED", "SHADOW", "NOT CHARGED")
+        var table = TextTable(
+            leftAligned: 3, "POLICY", "KEY", "ACTION", "MATCHED", "IDS", "ALLOWED", "LIMITED", "QUEUED", "SHADOW",
+            "NOT CHARGED")
         for policy in policies {
-            table.add([policy.name, policy.key.rawValue, policy.action.rawValue, grouped(policy.matched),
-                       grouped(policy.identities), grouped(policy.allowed), grouped(policy.limited),
-                       grouped(policy.queued), grouped(policy.shadow), grouped(policy.notCharged)])
+            table.add([
+                policy.name, policy.key.rawValue, policy.action.rawValue, grouped(policy.matched),
+                grouped(policy.identities), grouped(policy.allowed), grouped(policy.limited),
+                grouped(policy.queued), grouped(policy.shadow), grouped(policy.notCharged),
+            ])
         }
         out.append(table.rendered)
         out.append("")
@@ -24,16 +28,19 @@ extension SimulationReport {
         outcomes.add(["queued", grouped(totals.queued), percent(totals.queued, of: totals.offered)])
         outcomes.add(["total", grouped(totals.offered), percent(totals.offered, of: totals.offered)])
         out.append(outcomes.rendered)
-        out.append("shadow policies would have limited \(grouped(totals.shadow)) of them; "
-                   + "\(grouped(unmatched)) matched no policy")
+        out.append(
+            "shadow policies would have limited \(grouped(totals.shadow)) of them; "
+                + "\(grouped(unmatched)) matched no policy")
 
         if includeTimeline {
             out.append("")
             var seconds = TextTable("SECOND", "OFFERED", "ALLOWED", "LIMITED", "QUEUED", "SHADOW")
             for second in timeline {
                 let o = second.outcomes
-                seconds.add([String(second.second), grouped(o.offered), grouped(o.allowed), grouped(o.limited),
-                             grouped(o.queued), grouped(o.shadow)])
+                seconds.add([
+                    String(second.second), grouped(o.offered), grouped(o.allowed), grouped(o.limited),
+                    grouped(o.queued), grouped(o.shadow),
+                ])
             }
             out.append(seconds.rendered)
         }

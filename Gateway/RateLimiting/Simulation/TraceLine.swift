@@ -23,11 +23,15 @@ struct TraceLine: Decodable {
     init(from decoder: any Decoder) throws {
         let container: KeyedDecodingContainer<Key>
         do { container = try decoder.container(keyedBy: Key.self) } catch {
-            throw Problem(message: "expected a JSON object like {\"t\": 0.5, \"op\": \"createOrder\", \"ip\": \"10.0.0.1\"}")
+            throw Problem(
+                message: "expected a JSON object like {\"t\": 0.5, \"op\": \"createOrder\", \"ip\": \"10.0.0.1\"}")
         }
         for key in container.allKeys where !Self.fields.contains(key.stringValue) {
             let suggestion = Suggestions.didYouMean(key.stringValue, in: Self.fields).map { " (\($0))" } ?? ""
-            throw Problem(message: "unknown field \(key.stringValue.debugDescription)\(suggestion); fields are \(Suggestions.list(Self.fields))")
+            throw Problem(
+                message:
+                    "unknown field \(key.stringValue.debugDescription)\(suggestion); fields are \(Suggestions.list(Self.fields))"
+            )
         }
         func field<T: Decodable>(_ name: String, _ type: T.Type, _ expected: String) throws -> T? {
             do { return try container.decodeIfPresent(T.self, forKey: Key(stringValue: name)) } catch {
@@ -37,7 +41,9 @@ struct TraceLine: Decodable {
         guard let time = try field("t", Double.self, "a number of seconds") else {
             throw Problem(message: "missing field \"t\" (seconds since the start of the trace)")
         }
-        guard time.isFinite, time >= 0 else { throw Problem(message: "field \"t\" must be zero or more seconds, got \(time)") }
+        guard time.isFinite, time >= 0 else {
+            throw Problem(message: "field \"t\" must be zero or more seconds, got \(time)")
+        }
         guard let operation = try field("op", String.self, "a string"), !operation.isEmpty else {
             throw Problem(message: "missing field \"op\" (the GraphQL operation, e.g. \"createOrder\")")
         }
@@ -53,7 +59,8 @@ struct TraceLine: Decodable {
         let headers = try field("headers", [String: String].self, "an object of strings") ?? [:]
         let labels = try field("labels", [String: String].self, "an object of strings") ?? [:]
         self.time = time
-        self.request = RateLimitRequest(operation: operation, dealId: dealId, userId: userId, clientIP: ip,
-                                        headers: headers, labels: labels)
+        self.request = RateLimitRequest(
+            operation: operation, dealId: dealId, userId: userId, clientIP: ip,
+            headers: headers, labels: labels)
     }
 }

@@ -9,7 +9,9 @@ public enum TraceReader {
     public static func load(path: String) throws(TraceError) -> [TraceEntry] {
         let data: Data
         do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
-            throw TraceError(problems: [.init(file: path, line: 1, message: "cannot read the trace: \(error.localizedDescription)")])
+            throw TraceError(problems: [
+                .init(file: path, line: 1, message: "cannot read the trace: \(error.localizedDescription)")
+            ])
         }
         guard let text = String(validating: data, as: UTF8.self) else {
             throw TraceError(problems: [.init(file: path, line: 1, message: "the trace is not UTF-8 text")])
@@ -37,7 +39,10 @@ public enum TraceReader {
             do {
                 let parsed = try decoder.decode(TraceLine.self, from: Data(line.utf8))
                 if let previous, parsed.time < previous.time {
-                    report(number, "t is \(parsed.time), earlier than \(previous.time) on line \(previous.line); sort the trace by t")
+                    report(
+                        number,
+                        "t is \(parsed.time), earlier than \(previous.time) on line \(previous.line); sort the trace by t"
+                    )
                     continue
                 }
                 previous = (parsed.time, number)

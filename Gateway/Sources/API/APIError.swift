@@ -40,8 +40,10 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Numbers for `extensions` (position…).
     public var numbers: [String: Double]
 
-    public init(_ code: Code, _ message: String, retryable: Bool? = nil, retryAfter: Duration? = nil,
-                details: [String: String] = [:], numbers: [String: Double] = [:]) {
+    public init(
+        _ code: Code, _ message: String, retryable: Bool? = nil, retryAfter: Duration? = nil,
+        details: [String: String] = [:], numbers: [String: Double] = [:]
+    ) {
         self.code = code
         self.message = message
         self.retryable = retryable ?? Self.defaultRetryable(code)
@@ -84,8 +86,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     var extensions: [String: Map] {
         var out: [String: Map] = ["code": .string(code.rawValue), "retryable": .bool(retryable)]
         if let retryAfter {
-            out["retryAfter"] = .number(Number(Int((Double(retryAfter.components.seconds)
-                + Double(retryAfter.components.attoseconds) / 1e18).rounded(.up))))
+            out["retryAfter"] = .number(
+                Number(
+                    Int(
+                        (Double(retryAfter.components.seconds)
+                            + Double(retryAfter.components.attoseconds) / 1e18).rounded(.up))))
         }
         for (key, value) in details { out[key] = .string(value) }
         for (key, value) in numbers { out[key] = .number(Number(value)) }

@@ -42,11 +42,16 @@ extension ShopperAPI {
     static func passError(_ error: CredentialError) -> APIError {
         switch error.code {
         case .expired: APIError(.passExpired, "this pass has expired; join the waiting room again")
-        case .notYetValid: APIError(.passInvalid, error.description, retryable: true, details: ["reason": "NOT_YET_VALID"])
-        case .wrongUser: APIError(.passInvalid, "this pass belongs to another shopper", details: ["reason": "WRONG_USER"])
+        case .notYetValid:
+            APIError(.passInvalid, error.description, retryable: true, details: ["reason": "NOT_YET_VALID"])
+        case .wrongUser:
+            APIError(.passInvalid, "this pass belongs to another shopper", details: ["reason": "WRONG_USER"])
         case .wrongDeal: APIError(.passInvalid, "this pass is for another deal", details: ["reason": "WRONG_DEAL"])
-        case .unknownKey: APIError(.passInvalid, "this pass was signed with a key no longer accepted", details: ["reason": "UNKNOWN_KEY"])
-        case .badSignature: APIError(.passInvalid, "this pass's signature does not match", details: ["reason": "BAD_SIGNATURE"])
+        case .unknownKey:
+            APIError(
+                .passInvalid, "this pass was signed with a key no longer accepted", details: ["reason": "UNKNOWN_KEY"])
+        case .badSignature:
+            APIError(.passInvalid, "this pass's signature does not match", details: ["reason": "BAD_SIGNATURE"])
         default: APIError(.passInvalid, "this pass is malformed", details: ["reason": "MALFORMED"])
         }
     }
@@ -68,24 +73,28 @@ extension ShopperAPI {
                 case .notSent: "the order queue refused the order for now"
                 }
             details["outcome"] = "UNKNOWN"
-            return APIError(.unavailable,
-                            "\(what): the order is recorded and will be delivered; retrying with the same idempotency key is safe and never creates a second order",
-                            retryAfter: .seconds(1), details: details)
+            return APIError(
+                .unavailable,
+                "\(what): the order is recorded and will be delivered; retrying with the same idempotency key is safe and never creates a second order",
+                retryAfter: .seconds(1), details: details)
         }
         switch refusal {
         case .overloaded:
             details["outcome"] = "NOT_ACCEPTED"
-            return APIError(.unavailable, "the gateway is at capacity; nothing was done, retry shortly",
-                            retryAfter: .seconds(1), details: details)
+            return APIError(
+                .unavailable, "the gateway is at capacity; nothing was done, retry shortly",
+                retryAfter: .seconds(1), details: details)
         case .outcomeUnknown:
             details["outcome"] = "UNKNOWN"
-            return APIError(.unavailable,
-                            "the queue did not confirm in time: the request may or may not be placed; retrying is safe",
-                            retryAfter: .seconds(1), details: details)
+            return APIError(
+                .unavailable,
+                "the queue did not confirm in time: the request may or may not be placed; retrying is safe",
+                retryAfter: .seconds(1), details: details)
         case .notSent:
             details["outcome"] = "NOT_ACCEPTED"
-            return APIError(.unavailable, "the queue refused the request; nothing was placed, retry later",
-                            retryAfter: .seconds(1), details: details)
+            return APIError(
+                .unavailable, "the queue refused the request; nothing was placed, retry later",
+                retryAfter: .seconds(1), details: details)
         }
     }
 }

@@ -1,13 +1,13 @@
 import Admission
-import DealData
 import Credentials
+import DealData
 public import Domain
 public import Foundation
-import Operations
-import Tracing
 import Infrastructure
 import Logging
+import Operations
 import RateLimiting
+import Tracing
 
 /// What the shopper-facing operations do, independent of GraphQL: each method checks the rate
 /// policies for its operation, then does its work, and fails only with ``APIError``.
@@ -45,8 +45,10 @@ public final class ShopperAPI: Sendable {
     let metrics: GatewayMetrics
     let logger: Logger
 
-    init(ports: ShopperPorts, keyring: PassKeyring, settings: GatewayConfiguration, metrics: GatewayMetrics,
-                logger: Logger) {
+    init(
+        ports: ShopperPorts, keyring: PassKeyring, settings: GatewayConfiguration, metrics: GatewayMetrics,
+        logger: Logger
+    ) {
         limiter = ports.limiter
         deals = ports.deals
         catalog = ports.catalog
@@ -69,9 +71,10 @@ public final class ShopperAPI: Sendable {
     @discardableResult
     func checkRate(_ operation: String, deal: DealID?, _ context: CallContext) async throws(APIError) -> Bool {
         let started = DefaultTracerClock.now
-        let decision = await limiter.decide(RateLimitRequest(
-            operation: operation, dealId: deal, userId: context.userId, clientIP: context.clientIP,
-            headers: context.headers, labels: context.headers["x-api-key"] == nil ? [:] : ["tier": "partner"]))
+        let decision = await limiter.decide(
+            RateLimitRequest(
+                operation: operation, dealId: deal, userId: context.userId, clientIP: context.clientIP,
+                headers: context.headers, labels: context.headers["x-api-key"] == nil ? [:] : ["tier": "partner"]))
         context.record(decision)
         if let span = FlashDealTracing.start("flashdeal.rate_limit", at: started) {
             if span.isRecording {
@@ -91,12 +94,14 @@ public final class ShopperAPI: Sendable {
         case .queued: return true
         case .limited:
             let policies = decision.verdicts.filter { $0.result == .limited }.map(\.policy)
-            throw APIError(.rateLimited, "rate limit reached (\(policies.joined(separator: ", "))); retry later",
-                           retryAfter: decision.retryAfter ?? .seconds(1),
-                           details: ["policy": policies.first ?? ""])
+            throw APIError(
+                .rateLimited, "rate limit reached (\(policies.joined(separator: ", "))); retry later",
+                retryAfter: decision.retryAfter ?? .seconds(1),
+                details: ["policy": policies.first ?? ""])
         case .unavailable:
-            throw APIError(.unavailable, "rate limits cannot be checked right now; nothing was done, retry later",
-                           retryAfter: decision.retryAfter ?? .seconds(1))
+            throw APIError(
+                .unavailable, "rate limits cannot be checked right now; nothing was done, retry later",
+                retryAfter: decision.retryAfter ?? .seconds(1))
         }
     }
 
@@ -146,9 +151,10 @@ public final class ShopperAPI: Sendable {
     }
 
     static func view(_ document: OrderDocument) -> OrderView {
-        OrderView(orderId: document.orderId.rawValue, dealId: document.dealId.rawValue, userId: document.userId.rawValue,
-                  quantity: document.quantity, status: document.status.rawValue, reason: document.reason,
-                  createdAt: document.createdAt, updatedAt: document.updatedAt)
+        OrderView(
+            orderId: document.orderId.rawValue, dealId: document.dealId.rawValue, userId: document.userId.rawValue,
+            quantity: document.quantity, status: document.status.rawValue, reason: document.reason,
+            createdAt: document.createdAt, updatedAt: document.updatedAt)
     }
 
     func loadDocument(_ id: OrderID, user: UserID) async throws(APIError) -> OrderDocument? {
@@ -191,7 +197,9 @@ public final class ShopperAPI: Sendable {
             span?.recordError(error)
             throw unavailable("the waiting room", error)
         }
-        if let span, span.isRecording { span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(outcome) }
+        if let span, span.isRecording {
+            span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.decision(outcome)
+        }
         pacer.track(id)
         switch outcome {
         case .joined(let ticket), .alreadyJoined(let ticket):
@@ -203,9 +211,10 @@ public final class ShopperAPI: Sendable {
             if case .alreadyJoined = outcome { return (ticket, status, true) }
             return (ticket, status, false)
         case .notOpenYet(let opensAt):
-            throw APIError(.dealNotOpen, "the waiting room for \(id) opens at \(Timestamp.format(opensAt))",
-                           retryAfter: .seconds(max(1, opensAt.timeIntervalSinceNow.rounded(.up))),
-                           details: ["opensAt": Timestamp.format(opensAt)])
+            throw APIError(
+                .dealNotOpen, "the waiting room for \(id) opens at \(Timestamp.format(opensAt))",
+                retryAfter: .seconds(max(1, opensAt.timeIntervalSinceNow.rounded(.up))),
+                details: ["opensAt": Timestamp.format(opensAt)])
         case .soldOut: throw APIError(.soldOut, "deal \(id) is sold out", details: ["dealId": id.rawValue])
         case .ended: throw APIError(.dealEnded, "deal \(id) has ended", details: ["dealId": id.rawValue])
         case .unknownDeal: throw APIError(.notFound, "no deal \(id)")
@@ -230,8 +239,12 @@ public final class ShopperAPI: Sendable {
             span?.recordError(error)
             throw unavailable("the waiting room", error)
         }
-        if let span, span.isRecording { span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.caseName(status) }
-        if case .unknownTicket = status { throw APIError(.notFound, "no ticket \(ticket) for this shopper in deal \(deal)") }
+        if let span, span.isRecording {
+            span.attributes[FlashDealSpanAttribute.admissionDecision] = Self.caseName(status)
+        }
+        if case .unknownTicket = status {
+            throw APIError(.notFound, "no ticket \(ticket) for this shopper in deal \(deal)")
+        }
         return status
     }
 
@@ -239,21 +252,25 @@ public final class ShopperAPI: Sendable {
 
     /// The createOrder path: rate policies → deal state (local) → pass (signature, then bound to the
     /// order in one Redis call) → OrderRequested acknowledged by Kafka → PENDING receipt.
-    func createOrder(dealId rawDeal: String, quantity: Int, idempotencyKey rawKey: String, pass token: String?,
-                     _ context: CallContext) async throws(APIError) -> OrderReceipt {
+    func createOrder(
+        dealId rawDeal: String, quantity: Int, idempotencyKey rawKey: String, pass token: String?,
+        _ context: CallContext
+    ) async throws(APIError) -> OrderReceipt {
         let user = try context.requireUser()
         let deal = try Self.dealID(rawDeal)
         let key: IdempotencyKey
         do { key = try IdempotencyKey(rawKey) } catch { throw APIError(.badRequest, error.description) }
         guard (1...settings.orders.maxQuantity).contains(quantity) else {
-            throw APIError(.badRequest, "quantity must be between 1 and \(settings.orders.maxQuantity), got \(quantity)")
+            throw APIError(
+                .badRequest, "quantity must be between 1 and \(settings.orders.maxQuantity), got \(quantity)")
         }
 
         // Round trip 1: rate policies.
         if try await checkRate("createOrder", deal: deal, context) {
             let (ticket, _, _) = try await joinRoom(deal, user: user)
-            throw APIError(.queued, "too many orders right now: you have a place in the waiting room",
-                           details: ["ticket": ticket.ticketId.rawValue, "dealId": deal.rawValue])
+            throw APIError(
+                .queued, "too many orders right now: you have a place in the waiting room",
+                details: ["ticket": ticket.ticketId.rawValue, "dealId": deal.rawValue])
         }
 
         // Local: the deal's window and stock.
@@ -261,22 +278,25 @@ public final class ShopperAPI: Sendable {
         let now = clock.now
         switch state.phase(at: now, preQueueWindow: settings.waitingRoom.preQueueWindow) {
         case .scheduled, .preQueue:
-            throw APIError(.dealNotOpen, "deal \(deal) opens at \(Timestamp.format(state.startsAt))",
-                           retryAfter: .seconds(max(1, state.startsAt.timeIntervalSince(now))),
-                           details: ["opensAt": Timestamp.format(state.startsAt)])
+            throw APIError(
+                .dealNotOpen, "deal \(deal) opens at \(Timestamp.format(state.startsAt))",
+                retryAfter: .seconds(max(1, state.startsAt.timeIntervalSince(now))),
+                details: ["opensAt": Timestamp.format(state.startsAt)])
         case .ended: throw APIError(.dealEnded, "deal \(deal) has ended")
         case .soldOut: throw APIError(.soldOut, "deal \(deal) is sold out", details: ["dealId": deal.rawValue])
         case .open: break
         }
         guard quantity <= state.perCustomerLimit else {
-            throw APIError(.limitExceeded, "at most \(state.perCustomerLimit) per shopper for deal \(deal)",
-                           numbers: ["limit": Double(state.perCustomerLimit)])
+            throw APIError(
+                .limitExceeded, "at most \(state.perCustomerLimit) per shopper for deal \(deal)",
+                numbers: ["limit": Double(state.perCustomerLimit)])
         }
 
         // Local: the pass's signature, user, deal and lifetime.
         guard let token, !token.isEmpty else {
-            throw APIError(.passRequired, "an admission pass is required: join the waiting room for \(deal) first",
-                           details: ["dealId": deal.rawValue])
+            throw APIError(
+                .passRequired, "an admission pass is required: join the waiting room for \(deal) first",
+                details: ["dealId": deal.rawValue])
         }
         let pass: AdmissionPass
         do { pass = try keyring.verify(token, user: user, deal: deal, at: now) } catch {
@@ -294,15 +314,17 @@ public final class ShopperAPI: Sendable {
         // Round trip 2: bind the pass to this order, atomically, keeping the request beside the
         // binding (the worker sends it again should the broker lose it).
         let orderId = OrderID.derive(userId: user, dealId: deal, idempotencyKey: key)
-        let event = DomainEvent.orderRequested(OrderRequested(
-            eventId: EventID.derive(type: .orderRequested, orderId: orderId), occurredAt: now, orderId: orderId,
-            dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, requestedAt: now))
+        let event = DomainEvent.orderRequested(
+            OrderRequested(
+                eventId: EventID.derive(type: .orderRequested, orderId: orderId), occurredAt: now, orderId: orderId,
+                dealId: deal, userId: user, quantity: quantity, idempotencyKey: key, requestedAt: now))
         var request = [UInt8](event.jsonData())
         let consumption: PassConsumption
         let passSpan = FlashDealTracing.start("flashdeal.pass.consume")
         do {
-            consumption = try await room.consume(pass: pass, order: orderId, quantity: quantity, request: request,
-                                                 budget: settings.orders.redisBudget)
+            consumption = try await room.consume(
+                pass: pass, order: orderId, quantity: quantity, request: request,
+                budget: settings.orders.redisBudget)
             if let passSpan, passSpan.isRecording {
                 passSpan.updateAttributes { attributes in
                     attributes[FlashDealSpanAttribute.dealId] = deal.rawValue
@@ -325,12 +347,15 @@ public final class ShopperAPI: Sendable {
             // The same request as the first time, byte for byte (its occurredAt is the first one's).
             if let stored { request = stored }
         case .used(let other):
-            throw APIError(.passUsed, "this pass was already used for order \(other)", details: ["orderId": other.rawValue])
+            throw APIError(
+                .passUsed, "this pass was already used for order \(other)", details: ["orderId": other.rawValue])
         case .conflictingRetry(let original):
-            throw APIError(.idempotencyConflict,
-                           "idempotency key \(key) was used for quantity \(original); use a new key for a different order",
-                           numbers: ["quantity": Double(original)])
-        case .unknown: throw APIError(.passInvalid, "this pass is not known to the waiting room", details: ["reason": "UNKNOWN"])
+            throw APIError(
+                .idempotencyConflict,
+                "idempotency key \(key) was used for quantity \(original); use a new key for a different order",
+                numbers: ["quantity": Double(original)])
+        case .unknown:
+            throw APIError(.passInvalid, "this pass is not known to the waiting room", details: ["reason": "UNKNOWN"])
         case .expired: throw APIError(.passExpired, "this pass has expired; join the waiting room again")
         }
 
@@ -348,7 +373,8 @@ public final class ShopperAPI: Sendable {
         do { id = try OrderID(raw) } catch { throw APIError(.badRequest, error.description) }
         try await checkRate("cancelOrder", deal: nil, context)
         guard let order = try await loadDocument(id, user: user) else {
-            throw APIError(.notFound, "no order \(raw) for this shopper (orders appear once the worker has recorded them)")
+            throw APIError(
+                .notFound, "no order \(raw) for this shopper (orders appear once the worker has recorded them)")
         }
         guard order.status == .confirmed || order.status == .pending else {
             throw APIError(.badRequest, "order \(raw) is \(order.status.rawValue) and cannot be cancelled")
@@ -356,9 +382,10 @@ public final class ShopperAPI: Sendable {
         let orderId = order.orderId
         let deal = order.dealId
         let now = clock.now
-        let event = DomainEvent.orderCancellationRequested(OrderCancellationRequested(
-            eventId: EventID.derive(type: .orderCancellationRequested, orderId: orderId), occurredAt: now,
-            orderId: orderId, dealId: deal, userId: user, requestedAt: now))
+        let event = DomainEvent.orderCancellationRequested(
+            OrderCancellationRequested(
+                eventId: EventID.derive(type: .orderCancellationRequested, orderId: orderId), occurredAt: now,
+                orderId: orderId, dealId: deal, userId: user, requestedAt: now))
         do { try await publisher.publish(event, traceparent: context.traceparent) } catch {
             throw Self.publishError(error, orderId: orderId)
         }

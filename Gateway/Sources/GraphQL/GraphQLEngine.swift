@@ -46,23 +46,28 @@ final class GraphQLEngine: Sendable {
             return query
         }
         guard case .string(let hash) = persistedQuery["sha256Hash"], persistedQuery["version"].int == 1,
-              hash.count == 64
+            hash.count == 64
         else {
-            throw RequestFailure(status: 400, error: APIError(
-                .badRequest, "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": \"<64 hex>\"}"))
+            throw RequestFailure(
+                status: 400,
+                error: APIError(
+                    .badRequest, "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": \"<64 hex>\"}"))
         }
         let key = hash.lowercased()
         if let query, !query.isEmpty {
             let digest = Hex.lowercase(Array(SHA256.hash(data: Data(query.utf8))))
             guard digest == key else {
-                throw RequestFailure(status: 400, error: APIError(.badRequest, "provided sha256Hash does not match the query"))
+                throw RequestFailure(
+                    status: 400, error: APIError(.badRequest, "provided sha256Hash does not match the query"))
             }
             persisted.insert(key, query)
             return query
         }
         guard let text = persisted.value(for: key) else {
-            throw RequestFailure(status: 200, error: APIError(
-                .persistedQueryNotFound, "PersistedQueryNotFound: send the query text once with its hash"))
+            throw RequestFailure(
+                status: 200,
+                error: APIError(
+                    .persistedQueryNotFound, "PersistedQueryNotFound: send the query text once with its hash"))
         }
         return text
     }
@@ -76,13 +81,19 @@ final class GraphQLEngine: Sendable {
         }
         let validation = validate(schema: schema, ast: document)
         if !validation.isEmpty {
-            throw RequestFailure(status: 400, graphQLErrors: validation.map {
-                GraphQLError(message: $0.message, locations: $0.locations, path: $0.path,
-                             extensions: ["code": .string(APIError.Code.validationFailed.rawValue), "retryable": .bool(false)])
-            })
+            throw RequestFailure(
+                status: 400,
+                graphQLErrors: validation.map {
+                    GraphQLError(
+                        message: $0.message, locations: $0.locations, path: $0.path,
+                        extensions: [
+                            "code": .string(APIError.Code.validationFailed.rawValue), "retryable": .bool(false),
+                        ])
+                })
         }
-        let fragments = Dictionary(document.definitions.compactMap { $0 as? FragmentDefinition }.map { ($0.name.value, $0) },
-                                   uniquingKeysWith: { a, _ in a })
+        let fragments = Dictionary(
+            document.definitions.compactMap { $0 as? FragmentDefinition }.map { ($0.name.value, $0) },
+            uniquingKeysWith: { a, _ in a })
         var operations: [String?: Operation] = [:]
         for case let operation as OperationDefinition in document.definitions {
             let measure = QueryMeasure(fragments: fragments, introspection: limits.introspection)
@@ -91,17 +102,28 @@ final class GraphQLEngine: Sendable {
                 throw RequestFailure(status: 400, errors: [APIError(.validationFailed, "introspection is disabled")])
             }
             if depth > limits.maxDepth {
-                throw RequestFailure(status: 400, errors: [APIError(
-                    .queryTooDeep, "the operation is \(depth) levels deep; at most \(limits.maxDepth) are allowed",
-                    numbers: ["depth": Double(depth), "maxDepth": Double(limits.maxDepth)])])
+                throw RequestFailure(
+                    status: 400,
+                    errors: [
+                        APIError(
+                            .queryTooDeep,
+                            "the operation is \(depth) levels deep; at most \(limits.maxDepth) are allowed",
+                            numbers: ["depth": Double(depth), "maxDepth": Double(limits.maxDepth)])
+                    ])
             }
             if complexity > limits.maxComplexity {
-                throw RequestFailure(status: 400, errors: [APIError(
-                    .queryTooComplex, "the operation costs \(complexity); at most \(limits.maxComplexity) is allowed",
-                    numbers: ["complexity": Double(complexity), "maxComplexity": Double(limits.maxComplexity)])])
+                throw RequestFailure(
+                    status: 400,
+                    errors: [
+                        APIError(
+                            .queryTooComplex,
+                            "the operation costs \(complexity); at most \(limits.maxComplexity) is allowed",
+                            numbers: ["complexity": Double(complexity), "maxComplexity": Double(limits.maxComplexity)])
+                    ])
             }
             let roots = operation.selectionSet.selections.compactMap { ($0 as? Field)?.name.value }
-            operations[operation.name?.value] = Operation(isMutation: operation.operation == .mutation, rootFields: roots)
+            operations[operation.name?.value] = Operation(
+                isMutation: operation.operation == .mutation, rootFields: roots)
         }
         let prepared = Prepared(document: document, operations: operations)
         documents.insert(text, prepared)
@@ -192,7 +214,8 @@ struct QueryMeasure {
     private func multiplier(_ field: Field) -> Int {
         guard field.name.value == "deals" else { return 1 }
         if let argument = field.arguments.first(where: { $0.name.value == "first" }),
-           let value = argument.value as? IntValue, let n = Int(value.value) {
+            let value = argument.value as? IntValue, let n = Int(value.value)
+        {
             return max(1, min(n, 100))
         }
         return field.arguments.contains { $0.name.value == "first" } ? 100 : 20

@@ -1,13 +1,13 @@
 import Credentials
 import Domain
 import Foundation
-import Logging
 import GraphQL
-public import Hummingbird
-import NIOCore
 import HTTPTypes
-import OrderedCollections
+public import Hummingbird
+import Logging
+import NIOCore
 import Operations
+import OrderedCollections
 import RateLimiting
 import ServiceContextModule
 import Tracing
@@ -56,8 +56,9 @@ struct GraphQLHTTP: Sendable {
     /// One request, in a server span (named `mutation createOrder` once the operation is known)
     /// that continues the caller's `traceparent` when tracing is on.
     func handle(_ request: Request, _ context: GatewayRequestContext, method: HTTPRequest.Method) async -> Response {
-        let parent = FlashDealTracing.context(traceparent: request.headers[.traceparent],
-                                              tracestate: request.headers[.tracestate])
+        let parent = FlashDealTracing.context(
+            traceparent: request.headers[.traceparent],
+            tracestate: request.headers[.tracestate])
         guard let span = FlashDealTracing.start("\(method.rawValue) /graphql", kind: .server, context: parent) else {
             return await handle(request, context, method: method, span: nil)
         }
@@ -77,28 +78,39 @@ struct GraphQLHTTP: Sendable {
         return response
     }
 
-    func handle(_ request: Request, _ context: GatewayRequestContext, method: HTTPRequest.Method,
-                span: (any Span)?) async -> Response {
+    func handle(
+        _ request: Request, _ context: GatewayRequestContext, method: HTTPRequest.Method,
+        span: (any Span)?
+    ) async -> Response {
         let started = ContinuousClock.now
         let accept = request.headers[.accept]
         guard let mediaType = Self.negotiate(accept) else {
-            return finish(started, status: 406, mediaType: Self.graphQLResponse,
-                          errors: [APIError(.badRequest, "Accept must allow application/graphql-response+json or application/json")
-                                      .graphQLError()])
+            return finish(
+                started, status: 406, mediaType: Self.graphQLResponse,
+                errors: [
+                    APIError(.badRequest, "Accept must allow application/graphql-response+json or application/json")
+                        .graphQLError()
+                ])
         }
         let legacy = mediaType == Self.legacyJSON
         do {
             let params = try await parameters(request, method: method, context: context)
             let text = try engine.queryText(query: params.query, extensions: params.extensions)
             let prepared = try engine.prepare(text)
-            guard let operation = prepared.operations[params.operationName] ?? (params.operationName == nil && prepared.operations.count == 1 ? prepared.operations.values.first : nil) else {
-                let message = params.operationName.map { "no operation named \"\($0)\" in the document" }
+            guard
+                let operation = prepared.operations[params.operationName]
+                    ?? (params.operationName == nil && prepared.operations.count == 1
+                        ? prepared.operations.values.first : nil)
+            else {
+                let message =
+                    params.operationName.map { "no operation named \"\($0)\" in the document" }
                     ?? "the document has several operations: send operationName"
                 throw RequestFailure(status: 400, error: APIError(.badRequest, message))
             }
             if method == .get && operation.isMutation {
-                var response = finish(started, status: 405, mediaType: mediaType,
-                                      errors: [APIError(.badRequest, "mutations must be sent with POST").graphQLError()])
+                var response = finish(
+                    started, status: 405, mediaType: mediaType,
+                    errors: [APIError(.badRequest, "mutations must be sent with POST").graphQLError()])
                 response.headers[.allow] = "POST"
                 return response
             }
@@ -114,8 +126,9 @@ struct GraphQLHTTP: Sendable {
                 }
             }
             let user = try await authenticator.user(authorization: request.headers[.authorization])
-            let clientIP = addresses.resolve(socketAddress: context.remoteAddress?.ipAddress ?? "",
-                                             forwardedFor: request.headers[.xForwardedFor])
+            let clientIP = addresses.resolve(
+                socketAddress: context.remoteAddress?.ipAddress ?? "",
+                forwardedFor: request.headers[.xForwardedFor])
             var headers: [String: String] = [:]
             for field in request.headers where Self.forwardedToPolicies.contains(field.name.canonicalName) {
                 headers[field.name.canonicalName] = field.value
@@ -128,31 +141,40 @@ struct GraphQLHTTP: Sendable {
             do {
                 // Log lines of this request carry its trace (the one its OrderRequested carries on).
                 result = try await LogTrace.$traceparent.withValue(requestContext.traceparent) {
-                    try await execute(schema: engine.schema, documentAST: prepared.document, rootValue: (),
-                                      context: requestContext, variableValues: params.variables,
-                                      operationName: params.operationName)
+                    try await execute(
+                        schema: engine.schema, documentAST: prepared.document, rootValue: (),
+                        context: requestContext, variableValues: params.variables,
+                        operationName: params.operationName)
                 }
             } catch {
                 throw RequestFailure(status: 400, error: APIError(.badRequest, GraphQLEngine.message(of: error)))
             }
             let answered = ContinuousClock.now - started
-            return respond(result, operation: operation, context: requestContext, mediaType: mediaType, legacy: legacy,
-                           started: started, answered: answered)
+            return respond(
+                result, operation: operation, context: requestContext, mediaType: mediaType, legacy: legacy,
+                started: started, answered: answered)
         } catch let failure as RequestFailure {
-            var response = finish(started, status: legacy && failure.status != 413 && failure.status != 415 ? (failure.status >= 500 || failure.status == 429 ? failure.status : 200) : failure.status,
-                                  mediaType: mediaType, errors: failure.errors)
-            if let retryAfter = failure.retryAfter { response.headers[.retryAfter] = String(Int(retryAfter.seconds.rounded(.up))) }
+            var response = finish(
+                started,
+                status: legacy && failure.status != 413 && failure.status != 415
+                    ? (failure.status >= 500 || failure.status == 429 ? failure.status : 200) : failure.status,
+                mediaType: mediaType, errors: failure.errors)
+            if let retryAfter = failure.retryAfter {
+                response.headers[.retryAfter] = String(Int(retryAfter.seconds.rounded(.up)))
+            }
             if failure.status == 401 { response.headers[.wwwAuthenticate] = "Bearer" }
             if failure.closeConnection { response.headers[.connection] = "close" }
             return response
         } catch {
-            let traceparent = span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
+            let traceparent =
+                span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
                 ?? TraceContext.traceparent(from: request.headers[.traceparent])
             LogTrace.$traceparent.withValue(traceparent) {
                 logger.error("request failed with an internal error; answered 500", metadata: ["error": "\(error)"])
             }
-            return finish(started, status: 500, mediaType: mediaType,
-                          errors: [APIError(.internalError, "internal error").graphQLError()])
+            return finish(
+                started, status: 500, mediaType: mediaType,
+                errors: [APIError(.internalError, "internal error").graphQLError()])
         }
     }
 
@@ -167,7 +189,8 @@ struct GraphQLHTTP: Sendable {
         var extensions: Map?
     }
 
-    func parameters(_ request: Request, method: HTTPRequest.Method, context: GatewayRequestContext) async throws(RequestFailure)
+    func parameters(_ request: Request, method: HTTPRequest.Method, context: GatewayRequestContext)
+        async throws(RequestFailure)
         -> Parameters
     {
         if method == .get {
@@ -186,8 +209,11 @@ struct GraphQLHTTP: Sendable {
         let contentType = request.headers[.contentType]?.lowercased() ?? ""
         let mediaType = contentType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         guard mediaType == "application/json" || mediaType == "application/graphql+json" else {
-            throw RequestFailure(status: 415, error: APIError(
-                .badRequest, "Content-Type must be application/json, not \(contentType.isEmpty ? "(none)" : contentType)"))
+            throw RequestFailure(
+                status: 415,
+                error: APIError(
+                    .badRequest,
+                    "Content-Type must be application/json, not \(contentType.isEmpty ? "(none)" : contentType)"))
         }
         let body = try await self.body(of: request, context: context)
         return try Self.parameters(try Self.decode(body.readableBytesView, what: "the body"))
@@ -230,8 +256,10 @@ struct GraphQLHTTP: Sendable {
         // A second is the client's to read the answer (drained, it has finished sending).
         let channel = context.channel
         channel.eventLoop.scheduleTask(in: drained ? .milliseconds(500) : .seconds(1)) { channel.close(promise: nil) }
-        var failure = RequestFailure(status: 413, error: APIError(
-            .queryTooLarge, "the body is larger than \(limit) bytes", numbers: ["maxBodyBytes": Double(limit)]))
+        var failure = RequestFailure(
+            status: 413,
+            error: APIError(
+                .queryTooLarge, "the body is larger than \(limit) bytes", numbers: ["maxBodyBytes": Double(limit)]))
         failure.closeConnection = true
         throw failure
     }
@@ -292,7 +320,8 @@ struct GraphQLHTTP: Sendable {
         let types = accept.lowercased().split(separator: ",").map {
             $0.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
         }
-        if types.contains(where: { $0 == "application/graphql-response+json" || $0 == "*/*" || $0 == "application/*" }) {
+        if types.contains(where: { $0 == "application/graphql-response+json" || $0 == "*/*" || $0 == "application/*" })
+        {
             return graphQLResponse
         }
         if types.contains("application/json") { return legacyJSON }
@@ -301,12 +330,16 @@ struct GraphQLHTTP: Sendable {
 
     // MARK: Response
 
-    func respond(_ result: GraphQLResult, operation: GraphQLEngine.Operation, context: CallContext, mediaType: String,
-                 legacy: Bool, started: ContinuousClock.Instant, answered: Duration) -> Response {
+    func respond(
+        _ result: GraphQLResult, operation: GraphQLEngine.Operation, context: CallContext, mediaType: String,
+        legacy: Bool, started: ContinuousClock.Instant, answered: Duration
+    ) -> Response {
         let errors = result.errors.map { Self.present($0, logger: logger) }
         let apiErrors = result.errors.compactMap { $0.originalError as? APIError }
         for field in operation.rootFields {
-            let failed = result.errors.first { $0.path.elements.first.map { "\($0)" } == field || Self.rootName($0) == field }
+            let failed = result.errors.first {
+                $0.path.elements.first.map { "\($0)" } == field || Self.rootName($0) == field
+            }
             let outcome = (failed?.originalError as? APIError)?.code.rawValue ?? (failed == nil ? "ok" : "ERROR")
             metrics.operation(field, outcome: outcome, duration: answered)
         }
@@ -316,12 +349,14 @@ struct GraphQLHTTP: Sendable {
         if !executed {
             status = legacy ? 200 : 400
         } else if let only = apiErrors.first, apiErrors.count == result.errors.count, Self.allRootsNull(result.data),
-                  !legacy || only.httpStatus >= 429 {
+            !legacy || only.httpStatus >= 429
+        {
             status = only.httpStatus
         }
         let body = MapJSON.response(data: executed ? (result.data ?? .null) : nil, errors: errors)
-        var response = Response(status: .init(code: status), headers: [.contentType: mediaType],
-                                body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        var response = Response(
+            status: .init(code: status), headers: [.contentType: mediaType],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
         let decisions = context.decisions
         if let shown = decisions.first(where: { $0.outcome != .allowed }) ?? decisions.first {
             for (name, value) in shown.headers {
@@ -351,27 +386,35 @@ struct GraphQLHTTP: Sendable {
     /// else a resolver threw is logged (inside the request's trace) and answered "internal error".
     static func present(_ error: GraphQLError, logger: Logger) -> GraphQLError {
         if let api = error.originalError as? APIError {
-            return GraphQLError(message: api.message, locations: error.locations, path: error.path,
-                                extensions: api.extensions)
+            return GraphQLError(
+                message: api.message, locations: error.locations, path: error.path,
+                extensions: api.extensions)
         }
         if error.extensions["code"] != nil { return error }
         if error.originalError == nil {
             // Variable coercion and operation selection errors (the request could not run).
-            return GraphQLError(message: error.message, locations: error.locations, path: error.path,
-                                extensions: ["code": .string(APIError.Code.badRequest.rawValue), "retryable": .bool(false)])
+            return GraphQLError(
+                message: error.message, locations: error.locations, path: error.path,
+                extensions: ["code": .string(APIError.Code.badRequest.rawValue), "retryable": .bool(false)])
         }
-        logger.error("a field failed with an internal error; answered INTERNAL",
-                     metadata: ["path": "\(error.path)", "error": "\(error.originalError.map { "\($0)" } ?? error.message)"])
-        return GraphQLError(message: "internal error", locations: error.locations, path: error.path,
-                            extensions: ["code": .string(APIError.Code.internalError.rawValue),
-                                         "retryable": .bool(APIError.defaultRetryable(.internalError))])
+        logger.error(
+            "a field failed with an internal error; answered INTERNAL",
+            metadata: ["path": "\(error.path)", "error": "\(error.originalError.map { "\($0)" } ?? error.message)"])
+        return GraphQLError(
+            message: "internal error", locations: error.locations, path: error.path,
+            extensions: [
+                "code": .string(APIError.Code.internalError.rawValue),
+                "retryable": .bool(APIError.defaultRetryable(.internalError)),
+            ])
     }
 
-    func finish(_ started: ContinuousClock.Instant, status: Int, mediaType: String, errors: [GraphQLError]) -> Response {
+    func finish(_ started: ContinuousClock.Instant, status: Int, mediaType: String, errors: [GraphQLError]) -> Response
+    {
         let body = MapJSON.response(data: nil, errors: errors)
         metrics.request(status: status, duration: ContinuousClock.now - started)
-        return Response(status: .init(code: status), headers: [.contentType: mediaType],
-                        body: .init(byteBuffer: ByteBuffer(bytes: body)))
+        return Response(
+            status: .init(code: status), headers: [.contentType: mediaType],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 }
 

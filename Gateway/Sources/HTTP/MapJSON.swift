@@ -29,7 +29,9 @@ enum MapJSON {
         var index = 0
 
         mutating func skipSpace() {
-            while index < bytes.count, bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09 {
+            while index < bytes.count,
+                bytes[index] == 0x20 || bytes[index] == 0x0A || bytes[index] == 0x0D || bytes[index] == 0x09
+            {
                 index += 1
             }
         }
@@ -40,9 +42,15 @@ enum MapJSON {
             case UInt8(ascii: "{"): return try object(depth: depth)
             case UInt8(ascii: "["): return try array(depth: depth)
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             default: return try number()
             }
         }
@@ -73,8 +81,14 @@ enum MapJSON {
                 fields[key] = try value(depth: depth + 1)
                 skipSpace()
                 guard index < bytes.count else { throw SyntaxError() }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .dictionary(fields) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .dictionary(fields)
+                }
                 throw SyntaxError()
             }
         }
@@ -92,8 +106,14 @@ enum MapJSON {
                 items.append(try value(depth: depth + 1))
                 skipSpace()
                 guard index < bytes.count else { throw SyntaxError() }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .array(items)
+                }
                 throw SyntaxError()
             }
         }
@@ -142,7 +162,8 @@ enum MapJSON {
                 case UInt8(ascii: "u"):
                     var scalar = try hex4()
                     if (0xD800...0xDBFF).contains(scalar) {
-                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                        guard index + 1 < bytes.count, bytes[index] == UInt8(ascii: "\\"),
+                            bytes[index + 1] == UInt8(ascii: "u")
                         else { throw SyntaxError() }
                         index += 2
                         let low = try hex4()
@@ -196,7 +217,9 @@ enum MapJSON {
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 integral = false
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
                 guard index < bytes.count, isDigit(bytes[index]) else { throw SyntaxError() }
                 while index < bytes.count, isDigit(bytes[index]) { index += 1 }
             }
@@ -221,7 +244,10 @@ enum MapJSON {
             case .int: out.append(contentsOf: Array(String(n.intValue).utf8))
             case .double, .unknown:
                 let d = n.doubleValue
-                out.append(contentsOf: Array((d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : "null").utf8))
+                out.append(
+                    contentsOf: Array(
+                        (d.isFinite ? (d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)) : "null").utf8)
+                )
             }
         case .string(let s): writeString(s, into: &out)
         case .array(let items):
@@ -257,7 +283,10 @@ enum MapJSON {
             case 0x09: out.append(contentsOf: [0x5C, UInt8(ascii: "t")])
             case 0..<0x20:
                 let hex = Array("0123456789abcdef".utf8)
-                out.append(contentsOf: [0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]])
+                out.append(contentsOf: [
+                    0x5C, UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)],
+                    hex[Int(byte & 0x0F)],
+                ])
             default: out.append(byte)
             }
         }
@@ -282,17 +311,19 @@ enum MapJSON {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
                 var fields: OrderedDictionary<String, Map> = ["message": .string(error.message)]
                 if !error.locations.isEmpty {
-                    fields["locations"] = .array(error.locations.map {
-                        .dictionary(["line": .number(Number($0.line)), "column": .number(Number($0.column))])
-                    })
+                    fields["locations"] = .array(
+                        error.locations.map {
+                            .dictionary(["line": .number(Number($0.line)), "column": .number(Number($0.column))])
+                        })
                 }
                 if !error.path.elements.isEmpty {
-                    fields["path"] = .array(error.path.elements.map {
-                        switch $0 {
-                        case .key(let key): .string(key)
-                        case .index(let index): .number(Number(index))
-                        }
-                    })
+                    fields["path"] = .array(
+                        error.path.elements.map {
+                            switch $0 {
+                            case .key(let key): .string(key)
+                            case .index(let index): .number(Number(index))
+                            }
+                        })
                 }
                 if !error.extensions.isEmpty {
                     var extensions: OrderedDictionary<String, Map> = [:]

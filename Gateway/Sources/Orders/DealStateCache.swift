@@ -28,8 +28,10 @@ public final class DealStateCache: Service, Sendable {
     private let idleAfter: Duration = .seconds(60)
     private let onRefresh: @Sendable (DealState) -> Void
 
-    public init(store: DealStateStore, refresh: Duration, logger: Logger,
-                onRefresh: @escaping @Sendable (DealState) -> Void = { _ in }) {
+    public init(
+        store: DealStateStore, refresh: Duration, logger: Logger,
+        onRefresh: @escaping @Sendable (DealState) -> Void = { _ in }
+    ) {
         self.store = store
         self.refresh = refresh
         self.maximumAge = max(refresh * 20, .seconds(1))
@@ -79,7 +81,8 @@ public final class DealStateCache: Service, Sendable {
                     for deal in deals {
                         group.addTask {
                             do { try await self.load(deal) } catch {
-                                self.logger.debug("deal state refresh failed", metadata: ["deal": "\(deal)", "error": "\(error)"])
+                                self.logger.debug(
+                                    "deal state refresh failed", metadata: ["deal": "\(deal)", "error": "\(error)"])
                             }
                         }
                     }

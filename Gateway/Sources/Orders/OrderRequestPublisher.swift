@@ -42,7 +42,9 @@ public final class OrderRequestPublisher: Sendable {
     public func overloaded() -> Refusal? {
         let inFlight = self.inFlight
         let queued = producer.queueLength
-        if inFlight >= maxInFlight || queued >= maxProducerQueue { return .overloaded(inFlight: inFlight, queued: queued) }
+        if inFlight >= maxInFlight || queued >= maxProducerQueue {
+            return .overloaded(inFlight: inFlight, queued: queued)
+        }
         return nil
     }
 
@@ -66,14 +68,17 @@ public final class OrderRequestPublisher: Sendable {
                 attributes["messaging.message.id"] = event.eventId.rawValue
             }
         }
-        var headers = [KafkaHeader(name: "flashdeal-event-type", value: Array(event.type.rawValue.utf8)),
-                       KafkaHeader(name: "content-type", value: Array("application/json".utf8))]
+        var headers = [
+            KafkaHeader(name: "flashdeal-event-type", value: Array(event.type.rawValue.utf8)),
+            KafkaHeader(name: "content-type", value: Array("application/json".utf8)),
+        ]
         if let traceparent = span.flatMap({ FlashDealTracing.traceparent(of: $0.context) }) ?? traceparent {
             headers.append(KafkaHeader(name: "traceparent", value: Array(traceparent.utf8)))
         }
         do {
-            try await producer.send(topic: topic, key: event.orderId.map { Array($0.rawValue.utf8) },
-                                    value: encoded ?? [UInt8](event.jsonData()), headers: headers)
+            try await producer.send(
+                topic: topic, key: event.orderId.map { Array($0.rawValue.utf8) },
+                value: encoded ?? [UInt8](event.jsonData()), headers: headers)
         } catch {
             span?.recordError(error)
             span?.setStatus(.init(code: .error))

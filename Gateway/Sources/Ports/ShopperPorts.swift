@@ -90,10 +90,12 @@ public struct ShopperPorts: Sendable {
     public var orders: any OrderLookup
     public var clock: any WallClock
 
-    public init(limiter: any RateDeciding, deals: any DealStateSource, catalog: any CatalogSource,
-                room: any AdmissionGate, pacer: any AdmissionPacing, publisher: any OrderRequestSink,
-                acceptingDeals: any AcceptedDealsRegistry, orders: any OrderLookup,
-                clock: any WallClock = SystemClock()) {
+    public init(
+        limiter: any RateDeciding, deals: any DealStateSource, catalog: any CatalogSource,
+        room: any AdmissionGate, pacer: any AdmissionPacing, publisher: any OrderRequestSink,
+        acceptingDeals: any AcceptedDealsRegistry, orders: any OrderLookup,
+        clock: any WallClock = SystemClock()
+    ) {
         self.limiter = limiter
         self.deals = deals
         self.catalog = catalog

@@ -23,8 +23,10 @@ public final class OrderConsumer: Service, Sendable {
 
     /// - Parameter prepare: runs (retried until it succeeds) before the first poll: loading Redis
     ///   functions, creating indexes, waiting for the topics.
-    public init(makeConsumer: @escaping @Sendable () throws -> KafkaConsumer, processor: OrderProcessor,
-                batchSize: Int, topic: String, prepare: @escaping @Sendable () async throws -> Void, logger: Logger) {
+    public init(
+        makeConsumer: @escaping @Sendable () throws -> KafkaConsumer, processor: OrderProcessor,
+        batchSize: Int, topic: String, prepare: @escaping @Sendable () async throws -> Void, logger: Logger
+    ) {
         self.makeConsumer = makeConsumer
         self.processor = processor
         self.batchSize = batchSize

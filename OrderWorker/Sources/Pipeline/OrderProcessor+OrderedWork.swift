@@ -1,5 +1,5 @@
-import Domain
 import DealData
+import Domain
 import Foundation
 import Infrastructure
 import Logging
@@ -14,7 +14,9 @@ extension OrderProcessor {
     /// Gives a confirmed order's stock back, records CANCELLED and publishes StockReleased(CANCELLED).
     /// A cancellation of an order that holds nothing (turned away, unknown, another shopper's) changes nothing.
     func cancel(_ c: OrderCancellationRequested, traceparent: KafkaHeader?, span: (any Span)? = nil) async throws {
-        let releaseSpan = span.flatMap { $0.isRecording ? FlashDealTracing.start("flashdeal.release", context: $0.context) : nil }
+        let releaseSpan = span.flatMap {
+            $0.isRecording ? FlashDealTracing.start("flashdeal.release", context: $0.context) : nil
+        }
         let reply = try await retrying("redis") {
             try await self.reservations.release(order: c.orderId, deal: c.dealId, user: c.userId, reason: .cancelled)
         }
@@ -33,18 +35,26 @@ extension OrderProcessor {
         case .released, .alreadyReleased:
             let now = Date()
             var at = now
-            let changed = try await retrying("mongo") { try await self.orders.cancel(c.orderId, reason: .shopper, at: now) }
+            let changed = try await retrying("mongo") {
+                try await self.orders.cancel(c.orderId, reason: .shopper, at: now)
+            }
             // Recorded before (a redelivery): the event keeps the first cancellation's time.
             if !changed, let stored = try await retrying("mongo", { try await self.orders.find(c.orderId) }),
-               stored.status == .cancelled {
+                stored.status == .cancelled
+            {
                 at = stored.updatedAt
             }
-            let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: c.orderId), occurredAt: at,
-                                      orderId: c.orderId, dealId: c.dealId, quantity: reply.quantity, reason: .cancelled)
-            try await send([OutgoingEvent(event: .stockReleased(event), key: c.orderId.rawValue, traceparent: traceparent)])
+            let event = StockReleased(
+                eventId: .derive(type: .stockReleased, orderId: c.orderId), occurredAt: at,
+                orderId: c.orderId, dealId: c.dealId, quantity: reply.quantity, reason: .cancelled)
+            try await send([
+                OutgoingEvent(event: .stockReleased(event), key: c.orderId.rawValue, traceparent: traceparent)
+            ])
             metrics.order(status: OrderStatus.cancelled.rawValue)
         case .notHeld, .unknown, .wrongUser:
-            logger.info("cancellation changes nothing", metadata: ["order": "\(c.orderId)", "result": "\(reply.result.rawValue)"])
+            logger.info(
+                "cancellation changes nothing",
+                metadata: ["order": "\(c.orderId)", "result": "\(reply.result.rawValue)"])
         }
     }
 
@@ -73,9 +83,11 @@ extension OrderProcessor {
                     // Recorded before: the event keeps that time.
                     if stored.status == .cancelled { at = stored.updatedAt }
                 }
-                let event = StockReleased(eventId: .derive(type: .stockReleased, orderId: expired.orderId), occurredAt: at,
-                                          orderId: expired.orderId, dealId: deal, quantity: expired.quantity, reason: .expired)
-                events.append(OutgoingEvent(event: .stockReleased(event), key: expired.orderId.rawValue, traceparent: nil))
+                let event = StockReleased(
+                    eventId: .derive(type: .stockReleased, orderId: expired.orderId), occurredAt: at,
+                    orderId: expired.orderId, dealId: deal, quantity: expired.quantity, reason: .expired)
+                events.append(
+                    OutgoingEvent(event: .stockReleased(event), key: expired.orderId.rawValue, traceparent: nil))
                 recorded.append(expired.orderId)
             }
             try await send(events)
@@ -85,8 +97,9 @@ extension OrderProcessor {
                 metrics.order(status: OrderStatus.cancelled.rawValue)
             }
             if !recorded.isEmpty {
-                logger.info("unpaid orders expired; their units are back on sale",
-                            metadata: ["deal": "\(deal)", "orders": "\(recorded.count)", "stillUnpaid": "\(sweep.unpaid)"])
+                logger.info(
+                    "unpaid orders expired; their units are back on sale",
+                    metadata: ["deal": "\(deal)", "orders": "\(recorded.count)", "stillUnpaid": "\(sweep.unpaid)"])
             }
             if sweep.finished { try await reservations.removeExpiringDeal(raw, key: settings.expiringDealsKey) }
         }
@@ -96,16 +109,20 @@ extension OrderProcessor {
 
     /// The message, unchanged, to the dead-letter topic with why it was refused in headers.
     func deadLetter(_ message: KafkaMessage, reason: String) async throws {
-        logger.warning("message sent to the dead-letter topic",
-                       metadata: ["source": "\(message.topicPartition)@\(message.offset)", "reason": "\(reason)"])
-        let headers = message.headers + [
-            KafkaHeader(name: DeadLetterHeaders.reason, value: reason),
-            KafkaHeader(name: DeadLetterHeaders.source, value: "\(message.topic)/\(message.partition)/\(message.offset)"),
-            KafkaHeader(name: DeadLetterHeaders.at, value: Timestamp.format(Date())),
-        ]
+        logger.warning(
+            "message sent to the dead-letter topic",
+            metadata: ["source": "\(message.topicPartition)@\(message.offset)", "reason": "\(reason)"])
+        let headers =
+            message.headers + [
+                KafkaHeader(name: DeadLetterHeaders.reason, value: reason),
+                KafkaHeader(
+                    name: DeadLetterHeaders.source, value: "\(message.topic)/\(message.partition)/\(message.offset)"),
+                KafkaHeader(name: DeadLetterHeaders.at, value: Timestamp.format(Date())),
+            ]
         try await retrying("kafka") {
-            try await self.producer.append(topic: self.settings.topics.deadLetters, key: message.key, value: message.value,
-                                         headers: headers)
+            try await self.producer.append(
+                topic: self.settings.topics.deadLetters, key: message.key, value: message.value,
+                headers: headers)
         }
         metrics.deadLettered()
     }

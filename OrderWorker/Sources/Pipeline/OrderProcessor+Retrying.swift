@@ -1,5 +1,5 @@
-import Domain
 import DealData
+import Domain
 import Infrastructure
 import Logging
 import ServiceLifecycle
@@ -25,9 +25,10 @@ extension OrderProcessor {
                 for (index, outgoing) in remaining.enumerated() {
                     group.addTask {
                         do {
-                            try await producer.append(topic: topic, key: Array(outgoing.key.utf8),
-                                                    value: Array(outgoing.event.jsonData()),
-                                                    headers: outgoing.traceparent.map { [$0] } ?? [])
+                            try await producer.append(
+                                topic: topic, key: Array(outgoing.key.utf8),
+                                value: Array(outgoing.event.jsonData()),
+                                headers: outgoing.traceparent.map { [$0] } ?? [])
                             return (index, nil)
                         } catch { return (index, error) }
                     }
@@ -38,8 +39,9 @@ extension OrderProcessor {
             }
             if failed.isEmpty { break }
             metrics.retry(dependency: "kafka")
-            logger.warning("publishing events failed; retrying",
-                           metadata: ["failed": "\(failed.count)", "error": "\(failed[0].1)"])
+            logger.warning(
+                "publishing events failed; retrying",
+                metadata: ["failed": "\(failed.count)", "error": "\(failed[0].1)"])
             remaining = failed.map { remaining[$0.0] }
             metrics.paused(true)
             try await backoff.wait()

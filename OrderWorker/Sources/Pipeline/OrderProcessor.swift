@@ -1,9 +1,9 @@
 import DealData
 import Domain
 import Foundation
-import Operations
 public import Infrastructure
 public import Logging
+import Operations
 import ServiceLifecycle
 import Tracing
 
@@ -26,8 +26,11 @@ public final class OrderProcessor: Sendable {
     let metrics: WorkerMetrics
     let logger: Logger
 
-    public init(reservations: any StockReservations, orders: any OrderRepository, outbox: any OutcomeOutbox,
-                catalog: any DealLookup, producer: any EventLog, settings: WorkerSettings, metrics: WorkerMetrics, logger: Logger) {
+    public init(
+        reservations: any StockReservations, orders: any OrderRepository, outbox: any OutcomeOutbox,
+        catalog: any DealLookup, producer: any EventLog, settings: WorkerSettings, metrics: WorkerMetrics,
+        logger: Logger
+    ) {
         self.reservations = reservations
         self.orders = orders
         self.outbox = outbox
@@ -79,14 +82,19 @@ public final class OrderProcessor: Sendable {
                 requests.append((request, message))
             case .cancellation(let cancellation, let message):
                 metrics.message(kind: "cancellation")
-                if !ordered { try await beforeOrderedWork(); ordered = true }
+                if !ordered {
+                    try await beforeOrderedWork()
+                    ordered = true
+                }
                 // Requests before the cancellation come first: it may cancel one of them.
                 try await publishDecided(try await decide(requests))
                 requests = []
                 // The stock path in the trace: process → flashdeal.release, the event carrying it on.
-                let span = startProcessSpan(message, orderId: cancellation.orderId, dealId: cancellation.dealId,
-                                            eventId: cancellation.eventId, at: DefaultTracerClock.now)
-                let traceparent = span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
+                let span = startProcessSpan(
+                    message, orderId: cancellation.orderId, dealId: cancellation.dealId,
+                    eventId: cancellation.eventId, at: DefaultTracerClock.now)
+                let traceparent =
+                    span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
                     .map { KafkaHeader(name: "traceparent", value: $0) } ?? message.header("traceparent")
                 do {
                     try await LogTrace.$traceparent.withValue(traceparent?.stringValue) {
@@ -100,7 +108,10 @@ public final class OrderProcessor: Sendable {
                 }
             case .poison(let reason, let message):
                 metrics.message(kind: "poison")
-                if !ordered { try await beforeOrderedWork(); ordered = true }
+                if !ordered {
+                    try await beforeOrderedWork()
+                    ordered = true
+                }
                 try await LogTrace.$traceparent.withValue(message.header("traceparent")?.stringValue) {
                     try await deadLetter(message, reason: reason)
                 }
@@ -126,18 +137,28 @@ public final class OrderProcessor: Sendable {
         }
         switch event {
         case .orderRequested(let request):
-            let expected = OrderID.derive(userId: request.userId, dealId: request.dealId,
-                                          idempotencyKey: request.idempotencyKey)
+            let expected = OrderID.derive(
+                userId: request.userId, dealId: request.dealId,
+                idempotencyKey: request.idempotencyKey)
             guard expected == request.orderId else {
-                return .poison(reason: "orderId \(request.orderId) is not the id derived from user, deal and idempotency key (\(expected))", message)
+                return .poison(
+                    reason:
+                        "orderId \(request.orderId) is not the id derived from user, deal and idempotency key (\(expected))",
+                    message)
             }
             guard message.keyString == request.orderId.rawValue else {
-                return .poison(reason: "message key \(message.keyString.map { $0.debugDescription } ?? "(none)") is not the order id \(request.orderId)", message)
+                return .poison(
+                    reason:
+                        "message key \(message.keyString.map { $0.debugDescription } ?? "(none)") is not the order id \(request.orderId)",
+                    message)
             }
             return .request(request, message)
         case .orderCancellationRequested(let cancellation):
             guard message.keyString == cancellation.orderId.rawValue else {
-                return .poison(reason: "message key \(message.keyString.map { $0.debugDescription } ?? "(none)") is not the order id \(cancellation.orderId)", message)
+                return .poison(
+                    reason:
+                        "message key \(message.keyString.map { $0.debugDescription } ?? "(none)") is not the order id \(cancellation.orderId)",
+                    message)
             }
             return .cancellation(cancellation, message)
         default:
@@ -181,10 +202,13 @@ public final class OrderProcessor: Sendable {
             // Already persisted and published (a redelivery after a crash), or a copy of a request
             // earlier in this batch (a producer retry, a re-send): nothing left to do.
             if reply.published || !inBatch.insert(request.orderId).inserted { continue }
-            pending.append(Pending(request: request, traceparent: message.header("traceparent"), reply: reply,
-                                   unknownDeal: reply.result == .noState,
-                                   span: traceReservation(request, message, reply, batch: batch.count,
-                                                          from: reserveStart, to: reserveEnd)))
+            pending.append(
+                Pending(
+                    request: request, traceparent: message.header("traceparent"), reply: reply,
+                    unknownDeal: reply.result == .noState,
+                    span: traceReservation(
+                        request, message, reply, batch: batch.count,
+                        from: reserveStart, to: reserveEnd)))
         }
         guard !pending.isEmpty else { return Decided() }
         let now = Date()
@@ -210,7 +234,9 @@ public final class OrderProcessor: Sendable {
         try await markPublished(decided.pending)
         for (p, outcome) in zip(decided.pending, decided.outcomes) {
             guard let span = p.span else { continue }
-            if span.isRecording { span.attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue }
+            if span.isRecording {
+                span.attributes[FlashDealSpanAttribute.orderStatus] = outcome.document.status.rawValue
+            }
             span.end()
         }
         let now = Date()
@@ -240,8 +266,9 @@ public final class OrderProcessor: Sendable {
                     try await reservations.addExpiringDeals(Array(holding), key: settings.expiringDealsKey)
                     return replies
                 }
-                logger.error("Redis holds no state for deals the catalog knows; waiting (run flashdeal reconcile --deal ID --fix)",
-                             metadata: ["deals": "\(lost.map(\.rawValue))"])
+                logger.error(
+                    "Redis holds no state for deals the catalog knows; waiting (run flashdeal reconcile --deal ID --fix)",
+                    metadata: ["deals": "\(lost.map(\.rawValue))"])
             } catch {
                 metrics.retry(dependency: "redis")
                 logger.warning("reserving failed; retrying", metadata: ["error": "\(error)"])
@@ -266,9 +293,10 @@ public final class OrderProcessor: Sendable {
     static func outcome(of p: Pending, at now: Date, failedAt: Date? = nil) -> Outcome {
         let r = p.request
         // Rehydrating from the request's own fields cannot fail: the id was checked on arrival.
-        var order = try! Order(id: r.orderId, dealId: r.dealId, userId: r.userId, quantity: r.quantity,
-                               idempotencyKey: r.idempotencyKey, requestedAt: r.requestedAt, state: .pending,
-                               updatedAt: r.requestedAt, version: 1)
+        var order = try! Order(
+            id: r.orderId, dealId: r.dealId, userId: r.userId, quantity: r.quantity,
+            idempotencyKey: r.idempotencyKey, requestedAt: r.requestedAt, state: .pending,
+            updatedAt: r.requestedAt, version: 1)
         let decidedAt = p.reply.decidedAtMs > 0 ? Timestamp.date(epochMilliseconds: p.reply.decidedAtMs) : now
         var viaOutbox = false
         switch p.reply.result {
@@ -283,8 +311,9 @@ public final class OrderProcessor: Sendable {
             }
         }
         let document = OrderDocument(order)
-        return Outcome(document: document, events: document.outcomeEvents(stockWasReserved: p.reply.result == .decided(.reserved)),
-                       viaOutbox: viaOutbox)
+        return Outcome(
+            document: document, events: document.outcomeEvents(stockWasReserved: p.reply.result == .decided(.reserved)),
+            viaOutbox: viaOutbox)
     }
 
     /// When earlier compensations of these orders were decided: from the outbox (MongoDB was down),
@@ -316,8 +345,9 @@ public final class OrderProcessor: Sendable {
             } catch {
                 metrics.retry(dependency: "mongo")
                 guard ContinuousClock.now < deadline else {
-                    logger.error("MongoDB unavailable past the retry budget; failing the batch and releasing its stock",
-                                 metadata: ["orders": "\(documents.count)", "error": "\(error)"])
+                    logger.error(
+                        "MongoDB unavailable past the retry budget; failing the batch and releasing its stock",
+                        metadata: ["orders": "\(documents.count)", "error": "\(error)"])
                     return false
                 }
                 logger.warning("persisting orders failed; retrying", metadata: ["error": "\(error)"])
@@ -335,8 +365,9 @@ public final class OrderProcessor: Sendable {
         for p in pending {
             if case .decided(.reserved) = p.reply.result {
                 let reply = try await retrying("redis") {
-                    try await self.reservations.release(order: p.request.orderId, deal: p.request.dealId,
-                                                        user: nil, reason: .failed)
+                    try await self.reservations.release(
+                        order: p.request.orderId, deal: p.request.dealId,
+                        user: nil, reason: .failed)
                 }
                 metrics.release(reason: StockReleaseReason.failed.rawValue, result: reply.result.rawValue)
                 var failed = p
@@ -370,11 +401,14 @@ public final class OrderProcessor: Sendable {
             }
             if p.reply.announcedSoldOut {
                 let soldOut = DealSoldOut(
-                    eventId: .derive(type: .dealSoldOut, subject: p.request.dealId.rawValue,
-                                     discriminator: p.request.orderId.rawValue),
+                    eventId: .derive(
+                        type: .dealSoldOut, subject: p.request.dealId.rawValue,
+                        discriminator: p.request.orderId.rawValue),
                     occurredAt: outcome.document.decidedAt, dealId: p.request.dealId)
-                messages.append(OutgoingEvent(event: .dealSoldOut(soldOut), key: p.request.dealId.rawValue,
-                                              traceparent: traceparent))
+                messages.append(
+                    OutgoingEvent(
+                        event: .dealSoldOut(soldOut), key: p.request.dealId.rawValue,
+                        traceparent: traceparent))
                 metrics.soldOutAnnounced()
             }
         }

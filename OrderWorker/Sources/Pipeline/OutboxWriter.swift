@@ -32,7 +32,8 @@ final class OutboxWriter: Service, Sendable {
         do {
             let (documents, unreadable) = try await outbox.pending()
             if !unreadable.isEmpty {
-                logger.error("outbox entries that do not parse were left in place", metadata: ["orders": "\(unreadable)"])
+                logger.error(
+                    "outbox entries that do not parse were left in place", metadata: ["orders": "\(unreadable)"])
             }
             var written: [String] = []
             for document in documents {

@@ -41,10 +41,12 @@ public final class Resender: Service, Sendable {
     /// - Parameters:
     ///   - requestsConsumedSince: since when this worker's order-requests consumer has held its partitions.
     ///   - eventsReadSince: since when its event watcher has held its partitions.
-    public init(deals: AcceptingDeals, reservations: ReservationStore, orders: OrderStore, outbox: Outbox,
-                producer: KafkaProducer, settings: WorkerSettings, metrics: WorkerMetrics, logger: Logger,
-                requestsConsumedSince: @escaping @Sendable () -> ContinuousClock.Instant?,
-                eventsReadSince: @escaping @Sendable () -> ContinuousClock.Instant?) {
+    public init(
+        deals: AcceptingDeals, reservations: ReservationStore, orders: OrderStore, outbox: Outbox,
+        producer: KafkaProducer, settings: WorkerSettings, metrics: WorkerMetrics, logger: Logger,
+        requestsConsumedSince: @escaping @Sendable () -> ContinuousClock.Instant?,
+        eventsReadSince: @escaping @Sendable () -> ContinuousClock.Instant?
+    ) {
         self.requestsConsumedSince = requestsConsumedSince
         self.eventsReadSince = eventsReadSince
         self.deals = deals
@@ -81,16 +83,20 @@ public final class Resender: Service, Sendable {
         var pass = Pass()
         let nowMs = Timestamp.epochMilliseconds(Date())
         let now = ContinuousClock.now
-        func steady(_ since: ContinuousClock.Instant?) -> Bool { since.map { now - $0 >= settings.resendAfter } ?? false }
+        func steady(_ since: ContinuousClock.Instant?) -> Bool {
+            since.map { now - $0 >= settings.resendAfter } ?? false
+        }
         // Limit 0: nothing is claimed, the counts are still read.
         let requestLimit = steady(requestsConsumedSince()) ? settings.resendLimit : 0
         let eventLimit = steady(eventsReadSince()) ? settings.resendLimit : 0
         for deal in try await deals.members() {
-            let requests = try await reservations.due(.requests, deal: deal, bound: settings.resendAfter,
-                                                      limit: requestLimit)
+            let requests = try await reservations.due(
+                .requests, deal: deal, bound: settings.resendAfter,
+                limit: requestLimit)
             pass.requests += await resendRequests(requests.orders, deal: deal)
-            let events = try await reservations.due(.events, deal: deal, bound: settings.resendAfter,
-                                                    limit: eventLimit)
+            let events = try await reservations.due(
+                .events, deal: deal, bound: settings.resendAfter,
+                limit: eventLimit)
             pass.events += try await republish(events.orders, deal: deal)
             pass.undecided += requests.waiting
             pass.unseen += events.waiting
@@ -107,18 +113,25 @@ public final class Resender: Service, Sendable {
         let lost = due.filter { $0.1.isEmpty }.map(\.0)
         if !lost.isEmpty {
             metrics.unrecoverable(kind: "request", count: lost.count)
-            logger.error("accepted orders are undecided and their requests are not stored; they cannot be sent again",
-                         metadata: ["deal": "\(deal)", "orders": "\(lost.map(\.rawValue))"])
+            logger.error(
+                "accepted orders are undecided and their requests are not stored; they cannot be sent again",
+                metadata: ["deal": "\(deal)", "orders": "\(lost.map(\.rawValue))"])
         }
         let sendable = due.filter { !$0.1.isEmpty }
-        let headers = [KafkaHeader(name: "flashdeal-event-type", value: Array(DomainEventType.orderRequested.rawValue.utf8)),
-                       KafkaHeader(name: "content-type", value: Array("application/json".utf8))]
-        let sent = await send(sendable.map { (key: $0.0.rawValue, value: Array($0.1.utf8)) }, topic: settings.topics.requests,
-                              headers: headers)
+        let headers = [
+            KafkaHeader(name: "flashdeal-event-type", value: Array(DomainEventType.orderRequested.rawValue.utf8)),
+            KafkaHeader(name: "content-type", value: Array("application/json".utf8)),
+        ]
+        let sent = await send(
+            sendable.map { (key: $0.0.rawValue, value: Array($0.1.utf8)) }, topic: settings.topics.requests,
+            headers: headers)
         metrics.resent(kind: "request", count: sent)
-        logger.warning("accepted orders were still undecided past the bound; their requests were sent again",
-                       metadata: ["deal": "\(deal)", "sent": "\(sent)", "of": "\(sendable.count)",
-                                  "orders": "\(sendable.prefix(20).map(\.0.rawValue))"])
+        logger.warning(
+            "accepted orders were still undecided past the bound; their requests were sent again",
+            metadata: [
+                "deal": "\(deal)", "sent": "\(sent)", "of": "\(sendable.count)",
+                "orders": "\(sendable.prefix(20).map(\.0.rawValue))",
+            ])
         return sent
     }
 
@@ -133,7 +146,8 @@ public final class Resender: Service, Sendable {
         var messages: [(key: String, value: [UInt8])] = []
         var lost: [OrderID] = []
         for (order, packed) in due {
-            guard let document = stored[order], document.status != .pending, let record = ReservationRecord(packed: packed)
+            guard let document = stored[order], document.status != .pending,
+                let record = ReservationRecord(packed: packed)
             else {
                 lost.append(order)
                 continue
@@ -144,15 +158,19 @@ public final class Resender: Service, Sendable {
         }
         if !lost.isEmpty {
             metrics.unrecoverable(kind: "event", count: lost.count)
-            logger.error("published outcomes not seen in the log have no stored decision; not re-published",
-                         metadata: ["deal": "\(deal)", "orders": "\(lost.map(\.rawValue))"])
+            logger.error(
+                "published outcomes not seen in the log have no stored decision; not re-published",
+                metadata: ["deal": "\(deal)", "orders": "\(lost.map(\.rawValue))"])
         }
         guard !messages.isEmpty else { return 0 }
         let sent = await send(messages, topic: settings.topics.events, headers: [])
         metrics.resent(kind: "event", count: sent)
-        logger.warning("outcome events were not seen in the log past the bound; published again",
-                       metadata: ["deal": "\(deal)", "sent": "\(sent)", "of": "\(messages.count)",
-                                  "orders": "\(due.prefix(20).map(\.0.rawValue))"])
+        logger.warning(
+            "outcome events were not seen in the log past the bound; published again",
+            metadata: [
+                "deal": "\(deal)", "sent": "\(sent)", "of": "\(messages.count)",
+                "orders": "\(due.prefix(20).map(\.0.rawValue))",
+            ])
         return sent
     }
 
@@ -164,8 +182,9 @@ public final class Resender: Service, Sendable {
             for message in messages {
                 group.addTask {
                     do {
-                        try await producer.send(topic: topic, key: Array(message.key.utf8), value: message.value,
-                                                headers: headers)
+                        try await producer.send(
+                            topic: topic, key: Array(message.key.utf8), value: message.value,
+                            headers: headers)
                         return nil
                     } catch { return "\(error)" }
                 }
@@ -175,8 +194,9 @@ public final class Resender: Service, Sendable {
             return failures
         }
         if let first = failures.first {
-            logger.warning("sending again failed; the orders are claimed again after the bound",
-                           metadata: ["failed": "\(failures.count)", "error": "\(first)"])
+            logger.warning(
+                "sending again failed; the orders are claimed again after the bound",
+                metadata: ["failed": "\(failures.count)", "error": "\(first)"])
         }
         return messages.count - failures.count
     }
@@ -197,8 +217,10 @@ public final class EventWatcher: Service, Sendable {
     public var assignedSince: ContinuousClock.Instant? { current.withLock { $0?.assignedSince } }
 
     /// - Parameter ready: polled before the consumer is made (the topics exist).
-    public init(makeConsumer: @escaping @Sendable () throws -> KafkaConsumer, reservations: ReservationStore,
-                ready: @escaping @Sendable () -> Bool, retryBackoff: ClosedRange<Duration>, logger: Logger) {
+    public init(
+        makeConsumer: @escaping @Sendable () throws -> KafkaConsumer, reservations: ReservationStore,
+        ready: @escaping @Sendable () -> Bool, retryBackoff: ClosedRange<Duration>, logger: Logger
+    ) {
         self.makeConsumer = makeConsumer
         self.reservations = reservations
         self.ready = ready
@@ -213,9 +235,10 @@ public final class EventWatcher: Service, Sendable {
         let decoder = JSONDecoder()
         for message in messages {
             guard let probe = try? decoder.decode(OutcomeProbe.self, from: Data(message.value)),
-                  ["OrderConfirmed", "OrderRejected", "OrderFailed"].contains(probe.type),
-                  let order = probe.orderId.flatMap({ try? OrderID($0) }),
-                  let deal = probe.dealId.flatMap({ try? DealID($0) }) else { continue }
+                ["OrderConfirmed", "OrderRejected", "OrderFailed"].contains(probe.type),
+                let order = probe.orderId.flatMap({ try? OrderID($0) }),
+                let deal = probe.dealId.flatMap({ try? DealID($0) })
+            else { continue }
             byDeal[deal, default: []].append(order)
         }
         return byDeal
@@ -247,7 +270,9 @@ public final class EventWatcher: Service, Sendable {
             var marked = false
             while !marked {
                 do {
-                    for (deal, orders) in Self.outcomes(in: messages) { try await reservations.seen(orders, deal: deal) }
+                    for (deal, orders) in Self.outcomes(in: messages) {
+                        try await reservations.seen(orders, deal: deal)
+                    }
                     marked = true
                 } catch {
                     logger.warning("marking outcomes seen failed; retrying", metadata: ["error": "\(error)"])

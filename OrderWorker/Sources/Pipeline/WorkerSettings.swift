@@ -1,5 +1,5 @@
-import Infrastructure
 public import DealData
+import Infrastructure
 
 /// The order worker's tuning, from the environment (docs/worker.md has the table).
 public struct WorkerSettings: Sendable, Equatable {
@@ -65,10 +65,14 @@ public struct WorkerSettings: Sendable, Equatable {
             if let v = try env.milliseconds("FLASHDEAL_WORKER_MONGO_BUDGET_MS", in: 0...day) { s.mongoRetryBudget = v }
             if let v = try env.milliseconds("FLASHDEAL_WORKER_OUTBOX_MS", in: 10...day) { s.outboxInterval = v }
             if let v = try env.milliseconds("FLASHDEAL_WORKER_LINGER_MS", in: 0...10_000) { s.linger = v }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", in: 1_000...600_000) { s.sessionTimeout = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", in: 1_000...600_000) {
+                s.sessionTimeout = v
+            }
             if let v = try env.milliseconds("FLASHDEAL_WORKER_EXPIRY_MS", in: 10...day) { s.expiryInterval = v }
             if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_AFTER_MS", in: 100...day) { s.resendAfter = v }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_INTERVAL_MS", in: 10...day) { s.resendInterval = v }
+            if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_INTERVAL_MS", in: 10...day) {
+                s.resendInterval = v
+            }
             if let v = try env.int("FLASHDEAL_WORKER_RESEND_LIMIT", in: 1...100_000) { s.resendLimit = v }
         } catch {
             throw Invalid(description: error.description)

@@ -67,8 +67,11 @@ private final class AdminHandle: @unchecked Sendable {
         var newTopics: [OpaquePointer?] = []
         defer { for t in newTopics { rd_kafka_NewTopic_destroy(t) } }
         for topic in topics {
-            guard let t = rd_kafka_NewTopic_new(topic.name, Int32(topic.partitions), Int32(topic.replicationFactor),
-                                                &errstr, errstr.count) else {
+            guard
+                let t = rd_kafka_NewTopic_new(
+                    topic.name, Int32(topic.partitions), Int32(topic.replicationFactor),
+                    &errstr, errstr.count)
+            else {
                 throw KafkaError(.admin, "topic \(topic.name): \(RDKafka.string(errstr))")
             }
             newTopics.append(t)
@@ -101,7 +104,8 @@ private final class AdminHandle: @unchecked Sendable {
             let code = rd_kafka_topic_result_error(r)
             if code != RD_KAFKA_RESP_ERR_NO_ERROR && code != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
                 let name = String(cString: rd_kafka_topic_result_name(r))
-                let message = rd_kafka_topic_result_error_string(r).map { String(cString: $0) }
+                let message =
+                    rd_kafka_topic_result_error_string(r).map { String(cString: $0) }
                     ?? String(cString: rd_kafka_err2str(code))
                 failures.append("\(name): \(message)")
             }

@@ -18,9 +18,11 @@ public struct KafkaProducerConfiguration: Sendable, Equatable {
     /// Further librdkafka properties; they win over the fields above.
     public var additional: [String: String]
 
-    public init(brokers: String, deliveryTimeout: Duration = .seconds(5), linger: Duration = .milliseconds(5),
-                maxQueuedMessages: Int = 100_000, compression: String = "none", clientID: String = "flashdeal",
-                additional: [String: String] = [:]) {
+    public init(
+        brokers: String, deliveryTimeout: Duration = .seconds(5), linger: Duration = .milliseconds(5),
+        maxQueuedMessages: Int = 100_000, compression: String = "none", clientID: String = "flashdeal",
+        additional: [String: String] = [:]
+    ) {
         self.brokers = brokers
         self.deliveryTimeout = deliveryTimeout
         self.linger = linger
@@ -70,9 +72,11 @@ public struct KafkaConsumerConfiguration: Sendable, Equatable {
     public var clientID: String
     public var additional: [String: String]
 
-    public init(brokers: String, groupID: String, sessionTimeout: Duration = .seconds(6),
-                autoOffsetReset: String = "earliest", autoCommitInterval: Duration = .seconds(1),
-                clientID: String = "flashdeal", additional: [String: String] = [:]) {
+    public init(
+        brokers: String, groupID: String, sessionTimeout: Duration = .seconds(6),
+        autoOffsetReset: String = "earliest", autoCommitInterval: Duration = .seconds(1),
+        clientID: String = "flashdeal", additional: [String: String] = [:]
+    ) {
         self.brokers = brokers
         self.groupID = groupID
         self.sessionTimeout = sessionTimeout

@@ -17,8 +17,10 @@ public final class KafkaConsumer: Sendable {
     private let logger: Logger
 
     /// Creates the consumer and subscribes it to `topics`. Joining the group happens in the first polls.
-    public init(configuration: KafkaConsumerConfiguration, topics: [String],
-                logger: Logger = Logger(label: "flashdeal.kafka.consumer")) throws(KafkaError) {
+    public init(
+        configuration: KafkaConsumerConfiguration, topics: [String],
+        logger: Logger = Logger(label: "flashdeal.kafka.consumer")
+    ) throws(KafkaError) {
         try RDKafka.checkVersion()
         self.configuration = configuration
         self.logger = logger
@@ -41,9 +43,10 @@ public final class KafkaConsumer: Sendable {
         let timeoutMs = Int32(wholeMilliseconds(timeout))
         let result: Result<[KafkaMessage], KafkaError> = await withCheckedContinuation { continuation in
             pollQueue.async {
-                continuation.resume(returning: Result { () throws(KafkaError) in
-                    try handle.poll(maxMessages: maxMessages, timeoutMilliseconds: timeoutMs)
-                })
+                continuation.resume(
+                    returning: Result { () throws(KafkaError) in
+                        try handle.poll(maxMessages: maxMessages, timeoutMilliseconds: timeoutMs)
+                    })
             }
         }
         return try result.get()
@@ -94,9 +97,10 @@ public final class KafkaConsumer: Sendable {
         let timeoutMs = Int32(wholeMilliseconds(timeout))
         let result: Result<Void, KafkaError> = await withCheckedContinuation { continuation in
             pollQueue.async {
-                continuation.resume(returning: Result { () throws(KafkaError) in
-                    handle.keep(try handle.poll(maxMessages: 1_000, timeoutMilliseconds: timeoutMs))
-                })
+                continuation.resume(
+                    returning: Result { () throws(KafkaError) in
+                        handle.keep(try handle.poll(maxMessages: 1_000, timeoutMilliseconds: timeoutMs))
+                    })
             }
         }
         try result.get()
@@ -161,31 +165,33 @@ final class ConsumerState: Sendable {
     }
 }
 
-private let rebalanceCallback: @convention(c) (
-    OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
-    UnsafeMutableRawPointer?
-) -> Void = { rk, err, partitions, opaque in
-    guard let rk, let opaque else { return }
-    let state = Unmanaged<ConsumerState>.fromOpaque(opaque).takeUnretainedValue()
-    switch err {
-    case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
-        rd_kafka_assign(rk, partitions)
-        let assigned = partitionSet(partitions)
-        if state.paused, let partitions { rd_kafka_pause_partitions(rk, partitions) }
-        state.setAssignment(assigned)
-        state.logger.info("kafka partitions assigned", metadata: ["count": "\(assigned.count)"])
-    case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
-        // Hand over cleanly: whatever was processed and stored is committed before the partitions go.
-        rd_kafka_commit(rk, nil, 0)
-        rd_kafka_assign(rk, nil)
-        state.setAssignment([])
-        state.logger.info("kafka partitions revoked")
-    default:
-        rd_kafka_assign(rk, nil)
-        state.setAssignment([])
-        state.logger.error("kafka rebalance error", metadata: ["error": "\(String(cString: rd_kafka_err2str(err)))"])
+private let rebalanceCallback:
+    @convention(c) (
+        OpaquePointer?, rd_kafka_resp_err_t, UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?,
+        UnsafeMutableRawPointer?
+    ) -> Void = { rk, err, partitions, opaque in
+        guard let rk, let opaque else { return }
+        let state = Unmanaged<ConsumerState>.fromOpaque(opaque).takeUnretainedValue()
+        switch err {
+        case RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS:
+            rd_kafka_assign(rk, partitions)
+            let assigned = partitionSet(partitions)
+            if state.paused, let partitions { rd_kafka_pause_partitions(rk, partitions) }
+            state.setAssignment(assigned)
+            state.logger.info("kafka partitions assigned", metadata: ["count": "\(assigned.count)"])
+        case RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS:
+            // Hand over cleanly: whatever was processed and stored is committed before the partitions go.
+            rd_kafka_commit(rk, nil, 0)
+            rd_kafka_assign(rk, nil)
+            state.setAssignment([])
+            state.logger.info("kafka partitions revoked")
+        default:
+            rd_kafka_assign(rk, nil)
+            state.setAssignment([])
+            state.logger.error(
+                "kafka rebalance error", metadata: ["error": "\(String(cString: rd_kafka_err2str(err)))"])
+        }
     }
-}
 
 private func partitionSet(_ list: UnsafeMutablePointer<rd_kafka_topic_partition_list_t>?) -> Set<TopicPartition> {
     guard let list else { return [] }
@@ -250,7 +256,8 @@ private final class ConsumerHandle: @unchecked Sendable {
                     throw KafkaError(.fatal, RDKafka.string(errstr))
                 }
                 // Transient (broker down, partition moved): librdkafka retries on its own.
-                state.logger.debug("kafka consume error", metadata: ["error": "\(String(cString: rd_kafka_err2str(m.err)))"])
+                state.logger.debug(
+                    "kafka consume error", metadata: ["error": "\(String(cString: rd_kafka_err2str(m.err)))"])
                 continue
             }
             messages.append(Self.convert(raw))
@@ -278,9 +285,10 @@ private final class ConsumerHandle: @unchecked Sendable {
         }
         var timestampType = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let timestamp = rd_kafka_message_timestamp(raw, &timestampType)
-        return KafkaMessage(topic: topic, partition: m.partition, offset: m.offset, key: key, value: value,
-                            headers: headers,
-                            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
+        return KafkaMessage(
+            topic: topic, partition: m.partition, offset: m.offset, key: key, value: value,
+            headers: headers,
+            timestampMilliseconds: timestampType == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : timestamp)
     }
 
     func store(_ offsets: [TopicPartition: Int64]) throws(KafkaError) -> Int {
@@ -308,8 +316,9 @@ private final class ConsumerHandle: @unchecked Sendable {
             let code = rd_kafka_commit(rk, nil, 0)
             // NO_OFFSET: nothing new was stored since the last commit.
             guard code == RD_KAFKA_RESP_ERR_NO_ERROR || code == RD_KAFKA_RESP_ERR__NO_OFFSET else {
-                throw KafkaError(.commit, "commit: \(String(cString: rd_kafka_err2str(code)))",
-                                 rdKafkaCode: code.rawValue, retryable: true)
+                throw KafkaError(
+                    .commit, "commit: \(String(cString: rd_kafka_err2str(code)))",
+                    rdKafkaCode: code.rawValue, retryable: true)
             }
         }
     }

@@ -70,7 +70,8 @@ public final class KafkaConsumerLag: Sendable {
     /// - Throws: ``KafkaError`` — `brokerUnavailable` when no answer came in time, `admin` when the
     ///   topic does not exist (yet), `consume` when the broker refused a request. All are retryable.
     public func lag(timeout: Duration) async throws -> ConsumerLag {
-        let handle = self.handle, topic = self.topic
+        let handle = self.handle
+        let topic = self.topic
         let deadline = ContinuousClock.now + timeout
         return try await executor.run {
             try handle.lag(topic: topic, deadline: deadline, budget: timeout)
@@ -117,16 +118,21 @@ private final class LagHandle: @unchecked Sendable {
             guard element.err == RD_KAFKA_RESP_ERR_NO_ERROR else {
                 throw Self.error(element.err, "committed offset of \(topic)[\(element.partition)]")
             }
-            committed[element.partition] = element.offset   // negative (RD_KAFKA_OFFSET_INVALID): none
+            committed[element.partition] = element.offset  // negative (RD_KAFKA_OFFSET_INVALID): none
         }
 
         // Listed watermarks; the listed high one is where the probing fetch starts.
-        var low: [Int32: Int64] = [:], probeFrom: [Int32: Int64] = [:]
+        var low: [Int32: Int64] = [:]
+        var probeFrom: [Int32: Int64] = [:]
         for partition in partitions {
-            var lo: Int64 = 0, hi: Int64 = 0
-            let code = rd_kafka_query_watermark_offsets(rk, topic, partition, &lo, &hi,
-                                                        try remaining("watermarks of partition \(partition)"))
-            guard code == RD_KAFKA_RESP_ERR_NO_ERROR else { throw Self.error(code, "watermarks of \(topic)[\(partition)]") }
+            var lo: Int64 = 0
+            var hi: Int64 = 0
+            let code = rd_kafka_query_watermark_offsets(
+                rk, topic, partition, &lo, &hi,
+                try remaining("watermarks of partition \(partition)"))
+            guard code == RD_KAFKA_RESP_ERR_NO_ERROR else {
+                throw Self.error(code, "watermarks of \(topic)[\(partition)]")
+            }
             low[partition] = lo
             probeFrom[partition] = max(lo, hi - 1)
         }
@@ -143,8 +149,10 @@ private final class LagHandle: @unchecked Sendable {
     /// Assigns the partitions at `from` (never joining the group) and reads each one's high watermark
     /// from the first fetch answer: an end-of-partition event carries it, and a record's fetch response
     /// has just updated the client's cached watermark.
-    private func probeHighWatermarks(topic: String, from: [Int32: Int64],
-                                     remaining: (String) throws(KafkaError) -> Int32) throws(KafkaError) -> [Int32: Int64] {
+    private func probeHighWatermarks(
+        topic: String, from: [Int32: Int64],
+        remaining: (String) throws(KafkaError) -> Int32
+    ) throws(KafkaError) -> [Int32: Int64] {
         let assignment = rd_kafka_topic_partition_list_new(Int32(from.count))!
         defer { rd_kafka_topic_partition_list_destroy(assignment) }
         for (partition, offset) in from {
@@ -161,18 +169,21 @@ private final class LagHandle: @unchecked Sendable {
             defer { rd_kafka_message_destroy(message) }
             let m = message.pointee
             guard m.rkt != nil, String(cString: rd_kafka_topic_name(m.rkt)) == topic,
-                  let start = from[m.partition], high[m.partition] == nil else { continue }
+                let start = from[m.partition], high[m.partition] == nil
+            else { continue }
             switch m.err {
             case RD_KAFKA_RESP_ERR__PARTITION_EOF:
                 high[m.partition] = m.offset
             case RD_KAFKA_RESP_ERR_NO_ERROR where m.offset >= start:
-                var lo: Int64 = 0, hi: Int64 = 0
+                var lo: Int64 = 0
+                var hi: Int64 = 0
                 if rd_kafka_get_watermark_offsets(rk, topic, m.partition, &lo, &hi) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                   hi > m.offset {
+                    hi > m.offset
+                {
                     high[m.partition] = hi
                 }
             default:
-                continue   // transient fetch errors: librdkafka retries until the deadline
+                continue  // transient fetch errors: librdkafka retries until the deadline
             }
         }
         return high

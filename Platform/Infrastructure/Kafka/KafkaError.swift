@@ -4,7 +4,7 @@ public struct KafkaError: RetryableError, CustomStringConvertible {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Backing: String, Hashable, Sendable {
             case configuration, unsupportedLibrary, queueFull, messageTimedOut, deliveryFailed, brokerUnavailable,
-                 admin, consume, commit, closed, notAssigned, fatal
+                admin, consume, commit, closed, notAssigned, fatal
         }
         private let backing: Backing
         private init(_ backing: Backing) { self.backing = backing }

@@ -39,8 +39,10 @@ public struct KafkaMessage: Sendable, Hashable {
     /// Milliseconds since the epoch, when the broker sent one.
     public var timestampMilliseconds: Int64?
 
-    public init(topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8],
-                headers: [KafkaHeader] = [], timestampMilliseconds: Int64? = nil) {
+    public init(
+        topic: String, partition: Int32, offset: Int64, key: [UInt8]?, value: [UInt8],
+        headers: [KafkaHeader] = [], timestampMilliseconds: Int64? = nil
+    ) {
         self.topic = topic
         self.partition = partition
         self.offset = offset

@@ -28,9 +28,11 @@ public final class KafkaProducer: Sendable {
     /// Told about every send once it is answered (for metrics); runs on the sender's task.
     private let observer: (@Sendable (KafkaSendObservation) -> Void)?
 
-    public init(configuration: KafkaProducerConfiguration,
-                logger: Logger = Logger(label: "flashdeal.kafka.producer"),
-                observer: (@Sendable (KafkaSendObservation) -> Void)? = nil) throws(KafkaError) {
+    public init(
+        configuration: KafkaProducerConfiguration,
+        logger: Logger = Logger(label: "flashdeal.kafka.producer"),
+        observer: (@Sendable (KafkaSendObservation) -> Void)? = nil
+    ) throws(KafkaError) {
         try RDKafka.checkVersion()
         self.configuration = configuration
         self.logger = logger
@@ -95,21 +97,26 @@ public final class KafkaProducer: Sendable {
         if case .failure(let error) = result, let fatal = handle.fatalError() {
             failuresInARow.store(0, ordering: .relaxed)
             replace(handle, reason: fatal)
-            return .failure(KafkaError(.fatal, "\(fatal) (after: \(error.message)); the client was replaced, retry the send",
-                                       rdKafkaCode: error.rdKafkaCode, retryable: true))
+            return .failure(
+                KafkaError(
+                    .fatal, "\(fatal) (after: \(error.message)); the client was replaced, retry the send",
+                    rdKafkaCode: error.rdKafkaCode, retryable: true))
         }
         switch result {
         case .success: failuresInARow.store(0, ordering: .relaxed)
         case .failure(let error) where error.code != .queueFull:
             let now = ContinuousClock.now
             if failuresInARow.wrappingAdd(1, ordering: .relaxed).newValue >= Self.replaceAfterFailuresInARow,
-               lastReplacement.withLock({ last in
-                   guard last.map({ now - $0 >= configuration.deliveryTimeout }) ?? true else { return false }
-                   last = now
-                   return true
-               }) {
+                lastReplacement.withLock({ last in
+                    guard last.map({ now - $0 >= configuration.deliveryTimeout }) ?? true else { return false }
+                    last = now
+                    return true
+                })
+            {
                 failuresInARow.store(0, ordering: .relaxed)
-                replace(handle, reason: "\(Self.replaceAfterFailuresInARow) sends failed in a row, the last: \(error.message)")
+                replace(
+                    handle,
+                    reason: "\(Self.replaceAfterFailuresInARow) sends failed in a row, the last: \(error.message)")
             }
         case .failure: break
         }
@@ -157,18 +164,19 @@ private final class DeliveryBox: Sendable {
     }
 }
 
-private let deliveryReportCallback: @convention(c) (
-    OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
-) -> Void = { _, message, _ in
-    guard let message, let opaque = message.pointee._private else { return }
-    let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
-    let m = message.pointee
-    if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-        box.complete(.success(KafkaDeliveryReport(topic: box.topic, partition: m.partition, offset: m.offset)))
-    } else {
-        box.complete(.failure(RDKafka.error(m.err, context: "delivery to \(box.topic)")))
+private let deliveryReportCallback:
+    @convention(c) (
+        OpaquePointer?, UnsafePointer<rd_kafka_message_t>?, UnsafeMutableRawPointer?
+    ) -> Void = { _, message, _ in
+        guard let message, let opaque = message.pointee._private else { return }
+        let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+        let m = message.pointee
+        if m.err == RD_KAFKA_RESP_ERR_NO_ERROR {
+            box.complete(.success(KafkaDeliveryReport(topic: box.topic, partition: m.partition, offset: m.offset)))
+        } else {
+            box.complete(.failure(RDKafka.error(m.err, context: "delivery to \(box.topic)")))
+        }
     }
-}
 
 /// Owns the producer's `rd_kafka_t` and its polling thread.
 ///
@@ -203,14 +211,17 @@ private final class ProducerHandle: @unchecked Sendable {
         }
     }
 
-    func produce(topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
-                 opaque: UnsafeMutableRawPointer) -> KafkaError? {
+    func produce(
+        topic: String, key: [UInt8]?, value: [UInt8], headers: [KafkaHeader],
+        opaque: UnsafeMutableRawPointer
+    ) -> KafkaError? {
         if stopped.load(ordering: .acquiring) { return KafkaError(.closed, "producer is closed") }
         // Header names (NUL-terminated) and values packed into one buffer; librdkafka copies everything
         // during the call (RD_KAFKA_MSG_F_COPY), so the pointers only need to live until it returns.
         var packed: [UInt8] = []
         for header in headers {
-            packed.append(contentsOf: header.name.utf8); packed.append(0)
+            packed.append(contentsOf: header.name.utf8)
+            packed.append(0)
             packed.append(contentsOf: header.value)
         }
         let code: rd_kafka_resp_err_t = topic.withCString { topicName in

@@ -10,8 +10,9 @@ enum RDKafka {
 
     static func checkVersion() throws(KafkaError) {
         guard rd_kafka_version() >= minimumVersion else {
-            throw KafkaError(.unsupportedLibrary,
-                             "librdkafka \(versionString) is linked; 2.3 or newer is required (run scripts/setup)")
+            throw KafkaError(
+                .unsupportedLibrary,
+                "librdkafka \(versionString) is linked; 2.3 or newer is required (run scripts/setup)")
         }
     }
 
@@ -47,8 +48,9 @@ enum RDKafka {
         var pointer: UnsafePointer<rd_kafka_metadata>?
         let code = rd_kafka_metadata(rk, allTopics ? 1 : 0, nil, &pointer, timeoutMilliseconds)
         guard code == RD_KAFKA_RESP_ERR_NO_ERROR, let pointer else {
-            throw KafkaError(.brokerUnavailable, "metadata: \(String(cString: rd_kafka_err2str(code)))",
-                             rdKafkaCode: code.rawValue)
+            throw KafkaError(
+                .brokerUnavailable, "metadata: \(String(cString: rd_kafka_err2str(code)))",
+                rdKafkaCode: code.rawValue)
         }
         defer { rd_kafka_metadata_destroy(pointer) }
         let md = pointer.pointee
@@ -73,17 +75,18 @@ enum RDKafka {
         case RD_KAFKA_RESP_ERR__FATAL:
             return KafkaError(.fatal, "\(context): \(text)", rdKafkaCode: raw)
         default:
-            return KafkaError(.deliveryFailed, "\(context): \(text)", rdKafkaCode: raw,
-                              retryable: isRetriable(code))
+            return KafkaError(
+                .deliveryFailed, "\(context): \(text)", rdKafkaCode: raw,
+                retryable: isRetriable(code))
         }
     }
 
     private static func isRetriable(_ code: rd_kafka_resp_err_t) -> Bool {
         switch code {
         case RD_KAFKA_RESP_ERR_NOT_LEADER_FOR_PARTITION, RD_KAFKA_RESP_ERR_LEADER_NOT_AVAILABLE,
-             RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
-             RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
-             RD_KAFKA_RESP_ERR__PARTITION_EOF, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
+            RD_KAFKA_RESP_ERR_REQUEST_TIMED_OUT, RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS,
+            RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART,
+            RD_KAFKA_RESP_ERR__PARTITION_EOF, RD_KAFKA_RESP_ERR_NETWORK_EXCEPTION:
             return true
         default:
             return false

@@ -48,16 +48,17 @@ enum RDKafkaLog {
         }
     }
 
-    static let callback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void = {
-        rk, syslog, fac, buf in
-        let level = RDKafkaLog.level(syslog)
-        guard RDKafkaLog.logger.logLevel <= level else { return }
-        let client = rk.flatMap { rd_kafka_name($0) }.map { String(cString: $0) } ?? "?"
-        let facility = fac.map { String(cString: $0) } ?? "?"
-        let (admitted, suppressed) = RDKafkaLog.admit(client: client, facility: facility, at: .now)
-        guard admitted else { return }
-        var metadata: Logger.Metadata = ["client": "\(client)", "facility": "\(facility)"]
-        if suppressed > 0 { metadata["suppressedSince"] = "\(suppressed)" }
-        RDKafkaLog.logger.log(level: level, "\(buf.map { String(cString: $0) } ?? "")", metadata: metadata)
-    }
+    static let callback: @convention(c) (OpaquePointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?) -> Void =
+        {
+            rk, syslog, fac, buf in
+            let level = RDKafkaLog.level(syslog)
+            guard RDKafkaLog.logger.logLevel <= level else { return }
+            let client = rk.flatMap { rd_kafka_name($0) }.map { String(cString: $0) } ?? "?"
+            let facility = fac.map { String(cString: $0) } ?? "?"
+            let (admitted, suppressed) = RDKafkaLog.admit(client: client, facility: facility, at: .now)
+            guard admitted else { return }
+            var metadata: Logger.Metadata = ["client": "\(client)", "facility": "\(facility)"]
+            if suppressed > 0 { metadata["suppressedSince"] = "\(suppressed)" }
+            RDKafkaLog.logger.log(level: level, "\(buf.map { String(cString: $0) } ?? "")", metadata: metadata)
+        }
 }

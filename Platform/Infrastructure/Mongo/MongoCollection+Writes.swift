@@ -45,8 +45,9 @@ extension MongoCollection {
             var pointers: [OpaquePointer?] = buffers.map(\.pointer)
             let ok = withExtendedLifetime(buffers) {
                 pointers.withUnsafeMutableBufferPointer { p in
-                    mongoc_collection_insert_many(collection, p.baseAddress, p.count, options.pointer,
-                                                  reply.pointer, &error)
+                    mongoc_collection_insert_many(
+                        collection, p.baseAddress, p.count, options.pointer,
+                        reply.pointer, &error)
                 }
             }
             let result = reply.document()
@@ -56,7 +57,9 @@ extension MongoCollection {
 
             let writeErrors = MongoReplies.writeErrors(result)
             guard !writeErrors.isEmpty else { throw MongoError(error, .write) }
-            if let other = writeErrors.first(where: { !MongoError.duplicateKeyCodes.contains($0["code"]?.intValue ?? 0) }) {
+            if let other = writeErrors.first(where: {
+                !MongoError.duplicateKeyCodes.contains($0["code"]?.intValue ?? 0)
+            }) {
                 throw MongoError(writeError: other)
             }
             let duplicates = writeErrors.compactMap { $0["index"]?.intValue }.sorted()
@@ -64,8 +67,9 @@ extension MongoCollection {
                 throw MongoError(.invalidReply, "write errors without an index: \(writeErrors)")
             }
             let unattempted = ordered ? (duplicates.last! + 1)..<documents.count : 0..<0
-            return InsertManyResult(insertedCount: inserted, duplicateKeyIndexes: duplicates,
-                                    unattemptedIndexes: unattempted)
+            return InsertManyResult(
+                insertedCount: inserted, duplicateKeyIndexes: duplicates,
+                unattemptedIndexes: unattempted)
         }
     }
 
@@ -117,7 +121,9 @@ extension MongoCollection {
         }
         let command: BSONDocument = [
             "update": .string(name),
-            "updates": [["q": .document(filter), "u": .document(update), "upsert": .bool(upsert), "multi": .bool(multi)]],
+            "updates": [
+                ["q": .document(filter), "u": .document(update), "upsert": .bool(upsert), "multi": .bool(multi)]
+            ],
             "ordered": true,
         ]
         return try await pool.withCollection(name) { collection in
@@ -129,15 +135,18 @@ extension MongoCollection {
             guard ok else { throw MongoError(error, .write) }
             if let writeError = MongoReplies.writeErrors(result).first { throw MongoError(writeError: writeError) }
             try MongoReplies.checkWriteConcern(result)
-            let upsertedId: BSONValue? = switch result["upserted"] {
-            case .array(let entries)?: entries.first?.documentValue?["_id"]
-            case .document(let entry)? where entry.contains(key: "_id") && entry.contains(key: "index"): entry["_id"]
-            case nil, .null?: nil
-            case let id?: id
-            }
+            let upsertedId: BSONValue? =
+                switch result["upserted"] {
+                case .array(let entries)?: entries.first?.documentValue?["_id"]
+                case .document(let entry)? where entry.contains(key: "_id") && entry.contains(key: "index"):
+                    entry["_id"]
+                case nil, .null?: nil
+                case let id?: id
+                }
             let n = result["n"]?.intValue ?? 0
-            return UpdateResult(matched: max(0, n - (upsertedId == nil ? 0 : 1)),
-                                modified: result["nModified"]?.intValue ?? 0, upsertedId: upsertedId)
+            return UpdateResult(
+                matched: max(0, n - (upsertedId == nil ? 0 : 1)),
+                modified: result["nModified"]?.intValue ?? 0, upsertedId: upsertedId)
         }
     }
 }

@@ -26,8 +26,10 @@ public struct MongoCollection: Sendable {
 
     /// Documents matching `filter`, in `sort` order (e.g. `["createdAt": -1, "_id": 1]`), at most
     /// `limit` of them, with only the fields of `projection` (e.g. `["status": 1]`) when given.
-    public func find(_ filter: BSONDocument = [:], sort: BSONDocument? = nil, limit: Int? = nil,
-                     projection: BSONDocument? = nil) async throws(MongoError) -> [BSONDocument] {
+    public func find(
+        _ filter: BSONDocument = [:], sort: BSONDocument? = nil, limit: Int? = nil,
+        projection: BSONDocument? = nil
+    ) async throws(MongoError) -> [BSONDocument] {
         // Bounded batches: reading 120,000 orders from the local MongoDB-protocol server with the
         // default batches ended the cursor after its first 101 documents, without an error.
         var options: BSONDocument = ["batchSize": .int64(Int64(Self.findBatchSize))]
@@ -51,12 +53,15 @@ public struct MongoCollection: Sendable {
     /// Every document matching `filter`, read in pages of `pageSize` ordered by `_id`, each page a
     /// query of its own (`_id` greater than the last one read) answered in one reply: no cursor
     /// outlives a reply, so a server that ends cursors early cannot shorten the result.
-    public func findAll(_ filter: BSONDocument = [:], pageSize: Int = findBatchSize) async throws(MongoError) -> [BSONDocument] {
+    public func findAll(_ filter: BSONDocument = [:], pageSize: Int = findBatchSize) async throws(MongoError)
+        -> [BSONDocument]
+    {
         var all: [BSONDocument] = []
         var last: BSONValue?
         while true {
-            let page = try await find(last.map { ["$and": [.document(filter), ["_id": ["$gt": $0]]]] } ?? filter,
-                                      sort: ["_id": 1], limit: pageSize)
+            let page = try await find(
+                last.map { ["$and": [.document(filter), ["_id": ["$gt": $0]]]] } ?? filter,
+                sort: ["_id": 1], limit: pageSize)
             all += page
             guard page.count == pageSize, let next = page.last?["_id"] else { return all }
             last = next

@@ -23,10 +23,11 @@ public struct MongoWriteConcern: Sendable, Hashable, CustomStringConvertible {
     public static let primary = MongoWriteConcern(.nodes(1))
 
     public var description: String {
-        let w = switch acknowledgers {
-        case .majority: "majority"
-        case .nodes(let n): "\(n)"
-        }
+        let w =
+            switch acknowledgers {
+            case .majority: "majority"
+            case .nodes(let n): "\(n)"
+            }
         return timeout.map { "w:\(w) wtimeout:\(MongoConfiguration.milliseconds($0))ms" } ?? "w:\(w)"
     }
 }
@@ -73,11 +74,13 @@ public struct MongoConfiguration: Sendable, Hashable {
     /// Every default: the local server on the standard port.
     public static let `default` = MongoConfiguration()
 
-    public init(uri: String = defaultURI, database: String = defaultDatabase, maxPoolSize: Int = defaultMaxPoolSize,
-                serverSelectionTimeout: Duration = defaultServerSelectionTimeout,
-                connectTimeout: Duration = defaultConnectTimeout, socketTimeout: Duration = defaultSocketTimeout,
-                heartbeatFrequency: Duration = defaultHeartbeatFrequency, writeConcern: MongoWriteConcern = .majority,
-                appName: String = defaultAppName) {
+    public init(
+        uri: String = defaultURI, database: String = defaultDatabase, maxPoolSize: Int = defaultMaxPoolSize,
+        serverSelectionTimeout: Duration = defaultServerSelectionTimeout,
+        connectTimeout: Duration = defaultConnectTimeout, socketTimeout: Duration = defaultSocketTimeout,
+        heartbeatFrequency: Duration = defaultHeartbeatFrequency, writeConcern: MongoWriteConcern = .majority,
+        appName: String = defaultAppName
+    ) {
         self.uri = uri
         self.database = database
         self.maxPoolSize = max(1, maxPoolSize)
@@ -105,7 +108,9 @@ public struct MongoConfiguration: Sendable, Hashable {
         if let v = env.string("FLASHDEAL_MONGO_APP_NAME") { copy.appName = v }
         if let n = try env.int("FLASHDEAL_MONGO_MAX_POOL_SIZE", in: 1...10_000) { copy.maxPoolSize = n }
         let timeouts = 1...Int(Int32.max)
-        if let t = try env.milliseconds("FLASHDEAL_MONGO_SERVER_SELECTION_TIMEOUT_MS", in: timeouts) { copy.serverSelectionTimeout = t }
+        if let t = try env.milliseconds("FLASHDEAL_MONGO_SERVER_SELECTION_TIMEOUT_MS", in: timeouts) {
+            copy.serverSelectionTimeout = t
+        }
         if let t = try env.milliseconds("FLASHDEAL_MONGO_CONNECT_TIMEOUT_MS", in: timeouts) { copy.connectTimeout = t }
         if let t = try env.milliseconds("FLASHDEAL_MONGO_SOCKET_TIMEOUT_MS", in: timeouts) { copy.socketTimeout = t }
         return copy

@@ -47,8 +47,10 @@ final class MongoConnectionPool: @unchecked Sendable {
     private static func makePool(_ configuration: MongoConfiguration) throws(MongoError) -> OpaquePointer {
         var error = bson_error_t()
         guard let uri = mongoc_uri_new_with_error(configuration.uri, &error) else {
-            throw MongoError(.invalidConfiguration, "invalid MongoDB URI '\(configuration.uri)': "
-                + MongoError(error, .command).message)
+            throw MongoError(
+                .invalidConfiguration,
+                "invalid MongoDB URI '\(configuration.uri)': "
+                    + MongoError(error, .command).message)
         }
         defer { mongoc_uri_destroy(uri) }
 
@@ -83,7 +85,8 @@ final class MongoConnectionPool: @unchecked Sendable {
         mongoc_uri_set_write_concern(uri, writeConcern)
 
         guard let pool = mongoc_client_pool_new_with_error(uri, &error) else {
-            throw MongoError(.invalidConfiguration, "cannot create the client pool: " + MongoError(error, .command).message)
+            throw MongoError(
+                .invalidConfiguration, "cannot create the client pool: " + MongoError(error, .command).message)
         }
         guard mongoc_client_pool_set_error_api(pool, 2) else {
             mongoc_client_pool_destroy(pool)
@@ -98,7 +101,8 @@ final class MongoConnectionPool: @unchecked Sendable {
     /// Runs `body` with a pooled client on the executor's queue.
     ///
     /// `body` may throw only ``MongoError``; anything else is reported as ``MongoError/Code/invalidReply``.
-    func withClient<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws(MongoError) -> T {
+    func withClient<T: Sendable>(_ body: @escaping @Sendable (OpaquePointer) throws -> T) async throws(MongoError) -> T
+    {
         guard await acquireSlot() else { throw MongoError(.closed, "the MongoDB client was shut down") }
         let result: Result<T, MongoError> = await executor.run { [self] in
             guard let client = mongoc_client_pool_pop(pool) else {
@@ -153,7 +157,10 @@ final class MongoConnectionPool: @unchecked Sendable {
     /// Hands the slot to the next waiting call, or frees it; destroys the pool after the last call
     /// of a shut-down client.
     private func releaseSlot() {
-        enum Next { case handOver(CheckedContinuation<Bool, Never>), destroy, nothing }
+        enum Next {
+            case handOver(CheckedContinuation<Bool, Never>)
+            case destroy, nothing
+        }
         let next: Next = state.withLock { s in
             if !s.closed, !s.waiting.isEmpty { return .handOver(s.waiting.removeFirst()) }
             s.running -= 1

@@ -50,8 +50,10 @@ public struct MongoError: RetryableError, CustomStringConvertible, Equatable {
     public let driverDomain: UInt32?
     public let driverCode: UInt32?
 
-    public init(_ code: Code, _ message: String, serverCode: Int? = nil,
-                driverDomain: UInt32? = nil, driverCode: UInt32? = nil) {
+    public init(
+        _ code: Code, _ message: String, serverCode: Int? = nil,
+        driverDomain: UInt32? = nil, driverCode: UInt32? = nil
+    ) {
         self.code = code
         self.message = message
         self.serverCode = serverCode

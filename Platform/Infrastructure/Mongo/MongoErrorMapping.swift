@@ -30,19 +30,23 @@ extension MongoError {
             let timedOut = code == MONGOC_ERROR_STREAM_SOCKET.rawValue && message.lowercased().contains("timed out")
             self = driver(timedOut ? .timeout : .connectionFailed)
         case MONGOC_ERROR_SERVER_SELECTION.rawValue:
-            self = driver(code == MONGOC_ERROR_SERVER_SELECTION_BAD_WIRE_VERSION.rawValue
-                ? .invalidConfiguration : .serverSelection)
+            self = driver(
+                code == MONGOC_ERROR_SERVER_SELECTION_BAD_WIRE_VERSION.rawValue
+                    ? .invalidConfiguration : .serverSelection)
         case MONGOC_ERROR_SERVER.rawValue, MONGOC_ERROR_QUERY.rawValue, MONGOC_ERROR_INSERT.rawValue,
-             MONGOC_ERROR_COLLECTION.rawValue:
+            MONGOC_ERROR_COLLECTION.rawValue:
             let serverCode = Int(code)
-            let mapped: Code = serverCode == MONGOC_ERROR_MAX_TIME_MS_EXPIRED.rawValue ? .timeout
+            let mapped: Code =
+                serverCode == MONGOC_ERROR_MAX_TIME_MS_EXPIRED.rawValue
+                ? .timeout
                 : kind == .write ? .writeFailed : .commandFailed
             self = MongoError(mapped, message, serverCode: serverCode, driverDomain: domain, driverCode: code)
         case MONGOC_ERROR_WRITE_CONCERN.rawValue:
-            self = MongoError(.writeConcernFailed, message, serverCode: Int(code), driverDomain: domain,
-                              driverCode: code)
+            self = MongoError(
+                .writeConcernFailed, message, serverCode: Int(code), driverDomain: domain,
+                driverCode: code)
         case MONGOC_ERROR_BSON.rawValue, MONGOC_ERROR_COMMAND.rawValue, MONGOC_ERROR_NAMESPACE.rawValue,
-             MONGOC_ERROR_MATCHER.rawValue:
+            MONGOC_ERROR_MATCHER.rawValue:
             self = driver(.invalidDocument)
         case MONGOC_ERROR_CLIENT.rawValue:
             switch code {
@@ -71,8 +75,9 @@ extension MongoError {
 
     /// A write concern error from a reply (`writeConcernError` or an entry of `writeConcernErrors`).
     init(writeConcernError: BSONDocument) {
-        self.init(.writeConcernFailed, writeConcernError["errmsg"]?.stringValue ?? "write concern error",
-                  serverCode: writeConcernError["code"]?.intValue)
+        self.init(
+            .writeConcernFailed, writeConcernError["errmsg"]?.stringValue ?? "write concern error",
+            serverCode: writeConcernError["code"]?.intValue)
     }
 
     private static func message(of error: bson_error_t) -> String {

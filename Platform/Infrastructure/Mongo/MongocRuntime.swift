@@ -9,16 +9,19 @@ import Logging
 enum MongocRuntime {
     /// Touch before the first libmongoc call; Swift runs the initialiser once, thread-safely.
     static let initialized: Void = {
-        mongoc_log_set_handler({ level, domain, message, _ in
-            MongocRuntime.forward(level: level, domain: domain, message: message)
-        }, nil)
+        mongoc_log_set_handler(
+            { level, domain, message, _ in
+                MongocRuntime.forward(level: level, domain: domain, message: message)
+            }, nil)
         mongoc_init()
     }()
 
     private static let logger = Logger(label: "flashdeal.mongoc")
 
-    private static func forward(level: mongoc_log_level_t, domain: UnsafePointer<CChar>?,
-                                message: UnsafePointer<CChar>?) {
+    private static func forward(
+        level: mongoc_log_level_t, domain: UnsafePointer<CChar>?,
+        message: UnsafePointer<CChar>?
+    ) {
         let swiftLevel: Logger.Level
         switch level {
         case MONGOC_LOG_LEVEL_ERROR, MONGOC_LOG_LEVEL_CRITICAL: swiftLevel = .error
@@ -26,7 +29,8 @@ enum MongocRuntime {
         case MONGOC_LOG_LEVEL_MESSAGE, MONGOC_LOG_LEVEL_INFO: swiftLevel = .debug
         default: return  // debug and trace: far too chatty
         }
-        logger.log(level: swiftLevel, "\(message.map { String(cString: $0) } ?? "")",
-                   metadata: ["domain": "\(domain.map { String(cString: $0) } ?? "mongoc")"])
+        logger.log(
+            level: swiftLevel, "\(message.map { String(cString: $0) } ?? "")",
+            metadata: ["domain": "\(domain.map { String(cString: $0) } ?? "mongoc")"])
     }
 }

@@ -81,7 +81,8 @@ final class DeadlineWatcher: Sendable {
             heap[0] = last
             var i = 0
             while true {
-                let l = 2 * i + 1, r = l + 1
+                let l = 2 * i + 1
+                let r = l + 1
                 var m = i
                 if l < heap.count && heap[l] < heap[m] { m = l }
                 if r < heap.count && heap[r] < heap[m] { m = r }
@@ -152,7 +153,8 @@ final class PipelineCollector: Sendable {
     }
 
     func complete(_ index: Int, _ result: Result<RedisValue, RedisError>) {
-        let done: (([Result<RedisValue, RedisError>]) -> Void, [Result<RedisValue, RedisError>])? = state.withLock { s in
+        let done: (([Result<RedisValue, RedisError>]) -> Void, [Result<RedisValue, RedisError>])? = state.withLock {
+            s in
             guard s.results[index] == nil, s.finish != nil else { return nil }
             s.results[index] = result
             s.open -= 1
@@ -166,10 +168,13 @@ final class PipelineCollector: Sendable {
     /// For the deadline watcher: times out every call still open.
     var timeoutCompletion: OneShotCompletion {
         OneShotCompletion { [self] _ in
-            let done: (([Result<RedisValue, RedisError>]) -> Void, [Result<RedisValue, RedisError>])? = state.withLock { s in
+            let done: (([Result<RedisValue, RedisError>]) -> Void, [Result<RedisValue, RedisError>])? = state.withLock {
+                s in
                 guard let finish = s.finish else { return nil }
                 s.finish = nil
-                return (finish, s.results.map { $0 ?? .failure(RedisError(.timeout, "no reply within the call's budget")) })
+                return (
+                    finish, s.results.map { $0 ?? .failure(RedisError(.timeout, "no reply within the call's budget")) }
+                )
             }
             if let (finish, results) = done { finish(results) }
         }

@@ -59,7 +59,8 @@ public final class RedisClient: Sendable {
                 deadlines.watch(call, deadline: now + budget)
                 connection.submit(.init(arguments: arguments, deadline: now + budget) { call.complete($0) })
             } else {
-                connection.submit(.init(arguments: arguments, deadline: deadline) { continuation.resume(returning: $0) })
+                connection.submit(
+                    .init(arguments: arguments, deadline: deadline) { continuation.resume(returning: $0) })
             }
         }
         return try result.get()
@@ -80,22 +81,28 @@ public final class RedisClient: Sendable {
         return await withCheckedContinuation { continuation in
             collector.onComplete { continuation.resume(returning: $0) }
             if budget != nil { deadlines.watch(collector.timeoutCompletion, deadline: now + limit) }
-            connection.submit(commands.enumerated().map { index, arguments in
-                .init(arguments: arguments, deadline: now + limit) { collector.complete(index, $0) }
-            })
+            connection.submit(
+                commands.enumerated().map { index, arguments in
+                    .init(arguments: arguments, deadline: now + limit) { collector.complete(index, $0) }
+                })
         }
     }
 
     /// Calls several Redis functions in one round trip (see ``pipeline(_:budget:)``). A function
     /// the server no longer knows makes the registered libraries load again and the whole batch
     /// is retried once.
-    public func fcallPipeline(_ calls: [(function: String, keys: [String], arguments: [String])],
-                              budget: Duration? = nil) async -> [Result<RedisValue, RedisError>] {
+    public func fcallPipeline(
+        _ calls: [(function: String, keys: [String], arguments: [String])],
+        budget: Duration? = nil
+    ) async -> [Result<RedisValue, RedisError>] {
         let commands = calls.map { ["FCALL", $0.function, String($0.keys.count)] + $0.keys + $0.arguments }
         let results = await pipeline(commands, budget: budget)
         let missing = results.contains {
-            if case .failure(let error) = $0 { error.code == .server && error.message.contains("Function not found") }
-            else { false }
+            if case .failure(let error) = $0 {
+                error.code == .server && error.message.contains("Function not found")
+            } else {
+                false
+            }
         }
         guard missing else { return results }
         do { try await reloadLibraries() } catch { return results }
@@ -119,7 +126,7 @@ public final class RedisClient: Sendable {
         let command = ["FCALL", function, String(keys.count)] + keys + arguments
         do {
             return try await send(command, budget: budget)
-        } catch where error.code == .server && error.message.contains("Function not found") {
+        } catch  where error.code == .server && error.message.contains("Function not found") {
             logger.warning("redis function missing; reloading libraries", metadata: ["function": "\(function)"])
             try await reloadLibraries()
             return try await send(command, budget: budget)

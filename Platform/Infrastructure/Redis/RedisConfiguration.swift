@@ -14,9 +14,11 @@ public struct RedisConfiguration: Sendable, Equatable {
     /// Most commands written before replies are read, per round trip on one connection. Default 1,024.
     public var maxPipelineDepth: Int
 
-    public init(host: String = "127.0.0.1", port: Int = 6379, connections: Int = 4,
-                commandTimeout: Duration = .milliseconds(1_000), connectTimeout: Duration = .milliseconds(1_000),
-                maxPipelineDepth: Int = 1_024) {
+    public init(
+        host: String = "127.0.0.1", port: Int = 6379, connections: Int = 4,
+        commandTimeout: Duration = .milliseconds(1_000), connectTimeout: Duration = .milliseconds(1_000),
+        maxPipelineDepth: Int = 1_024
+    ) {
         self.host = host
         self.port = port
         self.connections = max(1, connections)
@@ -31,7 +33,9 @@ public struct RedisConfiguration: Sendable, Equatable {
         var copy = self
         let env = EnvironmentValues(environment)
         if let n = try env.int("FLASHDEAL_REDIS_CONNECTIONS", in: 1...1_024) { copy.connections = n }
-        if let timeout = try env.milliseconds("FLASHDEAL_REDIS_TIMEOUT_MS", in: 1...600_000) { copy.commandTimeout = timeout }
+        if let timeout = try env.milliseconds("FLASHDEAL_REDIS_TIMEOUT_MS", in: 1...600_000) {
+            copy.commandTimeout = timeout
+        }
         return copy
     }
 }

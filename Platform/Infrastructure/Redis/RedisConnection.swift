@@ -1,10 +1,11 @@
 internal import CHiredis
 import Dispatch
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// One hiredis connection with automatic pipelining.
@@ -158,8 +159,9 @@ final class RedisConnection: Sendable {
             }
             return pointers.withUnsafeMutableBufferPointer { argv in
                 lengths.withUnsafeBufferPointer { argvlen in
-                    redisAppendCommandArgv(UnsafeMutablePointer(ctx), Int32(arguments.count), argv.baseAddress,
-                                           argvlen.baseAddress) == REDIS_OK
+                    redisAppendCommandArgv(
+                        UnsafeMutablePointer(ctx), Int32(arguments.count), argv.baseAddress,
+                        argvlen.baseAddress) == REDIS_OK
                 }
             }
         }
@@ -177,7 +179,10 @@ final class RedisConnection: Sendable {
             var elements: [RedisValue] = []
             elements.reserveCapacity(Int(r.elements))
             for i in 0..<Int(r.elements) {
-                guard let child = r.element[i] else { elements.append(.null); continue }
+                guard let child = r.element[i] else {
+                    elements.append(.null)
+                    continue
+                }
                 switch convert(child) {
                 case .success(let value): elements.append(value)
                 case .failure(let error): return .failure(error)
@@ -206,17 +211,21 @@ private final class ContextBox: @unchecked Sendable {
 
     func connected(_ configuration: RedisConfiguration) -> Result<OpaquePointer, RedisError> {
         if let ctx { return .success(ctx) }
-        guard let fresh = configuration.host.withCString({
-            redisConnectWithTimeout($0, Int32(configuration.port), makeTimeval(configuration.connectTimeout))
-        }) else {
+        guard
+            let fresh = configuration.host.withCString({
+                redisConnectWithTimeout($0, Int32(configuration.port), makeTimeval(configuration.connectTimeout))
+            })
+        else {
             return .failure(RedisError(.connectionFailed, "cannot allocate a hiredis context"))
         }
         let pointer = OpaquePointer(fresh)
         if fresh.pointee.err != 0 {
             let message = Self.errorString(fresh)
             redisFree(fresh)
-            return .failure(RedisError(.connectionFailed,
-                                       "\(configuration.host):\(configuration.port): \(message)"))
+            return .failure(
+                RedisError(
+                    .connectionFailed,
+                    "\(configuration.host):\(configuration.port): \(message)"))
         }
         redisSetTimeout(fresh, makeTimeval(configuration.commandTimeout))
         redisEnableKeepAlive(fresh)

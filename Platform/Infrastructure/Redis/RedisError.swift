@@ -37,8 +37,9 @@ public struct RedisError: RetryableError, CustomStringConvertible, Equatable {
     public var isRetryable: Bool {
         switch code {
         case .connectionFailed, .connectionLost, .timeout: true
-        case .server: message.hasPrefix("BUSY") || message.hasPrefix("LOADING") || message.hasPrefix("TRYAGAIN")
-            || message.hasPrefix("MASTERDOWN")
+        case .server:
+            message.hasPrefix("BUSY") || message.hasPrefix("LOADING") || message.hasPrefix("TRYAGAIN")
+                || message.hasPrefix("MASTERDOWN")
         default: false
         }
     }

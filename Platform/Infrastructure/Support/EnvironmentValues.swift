@@ -26,7 +26,11 @@ public struct EnvironmentValues: Sendable {
     public func int(_ name: String, in range: ClosedRange<Int>) throws(Invalid) -> Int? {
         guard let raw = string(name) else { return nil }
         guard let value = Int(raw), range.contains(value) else {
-            throw Invalid(name: name, description: "\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), got \(raw.debugDescription)")
+            throw Invalid(
+                name: name,
+                description:
+                    "\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), got \(raw.debugDescription)"
+            )
         }
         return value
     }
@@ -35,7 +39,10 @@ public struct EnvironmentValues: Sendable {
     public func double(_ name: String, in range: ClosedRange<Double>) throws(Invalid) -> Double? {
         guard let raw = string(name) else { return nil }
         guard let value = Double(raw), value.isFinite, range.contains(value) else {
-            throw Invalid(name: name, description: "\(name) must be a number in \(range.lowerBound)…\(range.upperBound), got \(raw.debugDescription)")
+            throw Invalid(
+                name: name,
+                description:
+                    "\(name) must be a number in \(range.lowerBound)…\(range.upperBound), got \(raw.debugDescription)")
         }
         return value
     }

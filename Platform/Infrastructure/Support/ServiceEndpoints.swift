@@ -43,7 +43,10 @@ public struct ServiceEndpoints: Sendable, Equatable {
 
         var missing: [String] = []
         func value(_ key: String) -> String {
-            guard let v = values[key], !v.isEmpty else { missing.append(key); return "" }
+            guard let v = values[key], !v.isEmpty else {
+                missing.append(key)
+                return ""
+            }
             return v
         }
         let redisURL = value("FLASHDEAL_REDIS_URL")
@@ -51,14 +54,16 @@ public struct ServiceEndpoints: Sendable, Equatable {
         let mongoURI = value("FLASHDEAL_MONGO_URI")
         let database = values["FLASHDEAL_MONGO_DATABASE"] ?? "flashdeal"
         guard missing.isEmpty else {
-            throw LoadError(description: "missing \(missing.joined(separator: ", ")): start the local stack with "
-                + "`scripts/stack up` (writes \(path ?? ".stack/endpoints.env")) or set the variables")
+            throw LoadError(
+                description: "missing \(missing.joined(separator: ", ")): start the local stack with "
+                    + "`scripts/stack up` (writes \(path ?? ".stack/endpoints.env")) or set the variables")
         }
         guard let (host, port) = parseRedisURL(redisURL) else {
             throw LoadError(description: "FLASHDEAL_REDIS_URL '\(redisURL)' is not redis://HOST:PORT")
         }
-        return ServiceEndpoints(redisHost: host, redisPort: port, kafkaBrokers: brokers,
-                                mongoURI: mongoURI, mongoDatabase: database)
+        return ServiceEndpoints(
+            redisHost: host, redisPort: port, kafkaBrokers: brokers,
+            mongoURI: mongoURI, mongoDatabase: database)
     }
 
     static func parseEnvFile(_ text: String) -> [String: String] {
@@ -73,7 +78,8 @@ public struct ServiceEndpoints: Sendable, Equatable {
 
     static func parseRedisURL(_ url: String) -> (String, Int)? {
         guard let components = URLComponents(string: url), components.scheme == "redis",
-              let host = components.host, !host.isEmpty else { return nil }
+            let host = components.host, !host.isEmpty
+        else { return nil }
         return (host, components.port ?? 6379)
     }
 }
