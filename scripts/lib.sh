@@ -8,6 +8,9 @@ PROMTOOL="${FLASHDEAL_PROMTOOL:-$DEPS/prometheus/bin/promtool}"
 # Prometheus itself (same package): `make demo` runs one to scrape the gateway and the worker.
 PROMETHEUS="${FLASHDEAL_PROMETHEUS:-$DEPS/prometheus/bin/prometheus}"
 ENDPOINTS_FILE="$STACK_DIR/endpoints.env"
+# The gateway and the worker read an endpoints file only when one is named: every process these
+# scripts start is pointed at the local stack's.
+export FLASHDEAL_ENDPOINTS_FILE="${FLASHDEAL_ENDPOINTS_FILE:-$ENDPOINTS_FILE}"
 
 # Loopback ports of the local stack (non-default, so a developer's own servers do not collide).
 REDIS_PORT="${FLASHDEAL_REDIS_PORT:-16379}"

@@ -22,7 +22,7 @@ do {
 }
 let logger = Logger(label: "flashdeal.gateway")
 do {
-    let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
+    let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: nil)
     try await GatewayApp.build(configuration, logger: logger).run()
 } catch let error as any CustomStringConvertible {
     FileHandle.standardError.write(Data("flashdeal-gateway: \(error.description)\n".utf8))

@@ -20,7 +20,7 @@ let configuration: ServiceHostConfiguration
 let settings: WorkerSettings
 let partitions: Int
 do {
-    configuration = try WorkerApp.configuration(environment: environment, endpointsFile: ".stack/endpoints.env")
+    configuration = try WorkerApp.configuration(environment: environment, endpointsFile: nil)
     settings = try WorkerSettings.load(environment: environment)
     partitions = try EnvironmentValues(environment).int("FLASHDEAL_TOPIC_PARTITIONS", in: 1...10_000) ?? 12
 } catch {

@@ -12,7 +12,7 @@ import UnixSignals
 /// | `FLASHDEAL_HTTP_PORT` | listen port (0 = any free port) | gateway 8080, worker 8081 |
 /// | `FLASHDEAL_DRAIN_MS` | time between "not ready" and stopping, on SIGTERM | 2,000 |
 /// | `FLASHDEAL_READINESS_TIMEOUT_MS` | budget of each `/readyz` dependency check | 1,000 |
-/// | `FLASHDEAL_REDIS_URL`, `FLASHDEAL_KAFKA_BROKERS`, `FLASHDEAL_MONGO_URI`, `FLASHDEAL_MONGO_DATABASE` | the servers ([`ServiceEndpoints`]) | `.stack/endpoints.env` |
+/// | `FLASHDEAL_REDIS_URL`, `FLASHDEAL_KAFKA_BROKERS`, `FLASHDEAL_MONGO_URI`, `FLASHDEAL_MONGO_DATABASE` | the servers ([`ServiceEndpoints`]) | from `FLASHDEAL_ENDPOINTS_FILE` when set |
 public struct ServiceHostConfiguration: Sendable {
     public var name: String
     public var host: String

@@ -61,17 +61,10 @@ struct AdmissionHarness {
     }
 
     /// Redis server time.
-    func redisTime() async throws -> Date {
-        let reply = try await redis.send("TIME")
-        let parts = try #require(reply.arrayValue?.compactMap { $0.integerValue })
-        try #require(parts.count == 2)
-        return Date(timeIntervalSince1970: Double(parts[0]) + Double(parts[1]) / 1_000_000)
-    }
+    func redisTime() async throws -> Date { try await redis.serverTime() }
 
     /// Waits until Redis time is at least `instant`.
-    func waitForRedisTime(_ instant: Date) async throws {
-        while try await redisTime() < instant { try await Task.sleep(for: .milliseconds(20)) }
-    }
+    func waitForRedisTime(_ instant: Date) async throws { try await redis.waitForServerTime(instant) }
 
     func setStock(_ deal: DealID, _ units: Int) async throws {
         try await redis.send(["SET", AdmissionKeys(deal).stock, String(units)])

@@ -231,7 +231,7 @@ extension StackTests {
             for ticket in early + late {
                 _ = try await eventually(timeout: .seconds(10)) {
                     guard let pass = try await h.issuedPass(room, ticket) else {
-                        throw NotYet(what: "\(ticket.userId) admitted")
+                        throw NotYet("\(ticket.userId) admitted")
                     }
                     return pass
                 }
@@ -248,9 +248,4 @@ extension StackTests {
             #expect(ContinuousClock.now - stopped < .seconds(2))
         }
     }
-}
-
-struct NotYet: Error, CustomStringConvertible {
-    let what: String
-    var description: String { "not yet: \(what)" }
 }

@@ -234,14 +234,3 @@ struct GatewayHarness {
         return seen
     }
 }
-
-/// Unwraps inside `eventually` blocks: a plain thrown error (retried), not a recorded issue.
-func need<T>(_ value: T?, _ message: @autoclosure () -> String = "missing value") throws -> T {
-    guard let value else { throw NotYet(message: message()) }
-    return value
-}
-
-struct NotYet: Error, CustomStringConvertible {
-    let message: String
-    var description: String { message }
-}

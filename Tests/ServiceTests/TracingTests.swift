@@ -79,14 +79,14 @@ extension StackTests {
                     "flashdeal.reserve", "flashdeal.persist", "send \(events)",
                 ]
                 where !trace.contains(where: { $0.name == name }) {
-                    throw NotYet(message: "the trace has no \(name) span yet: \(trace.map(\.name))")
+                    throw NotYet("the trace has no \(name) span yet: \(trace.map(\.name))")
                 }
                 return trace
             }
             func one(_ name: String) throws -> OTLPCollector.Span {
                 let found = trace.filter { $0.name == name }
                 guard found.count == 1 else {
-                    throw NotYet(message: "\(found.count) spans named \(name) in \(trace.map(\.name))")
+                    throw NotYet("\(found.count) spans named \(name) in \(trace.map(\.name))")
                 }
                 return found[0]
             }
@@ -148,7 +148,7 @@ extension StackTests {
                 let trace = spans.filter { $0.traceId == server.traceId }
                 for name in ["send \(requests)", "process \(requests)", "flashdeal.release"]
                 where !trace.contains(where: { $0.name == name }) {
-                    throw NotYet(message: "the cancellation's trace has no \(name) span yet: \(trace.map(\.name))")
+                    throw NotYet("the cancellation's trace has no \(name) span yet: \(trace.map(\.name))")
                 }
                 return trace
             }
@@ -168,12 +168,12 @@ extension StackTests {
                 let spans = collector.spans
                 let join = try need(spans.first { $0.name == "flashdeal.waiting_room.join" }, "no join span")
                 guard join.attributes["flashdeal.admission.decision"] == "joined" else {
-                    throw NotYet(message: "join decision \(join.attributes)")
+                    throw NotYet("join decision \(join.attributes)")
                 }
                 let continued = try need(spans.first { $0.name == "query stock" }, "no stock query span")
                 guard continued.traceId == callerTrace, continued.parentSpanId == callerSpan else {
                     throw NotYet(
-                        message: "the stock query's span is \(continued.traceId)/\(continued.parentSpanId ?? "root")")
+                        "the stock query's span is \(continued.traceId)/\(continued.parentSpanId ?? "root")")
                 }
             }
             _ = workerPort
@@ -186,7 +186,7 @@ extension StackTests {
                 let port = try need(
                     process.listeningPort, "\(process.logFile): not listening yet\n\(process.log.suffix(2_000))")
                 let (status, body) = try await LiveMetricsTests.get(port, "/readyz")
-                guard status == 200 else { throw NotYet(message: "not ready: \(body)") }
+                guard status == 200 else { throw NotYet("not ready: \(body)") }
                 return port
             }
         }

@@ -22,6 +22,11 @@ public final class ChildProcess: Sendable {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw Failure(description: "\(binary) is missing: build first (swift build --build-tests builds it)")
         }
+        var environment = environment
+        // The executables read an endpoints file only when one is named: a test names the local stack's.
+        if environment["FLASHDEAL_ENDPOINTS_FILE"] == nil && environment["FLASHDEAL_REDIS_URL"] == nil {
+            environment["FLASHDEAL_ENDPOINTS_FILE"] = TestStack.root + "/.stack/endpoints.env"
+        }
         try self.init(executable: binary, arguments: arguments, environment: environment)
     }
 

@@ -60,11 +60,14 @@ struct PaymentWindowTests {
             try await h.waitUntilStored(deal.id, 6)
             for r in second {
                 _ = try await eventually(timeout: .seconds(10)) {
-                    guard try await h.orders.find(r.orderId)?.status == .confirmed else {
-                        throw HarnessError("not yet")
+                    let stored = try await h.orders.find(r.orderId)
+                    guard stored?.status == .confirmed else {
+                        throw HarnessError(
+                            "\(r.userId)'s order is \(stored.map { "\($0.status) \($0.reason ?? "")" } ?? "absent")")
                     }
                 }
-                #expect(try await desk.recordPayment(of: r.orderId).accepted)
+                let paid = try await desk.recordPayment(of: r.orderId)
+                #expect(paid.accepted, "\(paid)")
             }
             #expect(try await h.reservations.stock(of: deal.id) == 0)
         }

@@ -119,10 +119,12 @@ struct ReservationTests {
         let paid = try WorkerHarness.request(deal.id, user: "pam", key: "k")
         let late = try WorkerHarness.request(deal.id, user: "leo", key: "k")
         let unpublished = try WorkerHarness.request(deal.id, user: "uma", key: "k")
+        var deadline: Int64 = 0
         for r in [paid, late, unpublished] {
             let reply = try await reserve(h, deal, user: r.userId.rawValue, key: "k")
             #expect(reply.result == .decided(.reserved))
             #expect(reply.paymentDueMs > Int64(Date().timeIntervalSince1970 * 1_000))
+            deadline = max(deadline, reply.paymentDueMs)
         }
         #expect(try await h.reservations.isFlaggedSoldOut(deal.id))
         try await h.reservations.markPublished([paid.orderId, late.orderId], deal: deal.id)
@@ -134,7 +136,7 @@ struct ReservationTests {
         #expect(
             try await h.reservations.pay(order: paid.orderId, deal: deal.id, user: try UserID("eve")).result
                 == .wrongUser)
-        try await Task.sleep(for: .milliseconds(4_200))
+        try await h.redis.waitForServerTime(Timestamp.date(epochMilliseconds: deadline + 1))
         // Past it: the published unpaid order is released and parked; the unpublished one waits.
         let sweep = try await h.reservations.expire(deal: deal.id, limit: 100, endGrace: .seconds(300))
         #expect(sweep.expired.map(\.orderId) == [late.orderId])

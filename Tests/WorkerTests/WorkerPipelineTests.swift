@@ -93,8 +93,12 @@ extension StackTests {
                 var restarted = false
                 defer { if !restarted { try? TestStack.run("start", "mongo") } }
                 try await h.send(Array(requests.dropFirst(10)))
-                try await Task.sleep(for: .seconds(3))
-                // Reserved in Redis, but not confirmed: no outcome is published while MongoDB is away.
+                // The worker has taken the next batch: reserved in Redis (observed, not waited for)…
+                try await eventually(timeout: .seconds(30)) {
+                    let (records, _) = try await h.reservations.records(of: deal.id)
+                    try need(records.count > 10, "\(records.count) reserved so far")
+                }
+                // …but not confirmed: no outcome is published while MongoDB is away.
                 let reader = try h.reader([h.topics.events])
                 let events = try await reader.catchUp(idle: .seconds(1))
                 await reader.close()

@@ -62,7 +62,11 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The HTTP status when this error refuses the whole request (no data at all).
-    public var httpStatus: Int {
+    public var httpStatus: Int { Self.httpStatus(code) }
+
+    /// Every HTTP status the gateway answers with is decided here: by the error's code, or for a
+    /// refusal of the exchange itself by ``httpStatus(_:)-(HTTPRefusal)``.
+    public static func httpStatus(_ code: Code) -> Int {
         switch code {
         case .badRequest, .parseFailed, .validationFailed, .queryTooDeep, .queryTooComplex: 400
         case .queryTooLarge: 413
@@ -71,6 +75,16 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unavailable: 503
         case .internalError: 500
         default: 200
+        }
+    }
+
+    /// The status of a refusal of the HTTP exchange itself (method, media types, body size), which
+    /// answers with this error's code in the body.
+    public static func httpStatus(_ refusal: HTTPRefusal) -> Int {
+        switch refusal {
+        case .methodNotAllowed: 405
+        case .notAcceptable: 406
+        case .unsupportedMediaType: 415
         }
     }
 
@@ -100,4 +114,9 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     func graphQLError(nodes: [any Node] = [], path: GraphQL.IndexPath = []) -> GraphQLError {
         GraphQLError(message: message, nodes: nodes, path: path, extensions: extensions)
     }
+}
+
+/// Refusals of the HTTP exchange before any GraphQL is read (``APIError/httpStatus(_:)``).
+public enum HTTPRefusal: Sendable {
+    case methodNotAllowed, notAcceptable, unsupportedMediaType
 }

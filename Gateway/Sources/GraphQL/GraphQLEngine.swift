@@ -41,7 +41,7 @@ final class GraphQLEngine: Sendable {
         let persistedQuery = extensions?["persistedQuery"] ?? .undefined
         if case .undefined = persistedQuery {
             guard let query, !query.isEmpty else {
-                throw RequestFailure(status: 400, error: APIError(.badRequest, "the request has no `query`"))
+                throw RequestFailure(APIError(.badRequest, "the request has no `query`"))
             }
             return query
         }
@@ -49,24 +49,21 @@ final class GraphQLEngine: Sendable {
             hash.count == 64
         else {
             throw RequestFailure(
-                status: 400,
-                error: APIError(
+                APIError(
                     .badRequest, "extensions.persistedQuery must be {\"version\": 1, \"sha256Hash\": \"<64 hex>\"}"))
         }
         let key = hash.lowercased()
         if let query, !query.isEmpty {
             let digest = Hex.lowercase(Array(SHA256.hash(data: Data(query.utf8))))
             guard digest == key else {
-                throw RequestFailure(
-                    status: 400, error: APIError(.badRequest, "provided sha256Hash does not match the query"))
+                throw RequestFailure(APIError(.badRequest, "provided sha256Hash does not match the query"))
             }
             persisted.insert(key, query)
             return query
         }
         guard let text = persisted.value(for: key) else {
             throw RequestFailure(
-                status: 200,
-                error: APIError(
+                APIError(
                     .persistedQueryNotFound, "PersistedQueryNotFound: send the query text once with its hash"))
         }
         return text
@@ -77,12 +74,12 @@ final class GraphQLEngine: Sendable {
         if let cached = documents.value(for: text) { return cached }
         let document: Document
         do { document = try parse(source: Source(body: text, name: "request")) } catch {
-            throw RequestFailure(status: 400, errors: [APIError(.parseFailed, "\(Self.message(of: error))")])
+            throw RequestFailure([APIError(.parseFailed, "\(Self.message(of: error))")])
         }
         let validation = validate(schema: schema, ast: document)
         if !validation.isEmpty {
             throw RequestFailure(
-                status: 400,
+                .validationFailed,
                 graphQLErrors: validation.map {
                     GraphQLError(
                         message: $0.message, locations: $0.locations, path: $0.path,
@@ -99,27 +96,23 @@ final class GraphQLEngine: Sendable {
             let measure = QueryMeasure(fragments: fragments, introspection: limits.introspection)
             let (depth, complexity, introspects) = measure.measure(operation.selectionSet)
             if introspects && !limits.introspection {
-                throw RequestFailure(status: 400, errors: [APIError(.validationFailed, "introspection is disabled")])
+                throw RequestFailure([APIError(.validationFailed, "introspection is disabled")])
             }
             if depth > limits.maxDepth {
-                throw RequestFailure(
-                    status: 400,
-                    errors: [
-                        APIError(
-                            .queryTooDeep,
-                            "the operation is \(depth) levels deep; at most \(limits.maxDepth) are allowed",
-                            numbers: ["depth": Double(depth), "maxDepth": Double(limits.maxDepth)])
-                    ])
+                throw RequestFailure([
+                    APIError(
+                        .queryTooDeep,
+                        "the operation is \(depth) levels deep; at most \(limits.maxDepth) are allowed",
+                        numbers: ["depth": Double(depth), "maxDepth": Double(limits.maxDepth)])
+                ])
             }
             if complexity > limits.maxComplexity {
-                throw RequestFailure(
-                    status: 400,
-                    errors: [
-                        APIError(
-                            .queryTooComplex,
-                            "the operation costs \(complexity); at most \(limits.maxComplexity) is allowed",
-                            numbers: ["complexity": Double(complexity), "maxComplexity": Double(limits.maxComplexity)])
-                    ])
+                throw RequestFailure([
+                    APIError(
+                        .queryTooComplex,
+                        "the operation costs \(complexity); at most \(limits.maxComplexity) is allowed",
+                        numbers: ["complexity": Double(complexity), "maxComplexity": Double(limits.maxComplexity)])
+                ])
             }
             let roots = operation.selectionSet.selections.compactMap { ($0 as? Field)?.name.value }
             operations[operation.name?.value] = Operation(
@@ -143,18 +136,27 @@ struct RequestFailure: Error, Sendable {
     /// The answer says `Connection: close` (the connection is not worth keeping: an oversize body).
     var closeConnection = false
 
-    init(status: Int, error: APIError) {
-        self.init(status: status, errors: [error])
+    /// Refused with `error`; the status is the error's (``APIError/httpStatus``).
+    init(_ error: APIError) {
+        self.init([error])
     }
 
-    init(status: Int, errors: [APIError]) {
-        self.status = status
+    /// Refused with `errors`; the status is the first error's.
+    init(_ errors: [APIError]) {
+        self.status = errors.first?.httpStatus ?? 400
         self.errors = errors.map { $0.graphQLError() }
         self.retryAfter = errors.compactMap(\.retryAfter).first
     }
 
-    init(status: Int, graphQLErrors: [GraphQLError]) {
-        self.status = status
+    /// The HTTP exchange itself refused, answered with `error`.
+    init(_ refusal: HTTPRefusal, _ error: APIError) {
+        self.init([error])
+        self.status = APIError.httpStatus(refusal)
+    }
+
+    /// Refused with errors built by GraphQL itself, all of one code.
+    init(_ code: APIError.Code, graphQLErrors: [GraphQLError]) {
+        self.status = APIError.httpStatus(code)
         self.errors = graphQLErrors
     }
 }

@@ -28,31 +28,27 @@ struct ShopperAuthenticator: Sendable {
         guard let space = bytes.firstIndex(of: UInt8(ascii: " ")), ShopperTokenVerifier.isBearer(bytes[..<space]),
             bytes.index(after: space) < bytes.endIndex
         else {
-            throw RequestFailure(
-                status: 401, error: APIError(.unauthenticated, "Authorization must be `Bearer <token>`"))
+            throw RequestFailure(APIError(.unauthenticated, "Authorization must be `Bearer <token>`"))
         }
         let token = String(Substring(bytes[bytes.index(after: space)...].drop { $0 == UInt8(ascii: " ") }))
         let now = Date()
         if let hit = verified.value(for: token), now < hit.expiresAt { return hit.user }
         guard let verifier else {
-            throw RequestFailure(
-                status: 401, error: APIError(.unauthenticated, "this gateway has no token verification key configured"))
+            throw RequestFailure(APIError(.unauthenticated, "this gateway has no token verification key configured"))
         }
         do {
             let claims = try await verifier.verifyClaims(bearer: token, at: now)
             guard let user = try? UserID(claims.subject) else {
-                throw RequestFailure(
-                    status: 401, error: APIError(.unauthenticated, "the token's subject is not a valid user id"))
+                throw RequestFailure(APIError(.unauthenticated, "the token's subject is not a valid user id"))
             }
             verified.insert(token, Verified(user: user, expiresAt: claims.expiresAt))
             return user
         } catch let failure as RequestFailure {
             throw failure
         } catch let error as CredentialError {
-            throw RequestFailure(
-                status: 401, error: APIError(.unauthenticated, "the bearer token is not valid: \(error.description)"))
+            throw RequestFailure(APIError(.unauthenticated, "the bearer token is not valid: \(error.description)"))
         } catch {
-            throw RequestFailure(status: 401, error: APIError(.unauthenticated, "the bearer token is not valid"))
+            throw RequestFailure(APIError(.unauthenticated, "the bearer token is not valid"))
         }
     }
 }
