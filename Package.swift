@@ -212,7 +212,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["Infrastructure"],
+            dependencies: ["Infrastructure", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport"
         ),
         // In-memory twins of the gateway's and the worker's ports (the port contract tests hold

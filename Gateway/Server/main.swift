@@ -1,5 +1,6 @@
 import Foundation
 import Gateway
+import Infrastructure
 import Logging
 import Operations
 import ServiceLifecycle
@@ -24,6 +25,10 @@ let logger = Logger(label: "flashdeal.gateway")
 do {
     let configuration = try GatewayApp.configuration(environment: environment, endpointsFile: nil)
     try await GatewayApp.build(configuration, logger: logger).run()
+} catch let error as ConfigurationError {
+    // A setting that cannot be used: exit 2, as for the settings read above (and as the worker does).
+    FileHandle.standardError.write(Data("flashdeal-gateway: \(error.description)\n".utf8))
+    exit(2)
 } catch let error as any CustomStringConvertible {
     FileHandle.standardError.write(Data("flashdeal-gateway: \(error.description)\n".utf8))
     exit(1)

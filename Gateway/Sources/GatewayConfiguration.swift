@@ -201,7 +201,7 @@ public struct GatewayConfiguration: Sendable {
     public mutating func apply(environment env: [String: String]) throws {
         if let file = env["FLASHDEAL_POLICY_FILE"], !file.isEmpty { policyFile = file }
         do { rateLimiter = try rateLimiter.applying(environment: env) } catch {
-            throw ConfigurationError(error.description)
+            throw error
         }
         if let proxies = env["FLASHDEAL_TRUSTED_PROXIES"] {
             trustedProxies = proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
@@ -259,7 +259,7 @@ public struct GatewayConfiguration: Sendable {
                 orders.linger = linger
             }
         } catch {
-            throw ConfigurationError(error.description)
+            throw error
         }
         // The same two variables as the order worker's: an isolated run on a shared broker.
         if let prefix = env["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty {
@@ -283,11 +283,6 @@ public struct GatewayConfiguration: Sendable {
             throw ConfigurationError("\(name)_FILE: cannot read \(path)")
         }
     }
-}
-
-public struct ConfigurationError: Error, CustomStringConvertible, Sendable {
-    public let description: String
-    public init(_ description: String) { self.description = description }
 }
 
 /// Reads typed values out of a YAML tree, naming the dotted path of whatever is wrong.

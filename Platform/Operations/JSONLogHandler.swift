@@ -1,4 +1,5 @@
 import Foundation
+public import Infrastructure
 public import Logging
 import Synchronization
 
@@ -91,9 +92,7 @@ public enum LogTrace {
 /// How both processes log: `LOG_FORMAT` (`json`, the default, or `text` for a terminal) and
 /// `LOG_LEVEL` (`trace` … `critical`, default `info`).
 public enum FlashDealLogging {
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
-    }
+    public typealias Invalid = ConfigurationError
 
     /// Installs the process's log handler; call once, before the first logger is made.
     /// - Returns: the configured level.
@@ -103,9 +102,8 @@ public enum FlashDealLogging {
         if let raw = environment["LOG_LEVEL"], !raw.isEmpty {
             guard let parsed = Logger.Level(rawValue: raw.lowercased()) else {
                 throw Invalid(
-                    description:
-                        "LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \(raw.debugDescription)"
-                )
+                    "LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \(raw.debugDescription)",
+                    setting: "LOG_LEVEL")
             }
             level = parsed
         } else {
@@ -124,7 +122,7 @@ public enum FlashDealLogging {
                     return handler
                 }, metadataProvider: LogTrace.metadataProvider)
         case let other:
-            throw Invalid(description: "LOG_FORMAT must be json or text, got \(other.debugDescription)")
+            throw Invalid("LOG_FORMAT must be json or text, got \(other.debugDescription)", setting: "LOG_FORMAT")
         }
         return level
     }

@@ -2,6 +2,7 @@ import Admission
 import Domain
 import Foundation
 import Gateway
+import Infrastructure
 import Operations
 import TestSupport
 import Testing

@@ -116,7 +116,7 @@ struct MongoConfigurationTests {
             #expect {
                 _ = try MongoConfiguration.default.applying(environment: [name: value])
             } throws: { error in
-                (error as? EnvironmentValues.Invalid)?.name == name && "\(error)".contains(value)
+                (error as? ConfigurationError)?.setting == name && "\(error)".contains(value)
             }
         }
     }

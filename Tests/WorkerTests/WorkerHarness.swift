@@ -26,6 +26,8 @@ struct WorkerHarness {
     let prefix: String
     let group: String
     let logger: Logger
+    /// Every message the harness's components (and its in-process workers) logged.
+    let log = RecordingLogHandler.Record()
 
     init() async throws {
         endpoints = try TestStack.endpoints()
@@ -34,7 +36,10 @@ struct WorkerHarness {
                 host: endpoints.redisHost, port: endpoints.redisPort,
                 connections: 2))
         mongo = try MongoClient(configuration: MongoConfiguration(endpoints: endpoints))
-        var logger = Logger(label: "worker-tests")
+        let log = self.log
+        var logger = Logger(label: "worker-tests") { label in
+            RecordingLogHandler(record: log, passingTo: StreamLogHandler.standardError(label: label))
+        }
         logger.logLevel = .error
         self.logger = logger
         producer = try KafkaProducer(

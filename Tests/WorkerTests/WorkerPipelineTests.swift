@@ -170,7 +170,10 @@ extension StackTests {
                 try await h.wipeRedis(deal.id)
                 // The rest arrives, and the first 100 are redelivered as if their offsets were lost.
                 try await h.send(Array(requests.dropFirst(200)) + Array(requests.prefix(100)))
-                try await Task.sleep(for: .seconds(2))
+                // The worker has seen the new requests and found no state for the deal (observed in its log).
+                try await eventually(timeout: .seconds(30)) {
+                    try need(h.log.contains("Redis holds no state"), "the worker has not reached the wiped deal")
+                }
                 #expect(try await h.storedCount(deal.id) == 200, "the worker waits while Redis lacks the deal")
                 let reconciler = StockReconciler(reservations: h.reservations, orders: h.orders, catalog: h.catalog)
                 let plan = try await reconciler.fix(deal.id, settle: .seconds(1))

@@ -1,5 +1,5 @@
 public import DealData
-import Infrastructure
+public import Infrastructure
 
 /// The order worker's tuning, from the environment (docs/worker.md has the table).
 public struct WorkerSettings: Sendable, Equatable {
@@ -49,9 +49,7 @@ public struct WorkerSettings: Sendable, Equatable {
 
     public init() {}
 
-    public struct Invalid: Error, CustomStringConvertible {
-        public let description: String
-    }
+    public typealias Invalid = ConfigurationError
 
     public static func load(environment: [String: String]) throws -> WorkerSettings {
         var s = WorkerSettings()
@@ -75,11 +73,13 @@ public struct WorkerSettings: Sendable, Equatable {
             }
             if let v = try env.int("FLASHDEAL_WORKER_RESEND_LIMIT", in: 1...100_000) { s.resendLimit = v }
         } catch {
-            throw Invalid(description: error.description)
+            throw error
         }
         if let raw = env.string("FLASHDEAL_KAFKA_PRODUCER_PROPERTIES") {
             do { s.producerProperties = try KafkaProducerConfiguration.parseProperties(raw) } catch {
-                throw Invalid(description: "FLASHDEAL_KAFKA_PRODUCER_PROPERTIES: \(error.message)")
+                throw Invalid(
+                    "FLASHDEAL_KAFKA_PRODUCER_PROPERTIES: \(error.message)",
+                    setting: "FLASHDEAL_KAFKA_PRODUCER_PROPERTIES")
             }
         }
         return s

@@ -9,12 +9,8 @@ public struct EnvironmentValues: Sendable {
         self.values = values
     }
 
-    /// A malformed or out-of-range setting.
-    public struct Invalid: Error, CustomStringConvertible, Sendable {
-        /// The variable's name.
-        public let name: String
-        public let description: String
-    }
+    /// A malformed or out-of-range setting (``ConfigurationError/setting`` is the variable's name).
+    public typealias Invalid = ConfigurationError
 
     /// The variable's text, or nil when unset or empty.
     public func string(_ name: String) -> String? {
@@ -27,10 +23,8 @@ public struct EnvironmentValues: Sendable {
         guard let raw = string(name) else { return nil }
         guard let value = Int(raw), range.contains(value) else {
             throw Invalid(
-                name: name,
-                description:
-                    "\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), got \(raw.debugDescription)"
-            )
+                "\(name) must be an integer in \(range.lowerBound)…\(range.upperBound), got \(raw.debugDescription)",
+                setting: name)
         }
         return value
     }
@@ -40,9 +34,8 @@ public struct EnvironmentValues: Sendable {
         guard let raw = string(name) else { return nil }
         guard let value = Double(raw), value.isFinite, range.contains(value) else {
             throw Invalid(
-                name: name,
-                description:
-                    "\(name) must be a number in \(range.lowerBound)…\(range.upperBound), got \(raw.debugDescription)")
+                "\(name) must be a number in \(range.lowerBound)…\(range.upperBound), got \(raw.debugDescription)",
+                setting: name)
         }
         return value
     }
