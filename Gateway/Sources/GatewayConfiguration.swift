@@ -200,9 +200,7 @@ public struct GatewayConfiguration: Sendable {
     /// Environment overrides (names in docs/configuration.md).
     public mutating func apply(environment env: [String: String]) throws {
         if let file = env["FLASHDEAL_POLICY_FILE"], !file.isEmpty { policyFile = file }
-        do { rateLimiter = try rateLimiter.applying(environment: env) } catch {
-            throw error
-        }
+        rateLimiter = try rateLimiter.applying(environment: env)
         if let proxies = env["FLASHDEAL_TRUSTED_PROXIES"] {
             trustedProxies = proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }
@@ -240,26 +238,22 @@ public struct GatewayConfiguration: Sendable {
         }
         // The same ranges as the configuration file's settings; a malformed value stops the start.
         let values = EnvironmentValues(env)
-        do {
-            if let t = try values.milliseconds("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", in: 100...120_000) {
-                orders.deliveryTimeout = t
-            }
-            if let rate = try values.double("FLASHDEAL_ADMISSION_RATE", in: 0.001...1_000_000) {
-                waitingRoom.admissionRatePerSecond = rate
-            }
-            if let n = try values.int("FLASHDEAL_ADMISSION_BURST", in: 1...1_000_000) { waitingRoom.admissionBurst = n }
-            if let n = try values.int("FLASHDEAL_MAX_ACTIVE_PASSES", in: 1...10_000_000) {
-                waitingRoom.maxActivePasses = n
-            }
-            if let seconds = try values.int("FLASHDEAL_PASS_LIFETIME_S", in: 1...86_400) {
-                waitingRoom.passLifetime = .seconds(seconds)
-            }
-            if let n = try values.int("FLASHDEAL_MAX_IN_FLIGHT", in: 1...1_000_000) { orders.maxInFlight = n }
-            if let linger = try values.milliseconds("FLASHDEAL_ORDER_LINGER_MS", in: 0...1_000) {
-                orders.linger = linger
-            }
-        } catch {
-            throw error
+        if let t = try values.milliseconds("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", in: 100...120_000) {
+            orders.deliveryTimeout = t
+        }
+        if let rate = try values.double("FLASHDEAL_ADMISSION_RATE", in: 0.001...1_000_000) {
+            waitingRoom.admissionRatePerSecond = rate
+        }
+        if let n = try values.int("FLASHDEAL_ADMISSION_BURST", in: 1...1_000_000) { waitingRoom.admissionBurst = n }
+        if let n = try values.int("FLASHDEAL_MAX_ACTIVE_PASSES", in: 1...10_000_000) {
+            waitingRoom.maxActivePasses = n
+        }
+        if let seconds = try values.int("FLASHDEAL_PASS_LIFETIME_S", in: 1...86_400) {
+            waitingRoom.passLifetime = .seconds(seconds)
+        }
+        if let n = try values.int("FLASHDEAL_MAX_IN_FLIGHT", in: 1...1_000_000) { orders.maxInFlight = n }
+        if let linger = try values.milliseconds("FLASHDEAL_ORDER_LINGER_MS", in: 0...1_000) {
+            orders.linger = linger
         }
         // The same two variables as the order worker's: an isolated run on a shared broker.
         if let prefix = env["FLASHDEAL_TOPIC_PREFIX"], !prefix.isEmpty {

@@ -25,7 +25,7 @@ struct InProcessGateway: Sendable {
     let room: InMemoryWaitingRoom
     let sink: RecordingOrderSink
     let accepting: InMemoryAcceptedDeals
-    let orders: InMemoryOrders
+    let orders: InMemoryOrderStore
     let keyring: PassKeyring
     let configuration: GatewayConfiguration
     let client: any TestClientProtocol
@@ -50,7 +50,7 @@ struct InProcessGateway: Sendable {
         let deals = InMemoryDeals()
         let sink = RecordingOrderSink()
         let accepting = InMemoryAcceptedDeals()
-        let orders = InMemoryOrders()
+        let orders = InMemoryOrderStore()
         let api = ShopperAPI(
             ports: ShopperPorts(
                 limiter: limiter, deals: deals, catalog: deals, room: room, pacer: room, publisher: sink,
@@ -75,7 +75,7 @@ struct InProcessGateway: Sendable {
     private init(
         clock: ManualClock, room: InMemoryWaitingRoom, keyring: PassKeyring, configuration: GatewayConfiguration,
         client: any TestClientProtocol, limiter: ScriptedRateDecider, deals: InMemoryDeals,
-        sink: RecordingOrderSink, accepting: InMemoryAcceptedDeals, orders: InMemoryOrders
+        sink: RecordingOrderSink, accepting: InMemoryAcceptedDeals, orders: InMemoryOrderStore
     ) {
         self.clock = clock
         self.room = room

@@ -186,7 +186,7 @@ struct ShopperAPIInProcessTests {
             let user = try UserID("ip-reader")
             let key = try IdempotencyKey("k")
             let id = OrderID.derive(userId: user, dealId: deal, idempotencyKey: key)
-            gw.orders.put(
+            gw.orders.store(
                 OrderDocument(
                     orderId: id, dealId: deal, userId: user, quantity: 1, idempotencyKey: key,
                     status: .confirmed, reason: nil, createdAt: gw.clock.now, updatedAt: gw.clock.now))
@@ -206,7 +206,7 @@ struct ShopperAPIInProcessTests {
             #expect(asked.orderId == id && asked.userId == user)
 
             let rejectedId = OrderID.derive(userId: user, dealId: deal, idempotencyKey: try IdempotencyKey("r"))
-            gw.orders.put(
+            gw.orders.store(
                 OrderDocument(
                     orderId: rejectedId, dealId: deal, userId: user, quantity: 1,
                     idempotencyKey: try IdempotencyKey("r"), status: .rejected, reason: "SOLD_OUT",
@@ -216,7 +216,7 @@ struct ShopperAPIInProcessTests {
             #expect(refused.codes == ["BAD_REQUEST"], "\(refused.text)")
 
             let broken = OrderID.derive(userId: user, dealId: deal, idempotencyKey: try IdempotencyKey("b"))
-            gw.orders.putUnreadable(broken)
+            gw.orders.storeUnreadable(broken)
             let unreadable = try await gw.post(
                 G.order, ["id": broken.rawValue], token: try await G.token(for: "ip-reader"))
             #expect(unreadable.codes == ["INTERNAL"], "\(unreadable.text)")

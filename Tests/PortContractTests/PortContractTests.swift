@@ -156,7 +156,7 @@ struct PortContractTests {
         case .live:
             let mongo = try mongo()
             return (OrderStore(mongo: mongo), mongo)
-        case .inMemory: return (InMemoryOrderStoreTwin(), nil)
+        case .inMemory: return (InMemoryOrderStore(), nil)
         }
     }
 
@@ -210,8 +210,8 @@ struct PortContractTests {
                 ])
             lookup = OrderStore(mongo: client)
         case .inMemory:
-            let twin = InMemoryOrders()
-            twin.putUnreadable(broken.orderId)
+            let twin = InMemoryOrderStore()
+            twin.storeUnreadable(broken.orderId)
             lookup = twin
         }
         defer { mongo?.shutdown() }
@@ -275,19 +275,4 @@ struct PortContractTests {
             state.startsAt == Timestamp.normalized(deal.startsAt) && state.endsAt == Timestamp.normalized(deal.endsAt))
         #expect(try await states.state(of: try DealID(TestStack.uniqueName("contract-none"))) == nil)
     }
-}
-
-/// Both order ports of the in-memory twins in one object, as ``OrderStore`` is for the live side.
-final class InMemoryOrderStoreTwin: OrderRepository, OrderLookup, Sendable {
-    let repository = InMemoryOrderRepository()
-    func insertNew(_ documents: [OrderDocument]) async throws -> InsertManyResult {
-        try await repository.insertNew(documents)
-    }
-    func put(_ document: OrderDocument) async throws { try await repository.put(document) }
-    func cancel(_ order: OrderID, reason: CancellationReason, at now: Date) async throws -> Bool {
-        try await repository.cancel(order, reason: reason, at: now)
-    }
-    func find(_ order: OrderID) async throws -> OrderDocument? { try await repository.find(order) }
-    func find(_ ids: [OrderID]) async throws -> [OrderID: OrderDocument] { try await repository.find(ids) }
-    func order(_ id: OrderID) async throws -> OrderDocument? { try await repository.find(id) }
 }

@@ -1,5 +1,5 @@
 public import Admission
-public import DealData
+import DealData
 public import Domain
 public import Foundation
 public import Gateway
@@ -144,25 +144,4 @@ public final class InMemoryAcceptedDeals: AcceptedDealsRegistry, Sendable {
     public init() {}
     public func register(_ deal: DealID) async { _ = deals.withLock { $0.insert(deal) } }
     public var members: Set<DealID> { deals.withLock { $0 } }
-}
-
-/// The worker's order documents, in memory; `putUnreadable` stores one that does not read.
-public final class InMemoryOrders: OrderLookup, Sendable {
-    private let state = Mutex<(documents: [OrderID: OrderDocument], unreadable: Set<OrderID>, down: Bool)>(
-        ([:], [], false))
-    public init() {}
-
-    public func order(_ id: OrderID) async throws -> OrderDocument? {
-        try state.withLock { state in
-            if state.down { throw TwinUnavailable("the order store") }
-            if state.unreadable.contains(id) {
-                throw DealDataError("the stored document of order \(id) lacks a contract field or holds an invalid one")
-            }
-            return state.documents[id]
-        }
-    }
-
-    public func put(_ document: OrderDocument) { state.withLock { $0.documents[document.orderId] = document } }
-    public func putUnreadable(_ id: OrderID) { _ = state.withLock { $0.unreadable.insert(id) } }
-    public func setDown(_ down: Bool) { state.withLock { $0.down = down } }
 }

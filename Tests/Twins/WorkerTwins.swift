@@ -1,6 +1,6 @@
 public import DealData
 public import Domain
-public import Foundation
+import Foundation
 public import Infrastructure
 public import OrderWorker
 import Synchronization
@@ -210,66 +210,6 @@ public final class InMemoryReservations: StockReservations, Sendable {
 
     public func removeExpiringDeal(_ name: String, key: String) async throws {
         try locked { state in _ = state.sets[key]?.remove(name) }
-    }
-}
-
-/// The `orders` collection in memory. While `down`, every call throws ``TwinUnavailable``.
-public final class InMemoryOrderRepository: OrderRepository, Sendable {
-    private let state = Mutex<(documents: [OrderID: OrderDocument], down: Bool)>(([:], false))
-    public init() {}
-
-    public func setDown(_ down: Bool) { state.withLock { $0.down = down } }
-    public var documents: [OrderID: OrderDocument] { state.withLock { $0.documents } }
-
-    private func locked<T>(_ body: (inout [OrderID: OrderDocument]) -> T) throws -> T {
-        try state.withLock { state in
-            if state.down { throw TwinUnavailable("the order repository") }
-            return body(&state.documents)
-        }
-    }
-
-    public func insertNew(_ documents: [OrderDocument]) async throws -> InsertManyResult {
-        try locked { stored in
-            var duplicates: [Int] = []
-            for (index, document) in documents.enumerated() {
-                if stored[document.orderId] != nil {
-                    duplicates.append(index)
-                } else {
-                    stored[document.orderId] = document
-                }
-            }
-            return InsertManyResult(insertedCount: documents.count - duplicates.count, duplicateKeyIndexes: duplicates)
-        }
-    }
-
-    public func put(_ document: OrderDocument) async throws {
-        try locked { stored in
-            let paidAt = stored[document.orderId]?.paidAt
-            var copy = document
-            copy.paidAt = copy.paidAt ?? paidAt
-            stored[document.orderId] = copy
-        }
-    }
-
-    public func cancel(_ order: OrderID, reason: CancellationReason, at now: Date) async throws -> Bool {
-        try locked { stored in
-            guard var document = stored[order], document.status == .confirmed else { return false }
-            document.status = .cancelled
-            document.reason = reason.rawValue
-            document.updatedAt = Timestamp.normalized(now)
-            stored[order] = document
-            return true
-        }
-    }
-
-    public func find(_ order: OrderID) async throws -> OrderDocument? { try locked { $0[order] } }
-
-    public func find(_ ids: [OrderID]) async throws -> [OrderID: OrderDocument] {
-        try locked { stored in
-            var found: [OrderID: OrderDocument] = [:]
-            for id in ids { if let d = stored[id] { found[id] = d } }
-            return found
-        }
     }
 }
 

@@ -17,7 +17,7 @@ struct OrderStagesInProcessTests {
     struct Stages {
         let clock = ManualClock(Date())
         let reservations: InMemoryReservations
-        let orders = InMemoryOrderRepository()
+        let orders = InMemoryOrderStore()
         let outbox = InMemoryOutbox()
         let deals = InMemoryDeals()
         let log = RecordingEventLog()

@@ -55,26 +55,22 @@ public struct WorkerSettings: Sendable, Equatable {
         var s = WorkerSettings()
         let env = EnvironmentValues(environment)
         let day = 86_400_000
-        do {
-            if let v = try env.int("FLASHDEAL_WORKER_BATCH", in: 1...10_000) { s.batchSize = v }
-            if let prefix = env.string("FLASHDEAL_TOPIC_PREFIX") { s.topics = OrderTopics(prefix: prefix) }
-            if let group = env.string("FLASHDEAL_WORKER_GROUP") { s.groupID = group }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_CLOSE_GRACE_MS", in: 0...day) { s.closeGrace = v }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_MONGO_BUDGET_MS", in: 0...day) { s.mongoRetryBudget = v }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_OUTBOX_MS", in: 10...day) { s.outboxInterval = v }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_LINGER_MS", in: 0...10_000) { s.linger = v }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", in: 1_000...600_000) {
-                s.sessionTimeout = v
-            }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_EXPIRY_MS", in: 10...day) { s.expiryInterval = v }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_AFTER_MS", in: 100...day) { s.resendAfter = v }
-            if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_INTERVAL_MS", in: 10...day) {
-                s.resendInterval = v
-            }
-            if let v = try env.int("FLASHDEAL_WORKER_RESEND_LIMIT", in: 1...100_000) { s.resendLimit = v }
-        } catch {
-            throw error
+        if let v = try env.int("FLASHDEAL_WORKER_BATCH", in: 1...10_000) { s.batchSize = v }
+        if let prefix = env.string("FLASHDEAL_TOPIC_PREFIX") { s.topics = OrderTopics(prefix: prefix) }
+        if let group = env.string("FLASHDEAL_WORKER_GROUP") { s.groupID = group }
+        if let v = try env.milliseconds("FLASHDEAL_WORKER_CLOSE_GRACE_MS", in: 0...day) { s.closeGrace = v }
+        if let v = try env.milliseconds("FLASHDEAL_WORKER_MONGO_BUDGET_MS", in: 0...day) { s.mongoRetryBudget = v }
+        if let v = try env.milliseconds("FLASHDEAL_WORKER_OUTBOX_MS", in: 10...day) { s.outboxInterval = v }
+        if let v = try env.milliseconds("FLASHDEAL_WORKER_LINGER_MS", in: 0...10_000) { s.linger = v }
+        if let v = try env.milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", in: 1_000...600_000) {
+            s.sessionTimeout = v
         }
+        if let v = try env.milliseconds("FLASHDEAL_WORKER_EXPIRY_MS", in: 10...day) { s.expiryInterval = v }
+        if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_AFTER_MS", in: 100...day) { s.resendAfter = v }
+        if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_INTERVAL_MS", in: 10...day) {
+            s.resendInterval = v
+        }
+        if let v = try env.int("FLASHDEAL_WORKER_RESEND_LIMIT", in: 1...100_000) { s.resendLimit = v }
         if let raw = env.string("FLASHDEAL_KAFKA_PRODUCER_PROPERTIES") {
             do { s.producerProperties = try KafkaProducerConfiguration.parseProperties(raw) } catch {
                 throw Invalid(
