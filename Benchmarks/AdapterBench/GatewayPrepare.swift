@@ -9,7 +9,10 @@ import Logging
 
 /// `flashdeal-bench gateway-prepare`: seeds the benchmark deal and takes N shoppers through the
 /// real waiting room (join → pacing → pass issued, the same Redis functions the gateway runs), then
-/// writes `userId<TAB>bearer<TAB>ticket<TAB>pass` lines for k6 (`k6/gateway-bench.js`).
+/// writes `userId<TAB>bearer<TAB>ticket<TAB>pass` lines for k6 (`k6/gateway-bench.js`), with the
+/// order id a createOrder with idempotency key `<order-key-prefix><userId>` gets as a fifth column
+/// when that prefix is given. `--no-admit` leaves the shoppers waiting (no pass); `--tokens-only`
+/// seeds the deal and writes bearer tokens only (for shoppers who have yet to join).
 struct GatewayPrepare: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "gateway-prepare", abstract: "Seed the benchmark deal and admit N shoppers; write their passes.")
@@ -19,6 +22,10 @@ struct GatewayPrepare: AsyncParsableCommand {
     @Option(help: "Output file.") var out = ".bench/passes.tsv"
     @Option(help: "Pass lifetime in seconds (long enough for the whole run).") var passLifetime = 1_800
     @Option(help: "Calls in flight.") var concurrency = 512
+    @Flag(inversion: .prefixedNo, help: "Admit the shoppers (else they stay in the line).") var admit = true
+    @Flag(help: "Seed the deal and write tokens only: nobody joins.") var tokensOnly = false
+    @Option(help: "Writes each shopper's order id for the idempotency key <prefix><userId> as a fifth column.")
+    var orderKeyPrefix: String?
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
@@ -68,6 +75,14 @@ struct GatewayPrepare: AsyncParsableCommand {
             audience: "flashdeal-gateway", lifetime: .seconds(7_200))
         let started = ContinuousClock.now
         let userIds = try (1...users).map { try UserID("bench-user-\($0)") }
+        if tokensOnly {
+            let lines = try await parallel(userIds, concurrency) { user -> String in
+                "\(user.rawValue)\t\(try await issuer.issue(for: user, at: now))\t\t"
+            }
+            try write(lines)
+            print("\(users) shoppers' tokens for \(deal) → \(out)")
+            return
+        }
         let tickets = try await parallel(userIds, concurrency) { user -> TicketID in
             switch try await room.join(deal: dealId, user: user) {
             case .joined(let t), .alreadyJoined(let t): return t.ticketId
@@ -76,6 +91,14 @@ struct GatewayPrepare: AsyncParsableCommand {
         }
         // The draw (empty here: everyone joined after the opening) must be done before admission.
         while try await !room.drawIfDue(deal: dealId) { try await Task.sleep(for: .milliseconds(100)) }
+        if !admit {
+            let lines = try await parallel(Array(zip(userIds, tickets)), concurrency) { pair -> String in
+                "\(pair.0.rawValue)\t\(try await issuer.issue(for: pair.0, at: now))\t\(pair.1.rawValue)\t"
+            }
+            try write(lines)
+            print("\(users) shoppers waiting in \(deal) → \(out)")
+            return
+        }
         // Until nobody waits (a running gateway's pacer may admit some of them too).
         while try await room.advance(deal: dealId, lagFactor: 1).waiting > 0 {
             try await Task.sleep(for: .milliseconds(20))
@@ -86,13 +109,22 @@ struct GatewayPrepare: AsyncParsableCommand {
                 throw ValidationError("\(user) was not admitted")
             }
             let bearer = try await issuer.issue(for: user, at: now)
-            return "\(user.rawValue)\t\(bearer)\t\(ticket.rawValue)\t\(issued.token)"
+            var line = "\(user.rawValue)\t\(bearer)\t\(ticket.rawValue)\t\(issued.token)"
+            if let orderKeyPrefix {
+                let key = try IdempotencyKey(orderKeyPrefix + user.rawValue)
+                line += "\t\(OrderID.derive(userId: user, dealId: dealId, idempotencyKey: key).rawValue)"
+            }
+            return line
         }
+        try write(lines)
+        print("admitted \(users) shoppers to \(deal) in \((ContinuousClock.now - started).seconds) s → \(out)")
+    }
+
+    func write(_ lines: [String]) throws {
         try FileManager.default.createDirectory(
             atPath: (out as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true)
         try (lines.joined(separator: "\n") + "\n").write(toFile: out, atomically: true, encoding: .utf8)
-        print("admitted \(users) shoppers to \(deal) in \((ContinuousClock.now - started).seconds) s → \(out)")
     }
 
     func parallel<T: Sendable, R: Sendable>(

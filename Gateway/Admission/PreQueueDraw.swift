@@ -41,13 +41,19 @@ public enum PreQueueDraw {
 
     /// A fresh, unpredictable seed: 32 random bytes as 64 lowercase hex digits.
     public static func makeSeed() -> String {
-        var generator = SystemRandomNumberGenerator()
-        return Hex.lowercase((0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        randomID("") + randomID("")
     }
 
-    /// `prefix` + 32 random lowercase hex digits (128 bits), for ticket and pass ids.
+    /// `prefix` + 32 random lowercase hex digits (128 bits), for ticket and pass ids. Two draws of
+    /// 64 bits from the system generator (each draw is a system call; byte by byte were sixteen).
     static func randomID(_ prefix: String) -> String {
         var generator = SystemRandomNumberGenerator()
-        return prefix + Hex.lowercase((0..<16).map { _ in UInt8.random(in: .min ... .max, using: &generator) })
+        let (high, low) = (generator.next(), generator.next())
+        var bytes = [UInt8](repeating: 0, count: 16)
+        for index in 0..<8 {
+            bytes[index] = UInt8(truncatingIfNeeded: high >> (8 * UInt64(index)))
+            bytes[8 + index] = UInt8(truncatingIfNeeded: low >> (8 * UInt64(index)))
+        }
+        return prefix + Hex.lowercase(bytes)
     }
 }

@@ -29,7 +29,8 @@ public struct ClientAddressResolver: Sendable {
     ///   (a trusted proxy) is returned.
     public func resolve(socketAddress: String, forwardedFor: String?) -> String {
         let peer = Self.stripPort(socketAddress)
-        guard isTrusted(peer), let forwardedFor else { return peer }
+        // Without trusted proxies (or without the header) the peer is the client: nothing to parse.
+        guard !trustedProxies.isEmpty, let forwardedFor, isTrusted(peer) else { return peer }
         var client = peer
         let hops = forwardedFor.split(separator: ",").map { Self.stripPort($0.trimmingCharacters(in: .whitespaces)) }
         for hop in hops.reversed() {

@@ -159,7 +159,8 @@ public enum GatewayApp {
         api: ShopperAPI, configuration: GatewayConfiguration, verifier: ShopperTokenVerifier,
         addresses: ClientAddressResolver, metrics: GatewayMetrics, logger: Logger
     ) throws -> GraphQLHTTP {
-        let engine = GraphQLEngine(schema: try GatewaySchema.make(api: api), limits: configuration.graphQL)
+        let engine = GraphQLEngine(
+            schema: try GatewaySchema.make(api: api), limits: configuration.graphQL, api: api)
         return GraphQLHTTP(
             engine: engine, authenticator: ShopperAuthenticator(verifier: verifier),
             addresses: addresses, metrics: metrics, logger: logger)

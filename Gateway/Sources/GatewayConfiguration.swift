@@ -29,6 +29,9 @@ public struct GatewayConfiguration: Sendable {
         public var documentCacheEntries = 512
         public var persistedQueryEntries = 1_024
         public var introspection = true
+        /// Operations on the hot root fields run compiled (``CompiledOperation``); off, everything
+        /// goes through the general executor.
+        public var compiledOperations = true
         public init() {}
     }
 
@@ -130,6 +133,7 @@ public struct GatewayConfiguration: Sendable {
                     case "persistedQueryEntries":
                         graphQL.persistedQueryEntries = try reader.int(value, path, in: 0...1_000_000)
                     case "introspection": graphQL.introspection = try reader.bool(value, path)
+                    case "compiledOperations": graphQL.compiledOperations = try reader.bool(value, path)
                     default: throw reader.unknown(path)
                     }
                 }

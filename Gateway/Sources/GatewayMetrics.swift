@@ -18,11 +18,21 @@ public final class GatewayMetrics: Sendable {
         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
     ]
 
+    private let executions: (compiled: Counter, general: Counter)
+
     public init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        let help = "GraphQL operations run, by path: compiled (a hot operation's plan) or general (the executor)."
+        executions = (
+            registry.counter("flashdeal_gateway_graphql_executions_total", labels: [("path", "compiled")], help: help),
+            registry.counter("flashdeal_gateway_graphql_executions_total", labels: [("path", "general")], help: help)
+        )
         // Series that exist before the first refusal, so rates and alerts see a zero, not nothing.
         for reason in ["in_flight", "producer_queue"] { _ = shedCounter(reason: reason) }
     }
+
+    /// One operation run, compiled or by the general executor.
+    func execution(compiled: Bool) { (compiled ? executions.compiled : executions.general).increment() }
 
     /// One GraphQL root field answered: `outcome` is `ok` or an API error code.
     func operation(_ operation: String, outcome: String, duration: Duration) {

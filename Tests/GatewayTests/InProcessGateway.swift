@@ -29,22 +29,30 @@ struct InProcessGateway: Sendable {
     let keyring: PassKeyring
     let configuration: GatewayConfiguration
     let client: any TestClientProtocol
+    let registry: PrometheusCollectorRegistry
 
-    static func with(_ body: @Sendable (InProcessGateway) async throws -> Void) async throws {
-        let configuration = try GatewayApp.configuration(
+    /// `compiled: false` sends every operation through the general GraphQL executor; `start` is the
+    /// clock's first instant (two gateways started at one instant answer alike).
+    static func with(
+        compiled: Bool = true, start: Date = Date(), _ body: @Sendable (InProcessGateway) async throws -> Void
+    ) async throws {
+        var configured = try GatewayApp.configuration(
             environment: [
                 "FLASHDEAL_JWT_SECRET": jwtSecret, "FLASHDEAL_PASS_KEYS": passKey,
                 // Required by the configuration, never dialled: nothing here opens a connection.
                 "FLASHDEAL_REDIS_URL": "redis://127.0.0.1:9", "FLASHDEAL_KAFKA_BROKERS": "127.0.0.1:9",
                 "FLASHDEAL_MONGO_URI": "mongodb://127.0.0.1:9/",
             ], endpointsFile: nil)
+        configured.graphQL.compiledOperations = compiled
+        let configuration = configured
         let keyring = try GatewayApp.makeKeyring(configuration.passes)
         let verifier = try await GatewayApp.makeVerifier(configuration.auth)
-        let clock = ManualClock(Date())
+        let clock = ManualClock(start)
         let room = InMemoryWaitingRoom(keyring: keyring, settings: configuration.waitingRoom, clock: clock)
         var logger = Logger(label: "in-process-gateway")
         logger.logLevel = .critical
-        let metrics = GatewayMetrics(registry: PrometheusCollectorRegistry())
+        let registry = PrometheusCollectorRegistry()
+        let metrics = GatewayMetrics(registry: registry)
 
         let limiter = ScriptedRateDecider()
         let deals = InMemoryDeals()
@@ -68,15 +76,17 @@ struct InProcessGateway: Sendable {
                 InProcessGateway(
                     clock: clock, room: room, keyring: keyring, configuration: configuration,
                     client: client, limiter: limiter, deals: deals, sink: sink,
-                    accepting: accepting, orders: orders))
+                    accepting: accepting, orders: orders, registry: registry))
         }
     }
 
     private init(
         clock: ManualClock, room: InMemoryWaitingRoom, keyring: PassKeyring, configuration: GatewayConfiguration,
         client: any TestClientProtocol, limiter: ScriptedRateDecider, deals: InMemoryDeals,
-        sink: RecordingOrderSink, accepting: InMemoryAcceptedDeals, orders: InMemoryOrderStore
+        sink: RecordingOrderSink, accepting: InMemoryAcceptedDeals, orders: InMemoryOrderStore,
+        registry: PrometheusCollectorRegistry
     ) {
+        self.registry = registry
         self.clock = clock
         self.room = room
         self.keyring = keyring
@@ -92,10 +102,11 @@ struct InProcessGateway: Sendable {
     // MARK: Deals and shoppers
 
     /// A deal in the catalog and in the room, opening `opensIn` from the clock's now.
-    func deal(stock: Int = 10, limit: Int = 2, opensIn: Duration = .seconds(-1), lasts: Duration = .seconds(3_600))
-        throws -> DealID
-    {
-        let id = try DealID("ip-deal-\(UUID().uuidString.prefix(8).lowercased())")
+    func deal(
+        id name: String? = nil, stock: Int = 10, limit: Int = 2, opensIn: Duration = .seconds(-1),
+        lasts: Duration = .seconds(3_600)
+    ) throws -> DealID {
+        let id = try DealID(name ?? "ip-deal-\(UUID().uuidString.prefix(8).lowercased())")
         let startsAt = clock.now.addingTimeInterval(opensIn.seconds)
         let deal = try Deal(
             id: id, productId: try ProductID("prod-\(id.rawValue)"), title: "Deal \(id.rawValue)",
@@ -111,6 +122,17 @@ struct InProcessGateway: Sendable {
             key: .hs256(secret: Array(jwtSecret.utf8)), issuer: "flashdeal",
             audience: "flashdeal-gateway", lifetime: .seconds(600))
         return try await issuer.issue(for: try UserID(user), at: Date())
+    }
+
+    /// The value of one series in the metrics this gateway exposes, e.g.
+    /// `flashdeal_gateway_graphql_executions_total{path="compiled"}`.
+    func metric(_ series: String) -> Double {
+        var text = [UInt8]()
+        registry.emit(into: &text)
+        for line in String(decoding: text, as: UTF8.self).split(separator: "\n") where line.hasPrefix(series + " ") {
+            return Double(line.dropFirst(series.count + 1)) ?? 0
+        }
+        return 0
     }
 
     // MARK: GraphQL

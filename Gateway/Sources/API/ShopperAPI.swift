@@ -213,7 +213,7 @@ public final class ShopperAPI: Sendable {
         case .notOpenYet(let opensAt):
             throw APIError(
                 .dealNotOpen, "the waiting room for \(id) opens at \(Timestamp.format(opensAt))",
-                retryAfter: .seconds(max(1, opensAt.timeIntervalSinceNow.rounded(.up))),
+                retryAfter: .seconds(max(1, opensAt.timeIntervalSince(clock.now).rounded(.up))),
                 details: ["opensAt": Timestamp.format(opensAt)])
         case .soldOut: throw APIError(.soldOut, "deal \(id) is sold out", details: ["dealId": id.rawValue])
         case .ended: throw APIError(.dealEnded, "deal \(id) has ended", details: ["dealId": id.rawValue])

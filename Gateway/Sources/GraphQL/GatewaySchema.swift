@@ -221,21 +221,14 @@ enum GatewaySchema {
                 "order": GraphQLField(
                     type: order, description: "One of your orders (null if it is not yours or not recorded yet).",
                     args: ["id": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
-                    resolve: { _, args, context, _ in
-                        try await api.api.order(args["id"].string ?? "", ctx(context)).map(orderObject)
-                    }),
+                    resolve: { _, args, context, _ in try await resolveOrder(try api.api, args, ctx(context)) }),
                 "admission": GraphQLField(
                     type: GraphQLNonNull(admission), description: "Poll your place in a deal's waiting room.",
                     args: [
                         "dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID)),
                         "ticket": GraphQLArgument(type: GraphQLNonNull(GraphQLID)),
                     ],
-                    resolve: { _, args, context, _ in
-                        let ticket = args["ticket"].string ?? ""
-                        let deal = args["dealId"].string ?? ""
-                        let status = try await api.api.admission(ticket: ticket, deal: deal, ctx(context))
-                        return admissionObject(status, ticket: ticket, deal: deal, alreadyJoined: false)
-                    }),
+                    resolve: { _, args, context, _ in try await resolveAdmission(try api.api, args, ctx(context)) }),
                 "waitingRoom": GraphQLField(
                     type: waitingRoom, args: ["dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
                     resolve: { _, args, context, _ in
@@ -252,26 +245,13 @@ enum GatewaySchema {
                     description: "Take a place in a deal's waiting room (one per shopper).",
                     args: ["dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
                     resolve: { _, args, context, _ in
-                        let (ticket, status, again) = try await api.api.join(args["dealId"].string ?? "", ctx(context))
-                        return admissionObject(
-                            status, ticket: ticket.ticketId.rawValue, deal: ticket.dealId.rawValue,
-                            alreadyJoined: again)
+                        try await resolveJoinWaitingRoom(try api.api, args, ctx(context))
                     }),
                 "createOrder": GraphQLField(
                     type: GraphQLNonNull(receipt),
                     description: "Place an order with an admission pass. Answered once the order is durably queued.",
                     args: ["input": GraphQLArgument(type: GraphQLNonNull(createOrderInput))],
-                    resolve: { _, args, context, _ in
-                        let input = args["input"]
-                        let receipt = try await api.api.createOrder(
-                            dealId: input["dealId"].string ?? "", quantity: input["quantity"].int ?? 1,
-                            idempotencyKey: input["idempotencyKey"].string ?? "", pass: input["pass"].string,
-                            ctx(context))
-                        return [
-                            "id": receipt.orderId.rawValue, "dealId": receipt.dealId.rawValue,
-                            "quantity": receipt.quantity, "status": "PENDING", "replayed": receipt.replayed,
-                        ] as Object
-                    }),
+                    resolve: { _, args, context, _ in try await resolveCreateOrder(try api.api, args, ctx(context)) }),
                 "cancelOrder": GraphQLField(
                     type: GraphQLNonNull(order),
                     description:
@@ -326,14 +306,7 @@ enum GatewaySchema {
         [
             "dealId": state.dealId.rawValue, "remaining": max(0, state.remaining), "total": state.totalStock,
             "soldOut": state.isSoldOut,
-            "phase": state.phase(at: Date(), preQueueWindow: api.settings.waitingRoom.preQueueWindow).rawValue,
-        ]
-    }
-
-    static func orderObject(_ order: ShopperAPI.OrderView) -> Object {
-        [
-            "id": order.orderId, "dealId": order.dealId, "quantity": order.quantity, "status": order.status,
-            "reason": order.reason, "createdAt": order.createdAt, "updatedAt": order.updatedAt,
+            "phase": state.phase(at: api.clock.now, preQueueWindow: api.settings.waitingRoom.preQueueWindow).rawValue,
         ]
     }
 
@@ -342,49 +315,5 @@ enum GatewaySchema {
             "dealId": deal, "seedCommitment": draw.seedCommitment, "seed": draw.seed, "entrants": draw.entrants,
             "drawnAt": draw.drawnAt,
         ]
-    }
-
-    static func admissionObject(_ status: AdmissionStatus, ticket: String, deal: String, alreadyJoined: Bool) -> Object
-    {
-        var object: Object = ["ticket": ticket, "dealId": deal, "alreadyJoined": alreadyJoined]
-        switch status {
-        case .preQueue(let drawAt, let entrants):
-            object["state"] = "PRE_QUEUE"
-            object["drawAt"] = drawAt
-            object["entrants"] = entrants
-            object["pollAfterMs"] = Int(min(5_000, max(500, drawAt.timeIntervalSinceNow * 250)))
-        case .waiting(let position, let rate, let eta):
-            object["state"] = "WAITING"
-            object["position"] = position
-            object["admissionRatePerSecond"] = rate
-            if let eta { object["etaSeconds"] = eta.seconds }
-            // Near the head of the line, poll often; far back, rarely.
-            object["pollAfterMs"] = Int(min(10_000, max(250, (eta?.seconds ?? 2) * 250)))
-        case .admitted(let issued):
-            object["state"] = "ADMITTED"
-            object["pass"] =
-                [
-                    "token": issued.token, "expiresAt": issued.pass.expiresAt,
-                    "keyId": issued.pass.keyId.rawValue,
-                ] as Object
-            object["pollAfterMs"] = 1_000
-        case .passUsed(let orderId):
-            object["state"] = "PASS_USED"
-            object["orderId"] = orderId.rawValue
-            object["pollAfterMs"] = 10_000
-        case .expired:
-            object["state"] = "EXPIRED"
-            object["pollAfterMs"] = 10_000
-        case .soldOut:
-            object["state"] = "SOLD_OUT"
-            object["pollAfterMs"] = 5_000
-        case .ended:
-            object["state"] = "ENDED"
-            object["pollAfterMs"] = 60_000
-        case .unknownTicket:
-            object["state"] = "EXPIRED"
-            object["pollAfterMs"] = 10_000
-        }
-        return object
     }
 }

@@ -9,7 +9,8 @@ import Synchronization
 /// A document that parsed and validated is kept (bounded, keyed by its text), so the hot operations
 /// skip both steps; a persisted query is looked up by the SHA-256 of its text
 /// (`extensions.persistedQuery.sha256Hash`, the automatic-persisted-query form Apollo clients send).
-/// Depth and complexity are checked once per document, before it is cached.
+/// Depth and complexity are checked once per document, before it is cached. An operation of a hot
+/// shape is compiled then too (``CompiledOperation``), and runs without the general executor.
 final class GraphQLEngine: Sendable {
     struct Prepared: Sendable {
         let document: Document
@@ -20,16 +21,21 @@ final class GraphQLEngine: Sendable {
     struct Operation: Sendable {
         let isMutation: Bool
         let rootFields: [String]
+        /// The operation compiled, when it has a hot shape and compiled operations are on.
+        let compiled: CompiledOperation?
     }
 
     let schema: GraphQLSchema
     let limits: GatewayConfiguration.GraphQLLimits
+    /// What compiled operations call; nil when the schema has no API (printing it).
+    let api: ShopperAPI?
     private let documents: GenerationalCache<String, Prepared>
     private let persisted: GenerationalCache<String, String>
 
-    init(schema: GraphQLSchema, limits: GatewayConfiguration.GraphQLLimits) {
+    init(schema: GraphQLSchema, limits: GatewayConfiguration.GraphQLLimits, api: ShopperAPI? = nil) {
         self.schema = schema
         self.limits = limits
+        self.api = api
         self.documents = GenerationalCache(capacity: limits.documentCacheEntries)
         self.persisted = GenerationalCache(capacity: limits.persistedQueryEntries)
     }
@@ -116,7 +122,9 @@ final class GraphQLEngine: Sendable {
             }
             let roots = operation.selectionSet.selections.compactMap { ($0 as? Field)?.name.value }
             operations[operation.name?.value] = Operation(
-                isMutation: operation.operation == .mutation, rootFields: roots)
+                isMutation: operation.operation == .mutation, rootFields: roots,
+                compiled: limits.compiledOperations && api != nil
+                    ? CompiledOperation.compile(operation, schema: schema) : nil)
         }
         let prepared = Prepared(document: document, operations: operations)
         documents.insert(text, prepared)

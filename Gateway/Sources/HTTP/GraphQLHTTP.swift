@@ -138,16 +138,26 @@ struct GraphQLHTTP: Sendable {
                 traceparent: span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
                     ?? TraceContext.traceparent(from: request.headers[.traceparent]))
             let result: GraphQLResult
-            do {
-                // Log lines of this request carry its trace (the one its OrderRequested carries on).
-                result = try await LogTrace.$traceparent.withValue(requestContext.traceparent) {
-                    try await execute(
-                        schema: engine.schema, documentAST: prepared.document, rootValue: (),
-                        context: requestContext, variableValues: params.variables,
-                        operationName: params.operationName)
+            if let compiled = operation.compiled, let api = engine.api,
+                let variables = compiled.coerce(params.variables)
+            {
+                metrics.execution(compiled: true)
+                result = await LogTrace.$traceparent.withValue(requestContext.traceparent) {
+                    await compiled.execute(api: api, variables: variables, context: requestContext)
                 }
-            } catch {
-                throw RequestFailure(APIError(.badRequest, GraphQLEngine.message(of: error)))
+            } else {
+                metrics.execution(compiled: false)
+                do {
+                    // Log lines of this request carry its trace (the one its OrderRequested carries on).
+                    result = try await LogTrace.$traceparent.withValue(requestContext.traceparent) {
+                        try await execute(
+                            schema: engine.schema, documentAST: prepared.document, rootValue: (),
+                            context: requestContext, variableValues: params.variables,
+                            operationName: params.operationName)
+                    }
+                } catch {
+                    throw RequestFailure(APIError(.badRequest, GraphQLEngine.message(of: error)))
+                }
             }
             let answered = ContinuousClock.now - started
             return respond(

@@ -27,18 +27,22 @@ final class DeadlineWatcher: Sendable {
     private let wakeup = Wakeup()
 
     func watch(_ call: OneShotCompletion, deadline: ContinuousClock.Instant) {
-        let start: Bool = state.withLock { s in
+        let (start, earliest): (Bool, Bool) = state.withLock { s in
             s.sequence &+= 1
-            Self.push(&s.heap, Entry(deadline: deadline, sequence: s.sequence, call: call))
+            let entry = Entry(deadline: deadline, sequence: s.sequence, call: call)
+            Self.push(&s.heap, entry)
             defer { s.started = true }
-            return !s.started
+            return (!s.started, s.heap.first == entry)
         }
         if start {
             let thread = Thread { [self] in loop() }
             thread.name = "flashdeal.redis.deadlines"
             thread.start()
         }
-        wakeup.signal()
+        // The watcher sleeps until the earliest deadline it knows: only a new earliest one needs to
+        // wake it (budgets are alike, so that is rare; a wake-up per call would cost two context
+        // switches on every call).
+        if earliest { wakeup.signal() }
     }
 
     func stop() {

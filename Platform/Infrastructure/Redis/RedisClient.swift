@@ -1,4 +1,6 @@
 public import Logging
+import NIOCore
+import NIOPosix
 import Synchronization
 
 /// A Redis 7 library of functions (`#!lua name=…`), loaded with `FUNCTION LOAD REPLACE`.
@@ -14,8 +16,10 @@ public struct RedisFunctionLibrary: Sendable, Hashable {
 
 /// A pooled, automatically pipelining Redis client over hiredis.
 ///
-/// - Concurrent calls spread over ``RedisConfiguration/connections`` connections round-robin; on each
-///   connection everything queued goes out in one write and comes back in one read.
+/// - Connections live on the process's SwiftNIO event loops (at least one per loop). A call made on
+///   an event loop goes to a connection of that loop, so it is written and resumed without a thread
+///   switch; other calls spread over all connections round-robin. On each connection what is
+///   submitted together goes out in one write, and replies are read as they come.
 /// - Each call has a budget (``RedisConfiguration/commandTimeout``); past it the call fails with
 ///   ``RedisError/Code/timeout`` (retryable).
 /// - A broken connection is dropped and re-opened by the next call, so a restarted server is used
@@ -35,9 +39,27 @@ public final class RedisClient: Sendable {
         self.configuration = configuration
         self.logger = logger
         let statistics = self.statistics
-        self.connections = (0..<configuration.connections).map {
-            RedisConnection(configuration: configuration, index: $0, statistics: statistics)
+        let loops = Array(MultiThreadedEventLoopGroup.singleton.makeIterator())
+        let count = (max(configuration.connections, loops.count) + loops.count - 1) / loops.count * loops.count
+        self.connections = (0..<count).map {
+            RedisConnection(configuration: configuration, eventLoop: loops[$0 % loops.count], statistics: statistics)
         }
+        self.loops = loops.count
+    }
+
+    private let loops: Int
+
+    /// A connection of the caller's event loop when it runs on one, else the next one round-robin.
+    private func connection() -> RedisConnection {
+        let n = next.wrappingAdd(1, ordering: .relaxed).oldValue
+        if let current = MultiThreadedEventLoopGroup.currentEventLoop {
+            // Connection i lives on loop i % loops: walk the connections of the current loop.
+            let perLoop = connections.count / loops
+            for offset in 0..<loops where connections[offset].eventLoop === current {
+                return connections[offset + (n % perLoop) * loops]
+            }
+        }
+        return connections[n % connections.count]
     }
 
     deinit { shutdown() }
@@ -50,7 +72,7 @@ public final class RedisClient: Sendable {
     @discardableResult
     public func send(_ arguments: [String], budget: Duration? = nil) async throws(RedisError) -> RedisValue {
         precondition(!arguments.isEmpty, "a Redis command needs a name")
-        let connection = connections[next.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count]
+        let connection = connection()
         let now = ContinuousClock.now
         let deadline = now + configuration.commandTimeout
         let result: Result<RedisValue, RedisError> = await withCheckedContinuation { continuation in
@@ -74,7 +96,7 @@ public final class RedisClient: Sendable {
         if commands.count == 1 {
             do { return [.success(try await send(commands[0], budget: budget))] } catch { return [.failure(error)] }
         }
-        let connection = connections[next.wrappingAdd(1, ordering: .relaxed).oldValue % connections.count]
+        let connection = connection()
         let now = ContinuousClock.now
         let limit = budget.map { min($0, configuration.commandTimeout) } ?? configuration.commandTimeout
         let collector = PipelineCollector(count: commands.count)

@@ -1,19 +1,22 @@
 internal import CHiredis
-import Dispatch
+import DequeModule
+import NIOCore
+import NIOPosix
 import Synchronization
 
-#if canImport(Glibc)
-    import Glibc
-#elseif canImport(Darwin)
-    import Darwin
-#endif
-
-/// One hiredis connection with automatic pipelining.
+/// One Redis connection on a SwiftNIO event loop, with automatic pipelining.
 ///
-/// Calls from any number of tasks are queued; a single drain loop on the connection's own Dispatch
-/// queue takes everything queued, writes it in one go, then reads the replies in order. Under
-/// concurrency that turns N calls into one round trip without the caller asking for a pipeline.
-/// The `redisContext` is touched only by that loop, so it needs no lock of its own.
+/// Calls from any number of tasks are written together: what is submitted in one turn of the loop,
+/// or while the previous write's replies are awaited, leaves in one write, and the replies — parsed by hiredis's reader (`redisReaderFeed` /
+/// `redisReaderGetReply`) as the bytes arrive — complete them in order. Everything runs on the
+/// connection's event loop: a caller already on that loop (a request handled there, with
+/// `FLASHDEAL_EXECUTOR=nio`) submits and is resumed without a thread switch; any other caller
+/// costs one hand-off to the loop.
+///
+/// - A call waits at most ``RedisConfiguration/commandTimeout`` for its reply once written; past
+///   it the connection is taken for stuck: every call on it fails with ``RedisError/Code/timeout``
+///   and it is closed. The next call opens a new one, so a restarted server is used again.
+/// - At most ``RedisConfiguration/maxPipelineDepth`` calls wait for replies; later ones queue.
 final class RedisConnection: Sendable {
     typealias Completion = @Sendable (Result<RedisValue, RedisError>) -> Void
 
@@ -23,151 +26,279 @@ final class RedisConnection: Sendable {
         let completion: Completion
     }
 
-    private struct State {
-        var pending: [Request] = []
-        var draining = false
-        var closed = false
-    }
-
-    private let configuration: RedisConfiguration
-    private let queue: DispatchQueue
-    private let state = Mutex(State())
-    private let context: ContextBox
+    let eventLoop: any EventLoop
     let statistics: RedisStatistics
+    private let core: Core
+    private let closed = Atomic<Bool>(false)
 
-    init(configuration: RedisConfiguration, index: Int, statistics: RedisStatistics) {
-        self.configuration = configuration
-        self.queue = DispatchQueue(label: "flashdeal.redis.\(index)", qos: .userInitiated)
-        self.context = ContextBox()
+    init(configuration: RedisConfiguration, eventLoop: any EventLoop, statistics: RedisStatistics) {
+        self.eventLoop = eventLoop
         self.statistics = statistics
+        self.core = Core(configuration: configuration, eventLoop: eventLoop, statistics: statistics)
     }
 
     func submit(_ request: Request) { submit([request]) }
 
-    /// Queues `requests` together, so they leave in the same write (one round trip) unless the
-    /// pipeline depth splits them.
+    /// Sends `requests` together, in one write (one round trip) unless the pipeline depth splits them.
     func submit(_ requests: [Request]) {
-        let action: (start: Bool, rejected: Bool) = state.withLock { state in
-            if state.closed { return (false, true) }
-            state.pending.append(contentsOf: requests)
-            if state.draining { return (false, false) }
-            state.draining = true
-            return (true, false)
-        }
-        if action.rejected {
+        if closed.load(ordering: .relaxed) {
             for request in requests { request.completion(.failure(RedisError(.closed, "client is shut down"))) }
-        } else if action.start {
-            queue.async { self.drain() }
-        }
-    }
-
-    /// Fails everything queued and frees the connection once the current round trip is done.
-    func close() {
-        let orphans = state.withLock { state -> [Request] in
-            state.closed = true
-            defer { state.pending.removeAll() }
-            return state.draining ? [] : state.pending
-        }
-        for request in orphans { request.completion(.failure(RedisError(.closed, "client is shut down"))) }
-        queue.async { self.context.disconnect() }
-    }
-
-    // MARK: Drain loop (runs on `queue` only)
-
-    private func drain() {
-        while true {
-            let (batch, closed): ([Request], Bool) = state.withLock { state in
-                if state.pending.isEmpty || state.closed {
-                    state.draining = false
-                    defer { state.pending.removeAll() }
-                    return (state.pending, state.closed)
-                }
-                let n = min(state.pending.count, configuration.maxPipelineDepth)
-                let batch = Array(state.pending.prefix(n))
-                state.pending.removeFirst(n)
-                return (batch, false)
-            }
-            if batch.isEmpty { return }
-            if closed {
-                for request in batch { request.completion(.failure(RedisError(.closed, "client is shut down"))) }
-                return
-            }
-            roundTrip(batch)
-        }
-    }
-
-    private func roundTrip(_ batch: [Request]) {
-        let now = ContinuousClock.now
-        var live: [Request] = []
-        live.reserveCapacity(batch.count)
-        for request in batch {
-            if request.deadline <= now {
-                request.completion(.failure(RedisError(.timeout, "timed out waiting to be sent")))
-            } else {
-                live.append(request)
-            }
-        }
-        guard !live.isEmpty else { return }
-
-        let ctx: OpaquePointer
-        switch context.connected(configuration) {
-        case .success(let c): ctx = c
-        case .failure(let error):
-            for request in live { request.completion(.failure(error)) }
             return
         }
-
-        for request in live {
-            if !Self.append(ctx, request.arguments) {
-                let error = context.failure(ctx)
-                for request in live { request.completion(.failure(error)) }
-                return
-            }
-        }
-        statistics.recordRoundTrip(commands: live.count)
-        for (index, request) in live.enumerated() {
-            var raw: UnsafeMutableRawPointer?
-            guard redisGetReply(UnsafeMutablePointer(ctx), &raw) == REDIS_OK, let raw else {
-                let error = context.failure(ctx)
-                for rest in live[index...] { rest.completion(.failure(error)) }
-                return
-            }
-            let reply = raw.assumingMemoryBound(to: redisReply.self)
-            let result = Self.convert(reply)
-            freeReplyObject(raw)
-            request.completion(result)
+        if eventLoop.inEventLoop {
+            core.send(requests)
+        } else {
+            let core = self.core
+            eventLoop.execute { core.send(requests) }
         }
     }
 
-    private static func append(_ ctx: OpaquePointer, _ arguments: [String]) -> Bool {
-        var bytes: [UInt8] = []
-        var lengths: [Int] = []
-        lengths.reserveCapacity(arguments.count)
-        for argument in arguments {
-            let utf8 = argument.utf8
-            bytes.append(contentsOf: utf8)
-            lengths.append(utf8.count)
+    /// Fails everything queued or in flight and closes the connection. Idempotent.
+    func close() {
+        guard !closed.exchange(true, ordering: .relaxed) else { return }
+        let core = self.core
+        eventLoop.execute { core.shutdown() }
+    }
+}
+
+/// The connection's state.
+///
+/// `@unchecked Sendable`: every member is touched only on `eventLoop` (the connection hands calls
+/// to the loop; the channel's handler and timers run there).
+private final class Core: @unchecked Sendable {
+    private struct Waiting {
+        let request: RedisConnection.Request
+        let sentAt: ContinuousClock.Instant
+    }
+
+    private let configuration: RedisConfiguration
+    private let eventLoop: any EventLoop
+    private let statistics: RedisStatistics
+    private var channel: (any Channel)?
+    private var connecting = false
+    private var shutDown = false
+    /// Submitted, not written yet (connecting, or the pipeline is full).
+    private var queued: Deque<RedisConnection.Request> = []
+    /// Written, waiting for their replies, in order.
+    private var inFlight: Deque<Waiting> = []
+    private var watchdog: Scheduled<Void>?
+    private var flushScheduled = false
+
+    init(configuration: RedisConfiguration, eventLoop: any EventLoop, statistics: RedisStatistics) {
+        self.configuration = configuration
+        self.eventLoop = eventLoop
+        self.statistics = statistics
+    }
+
+    func send(_ requests: [RedisConnection.Request]) {
+        eventLoop.assertInEventLoop()
+        guard !shutDown else {
+            for request in requests { request.completion(.failure(RedisError(.closed, "client is shut down"))) }
+            return
         }
-        return bytes.withUnsafeBufferPointer { buffer in
-            let base = buffer.baseAddress.map { UnsafeRawPointer($0) } ?? UnsafeRawPointer(bitPattern: 1)!
-            var pointers: [UnsafePointer<CChar>?] = []
-            pointers.reserveCapacity(arguments.count)
-            var offset = 0
-            for length in lengths {
-                pointers.append((base + offset).assumingMemoryBound(to: CChar.self))
-                offset += length
+        queued.append(contentsOf: requests)
+        // Written at the end of this turn of the loop, with whatever else is submitted meanwhile:
+        // concurrent calls share writes (automatic pipelining).
+        guard !flushScheduled else { return }
+        flushScheduled = true
+        let core = self
+        eventLoop.execute {
+            core.flushScheduled = false
+            core.flush()
+        }
+    }
+
+    /// Writes what is queued, as far as the connection and the pipeline depth allow. While replies
+    /// are awaited, new calls wait for them (at most one round trip) and then leave together: under
+    /// load, one write and one read carry many calls.
+    private func flush() {
+        guard !queued.isEmpty else { return }
+        guard let channel else {
+            connect()
+            return
+        }
+        guard inFlight.isEmpty else { return }
+        let now = ContinuousClock.now
+        var buffer: ByteBuffer?
+        var written = 0
+        while inFlight.count < configuration.maxPipelineDepth, let request = queued.popFirst() {
+            if request.deadline <= now {
+                request.completion(.failure(RedisError(.timeout, "timed out waiting to be sent")))
+                continue
             }
-            return pointers.withUnsafeMutableBufferPointer { argv in
-                lengths.withUnsafeBufferPointer { argvlen in
-                    redisAppendCommandArgv(
-                        UnsafeMutablePointer(ctx), Int32(arguments.count), argv.baseAddress,
-                        argvlen.baseAddress) == REDIS_OK
+            if buffer == nil { buffer = channel.allocator.buffer(capacity: 256) }
+            RESP.encode(request.arguments, into: &buffer!)
+            inFlight.append(Waiting(request: request, sentAt: now))
+            written += 1
+        }
+        guard let buffer else { return }
+        statistics.recordRoundTrip(commands: written)
+        channel.writeAndFlush(buffer, promise: nil)
+        armWatchdog()
+    }
+
+    private func connect() {
+        guard !connecting else { return }
+        connecting = true
+        let configuration = self.configuration
+        let bound = self
+        ClientBootstrap(group: eventLoop)
+            .connectTimeout(timeAmount(configuration.connectTimeout))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(core: bound))
                 }
             }
+            .connect(host: configuration.host, port: configuration.port)
+            .whenComplete { result in
+                let core = bound
+                core.connecting = false
+                switch result {
+                case .success(let channel):
+                    if core.shutDown {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    core.channel = channel
+                    core.flush()
+                case .failure(let error):
+                    let failure = RedisError(
+                        .connectionFailed, "\(configuration.host):\(configuration.port): \(error)")
+                    let waiting = core.queued
+                    core.queued.removeAll()
+                    for request in waiting { request.completion(.failure(failure)) }
+                }
+            }
+    }
+
+    // MARK: From the channel
+
+    /// Whether `channel` is this connection's current one (a dropped one may still deliver events).
+    func owns(_ channel: any Channel) -> Bool { self.channel === channel }
+
+    func received(_ result: Result<RedisValue, RedisError>) {
+        guard let waiting = inFlight.popFirst() else {
+            dropped(RedisError(.protocolError, "a reply nobody asked for"))
+            return
+        }
+        waiting.request.completion(result)
+        if inFlight.isEmpty && !queued.isEmpty { flush() }
+    }
+
+    /// The connection is gone (or must go): every call written on it fails with `error`, it is
+    /// closed, and queued calls go out on a new connection.
+    func dropped(_ error: RedisError) {
+        let old = channel
+        channel = nil
+        watchdog?.cancel()
+        watchdog = nil
+        let lost = inFlight
+        inFlight.removeAll()
+        for waiting in lost { waiting.request.completion(.failure(error)) }
+        old?.close(promise: nil)
+        if !queued.isEmpty && !shutDown { flush() }
+    }
+
+    func shutdown() {
+        shutDown = true
+        let waiting = queued
+        queued.removeAll()
+        for request in waiting { request.completion(.failure(RedisError(.closed, "client is shut down"))) }
+        dropped(RedisError(.closed, "client is shut down"))
+    }
+
+    /// While calls are in flight, checks every quarter of the command timeout that the oldest one
+    /// has not waited longer than the timeout.
+    private func armWatchdog() {
+        guard watchdog == nil else { return }
+        let bound = self
+        let period = max(.milliseconds(1), timeAmount(configuration.commandTimeout / 4))
+        watchdog = eventLoop.scheduleTask(in: period) {
+            let core = bound
+            core.watchdog = nil
+            guard let oldest = core.inFlight.first else { return }
+            if ContinuousClock.now - oldest.sentAt >= core.configuration.commandTimeout {
+                core.dropped(RedisError(.timeout, "no reply within the call's timeout"))
+            } else {
+                core.armWatchdog()
+            }
+        }
+    }
+}
+
+/// Feeds the bytes read to a hiredis reader and hands each complete reply to the connection.
+private final class ReplyHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+
+    private let core: Core
+    private let reader: UnsafeMutablePointer<redisReader>
+
+    init(core: Core) {
+        self.core = core
+        self.reader = redisReaderCreate()
+    }
+
+    deinit { redisReaderFree(reader) }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard core.owns(context.channel) else { return }
+        let buffer = unwrapInboundIn(data)
+        let fed = buffer.withUnsafeReadableBytes { bytes in
+            redisReaderFeed(reader, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+        }
+        guard fed == REDIS_OK else {
+            core.dropped(RedisError(.protocolError, "unreadable reply"))
+            return
+        }
+        while core.owns(context.channel) {
+            var raw: UnsafeMutableRawPointer?
+            guard redisReaderGetReply(reader, &raw) == REDIS_OK else {
+                core.dropped(RedisError(.protocolError, RESP.readerError(reader)))
+                return
+            }
+            guard let raw else { return }
+            let result = RESP.convert(raw.assumingMemoryBound(to: redisReply.self))
+            freeReplyObject(raw)
+            core.received(result)
         }
     }
 
-    private static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> Result<RedisValue, RedisError> {
+    func channelInactive(context: ChannelHandlerContext) {
+        if core.owns(context.channel) { core.dropped(RedisError(.connectionLost, "connection closed")) }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if core.owns(context.channel) { core.dropped(RedisError(.connectionLost, "\(error)")) }
+        context.close(promise: nil)
+    }
+}
+
+/// The Redis protocol's two directions: commands encoded as RESP arrays of bulk strings, replies
+/// converted from hiredis's reply objects.
+enum RESP {
+    static func encode(_ arguments: [String], into buffer: inout ByteBuffer) {
+        buffer.writeInteger(UInt8(ascii: "*"))
+        buffer.writeString(String(arguments.count))
+        buffer.writeStaticString("\r\n")
+        for argument in arguments {
+            buffer.writeInteger(UInt8(ascii: "$"))
+            buffer.writeString(String(argument.utf8.count))
+            buffer.writeStaticString("\r\n")
+            buffer.writeString(argument)
+            buffer.writeStaticString("\r\n")
+        }
+    }
+
+    static func readerError(_ reader: UnsafeMutablePointer<redisReader>) -> String {
+        withUnsafeBytes(of: reader.pointee.errstr) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    static func convert(_ reply: UnsafeMutablePointer<redisReply>) -> Result<RedisValue, RedisError> {
         let r = reply.pointee
         switch r.type {
         case REDIS_REPLY_STRING: return .success(.string(text(r.str, r.len)))
@@ -202,66 +333,7 @@ final class RedisConnection: Sendable {
     }
 }
 
-/// Owns the `redisContext*`. Only the connection's drain loop touches it.
-///
-/// `@unchecked Sendable`: the pointer is created, used and freed only on the connection's serial
-/// Dispatch queue; the type is shared across threads only to be handed to that queue.
-private final class ContextBox: @unchecked Sendable {
-    private var ctx: OpaquePointer?
-
-    func connected(_ configuration: RedisConfiguration) -> Result<OpaquePointer, RedisError> {
-        if let ctx { return .success(ctx) }
-        guard
-            let fresh = configuration.host.withCString({
-                redisConnectWithTimeout($0, Int32(configuration.port), makeTimeval(configuration.connectTimeout))
-            })
-        else {
-            return .failure(RedisError(.connectionFailed, "cannot allocate a hiredis context"))
-        }
-        let pointer = OpaquePointer(fresh)
-        if fresh.pointee.err != 0 {
-            let message = Self.errorString(fresh)
-            redisFree(fresh)
-            return .failure(
-                RedisError(
-                    .connectionFailed,
-                    "\(configuration.host):\(configuration.port): \(message)"))
-        }
-        redisSetTimeout(fresh, makeTimeval(configuration.commandTimeout))
-        redisEnableKeepAlive(fresh)
-        ctx = pointer
-        return .success(pointer)
-    }
-
-    /// Classifies the context's I/O error and drops the connection; the next call reconnects.
-    func failure(_ pointer: OpaquePointer) -> RedisError {
-        let c = UnsafeMutablePointer<redisContext>(pointer)
-        let code = c.pointee.err
-        let message = Self.errorString(c)
-        disconnect()
-        if code == REDIS_ERR_PROTOCOL { return RedisError(.protocolError, message) }
-        if code == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK || message.contains("temporarily")) {
-            return RedisError(.timeout, "no reply within the call's timeout (\(message))")
-        }
-        return RedisError(.connectionLost, message.isEmpty ? "connection closed" : message)
-    }
-
-    func disconnect() {
-        if let ctx { redisFree(UnsafeMutablePointer(ctx)) }
-        ctx = nil
-    }
-
-    deinit { disconnect() }
-
-    private static func errorString(_ c: UnsafeMutablePointer<redisContext>) -> String {
-        withUnsafeBytes(of: c.pointee.errstr) { raw in
-            let bytes = raw.prefix { $0 != 0 }
-            return String(decoding: bytes, as: UTF8.self)
-        }
-    }
-}
-
-private func makeTimeval(_ duration: Duration) -> timeval {
+private func timeAmount(_ duration: Duration) -> TimeAmount {
     let (seconds, attoseconds) = duration.components
-    return timeval(tv_sec: Int(seconds), tv_usec: Int(attoseconds / 1_000_000_000_000))
+    return .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
 }
