@@ -17,6 +17,9 @@ REDIS_PORT="${FLASHDEAL_REDIS_PORT:-16379}"
 KAFKA_PORT="${FLASHDEAL_KAFKA_PORT:-19092}"
 MONGO_PORT="${FLASHDEAL_MONGO_PORT:-27117}"
 
+# CPU ticks (user + system) of process $1, from /proc; 0 when it is gone.
+ticks() { awk '{print $14 + $15}' "/proc/$1/stat" 2>/dev/null || echo 0; }
+
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
