@@ -141,19 +141,18 @@ private final class Core: @unchecked Sendable {
         guard !connecting else { return }
         connecting = true
         let configuration = self.configuration
-        let bound = self
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeAmount(configuration.connectTimeout))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(core: bound))
+                    try channel.pipeline.syncOperations.addHandler(ReplyHandler(core: self))
                 }
             }
             .connect(host: configuration.host, port: configuration.port)
-            .whenComplete { result in
-                let core = bound
+            .whenComplete { [self] result in
+                let core = self
                 core.connecting = false
                 switch result {
                 case .success(let channel):
@@ -213,10 +212,9 @@ private final class Core: @unchecked Sendable {
     /// has not waited longer than the timeout.
     private func armWatchdog() {
         guard watchdog == nil else { return }
-        let bound = self
         let period = max(.milliseconds(1), timeAmount(configuration.commandTimeout / 4))
-        watchdog = eventLoop.scheduleTask(in: period) {
-            let core = bound
+        watchdog = eventLoop.scheduleTask(in: period) { [self] in
+            let core = self
             core.watchdog = nil
             guard let oldest = core.inFlight.first else { return }
             if ContinuousClock.now - oldest.sentAt >= core.configuration.commandTimeout {
