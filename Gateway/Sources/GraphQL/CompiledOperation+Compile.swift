@@ -44,7 +44,7 @@ extension CompiledOperation {
         else { return nil }
         return CompiledOperation(
             root: root, responseKey: field.alias?.value ?? field.name.value, rootNonNull: rootNonNull,
-            rootNode: field, variables: variables, arguments: arguments, typeName: objectType.name,
+            rootNode: field, variables: variables, arguments: arguments,
             selection: selection)
     }
 
@@ -150,7 +150,7 @@ extension CompiledOperation {
                 plan.append(
                     Selected(
                         key: key, name: name, parentType: type.name, nonNull: nonNull,
-                        kind: .object(typeName: object.name, fields: childPlan)))
+                        kind: .object(childPlan)))
             } else {
                 return nil
             }

@@ -46,7 +46,7 @@ struct CompiledOperation: Sendable {
         enum Kind: Sendable {
             case leaf(any GraphQLLeafType)
             case typeName(String)
-            case object(typeName: String, fields: [Selected])
+            case object([Selected])
         }
         let key: String
         let name: String
@@ -61,7 +61,6 @@ struct CompiledOperation: Sendable {
     let rootNode: Field
     let variables: [Variable]
     let arguments: [(String, Argument)]
-    let typeName: String
     let selection: [Selected]
 
     // MARK: Running
@@ -196,7 +195,7 @@ struct CompiledOperation: Sendable {
                 } else {
                     value = .null
                 }
-            case .object(_, let children):
+            case .object(let children):
                 if let raw = object[selected.name], let present = Self.present(raw),
                     let child = present as? GatewaySchema.Object
                 {

@@ -101,10 +101,9 @@ private final class Core: @unchecked Sendable {
         // concurrent calls share writes (automatic pipelining).
         guard !flushScheduled else { return }
         flushScheduled = true
-        let core = self
-        eventLoop.execute {
-            core.flushScheduled = false
-            core.flush()
+        eventLoop.execute { [self] in
+            flushScheduled = false
+            flush()
         }
     }
 
@@ -152,21 +151,20 @@ private final class Core: @unchecked Sendable {
             }
             .connect(host: configuration.host, port: configuration.port)
             .whenComplete { [self] result in
-                let core = self
-                core.connecting = false
+                connecting = false
                 switch result {
                 case .success(let channel):
-                    if core.shutDown {
+                    if shutDown {
                         channel.close(promise: nil)
                         return
                     }
-                    core.channel = channel
-                    core.flush()
+                    self.channel = channel
+                    flush()
                 case .failure(let error):
                     let failure = RedisError(
                         .connectionFailed, "\(configuration.host):\(configuration.port): \(error)")
-                    let waiting = core.queued
-                    core.queued.removeAll()
+                    let waiting = queued
+                    queued.removeAll()
                     for request in waiting { request.completion(.failure(failure)) }
                 }
             }
@@ -214,13 +212,12 @@ private final class Core: @unchecked Sendable {
         guard watchdog == nil else { return }
         let period = max(.milliseconds(1), timeAmount(configuration.commandTimeout / 4))
         watchdog = eventLoop.scheduleTask(in: period) { [self] in
-            let core = self
-            core.watchdog = nil
-            guard let oldest = core.inFlight.first else { return }
-            if ContinuousClock.now - oldest.sentAt >= core.configuration.commandTimeout {
-                core.dropped(RedisError(.timeout, "no reply within the call's timeout"))
+            watchdog = nil
+            guard let oldest = inFlight.first else { return }
+            if ContinuousClock.now - oldest.sentAt >= configuration.commandTimeout {
+                dropped(RedisError(.timeout, "no reply within the call's timeout"))
             } else {
-                core.armWatchdog()
+                armWatchdog()
             }
         }
     }
