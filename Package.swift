@@ -251,7 +251,12 @@ let package = Package(
         ),
         .testTarget(
             name: "CredentialsTests",
-            dependencies: ["Credentials", "Domain"],
+            dependencies: [
+                "Credentials", "Domain",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "PropertyBased", package: "swift-property-based"),
+            ],
             path: "Tests/CredentialsTests"
         ),
         .testTarget(

@@ -2,7 +2,15 @@ public import Foundation
 
 extension DomainEvent {
     /// Stable JSON: sorted keys, no whitespace, timestamps as `2026-11-25T10:00:00.123Z`.
+    /// `OrderRequested`, written on every accepted order, is written directly
+    /// (``OrderRequested/canonicalJSON()``); the others go through `JSONEncoder`.
     public func jsonData() -> Data {
+        if case .orderRequested(let event) = self { return Data(event.canonicalJSON()) }
+        return foundationJSONData()
+    }
+
+    /// The event through `JSONEncoder` (the reference the direct writer is tested against).
+    public func foundationJSONData() -> Data {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         do {

@@ -45,6 +45,8 @@ struct ShopperJWTPayload: JWTPayload {
     var iss: IssuerClaim?
     var aud: AudienceClaim?
 
+    init() {}
+
     init(_ claims: ShopperClaims) {
         sub = SubjectClaim(value: claims.subject)
         exp = ExpirationClaim(value: claims.expiresAt)

@@ -88,6 +88,7 @@ enum ShopperKeys {
 /// against the `now` the caller passes, with `leeway` either side.
 public struct ShopperTokenVerifier: Sendable {
     private let keys: JWTKeyCollection
+    private let fastPath: HS256FastPath?
     public let expectedIssuer: String?
     public let expectedAudience: String?
     public let leeway: Duration
@@ -101,6 +102,7 @@ public struct ShopperTokenVerifier: Sendable {
         leeway: Duration = .seconds(30)
     ) async throws(CredentialError) {
         self.keys = try await ShopperKeys.collection(verifying: key)
+        if case .hs256(let secret) = key { fastPath = HS256FastPath(secret: secret) } else { fastPath = nil }
         self.expectedIssuer = expectedIssuer
         self.expectedAudience = expectedAudience
         self.leeway = leeway
@@ -114,18 +116,32 @@ public struct ShopperTokenVerifier: Sendable {
     /// Like `verify(bearer:at:)` but returns all claims (subject already validated).
     public func verifyClaims(bearer: String, at now: Date) async throws(CredentialError) -> ShopperClaims {
         let token = try Self.extractToken(bearer)
-        let payload: ShopperJWTPayload
+        let payload = try await signedPayload(token)
+        let claims = try check(payload, at: now)
+        _ = try claims.userId()
+        return claims
+    }
+
+    /// The token's payload once its signature is checked: the ordinary HS256 token by
+    /// ``HS256FastPath``, anything else (and every token it does not accept) by jwt-kit.
+    func signedPayload(_ token: String) async throws(CredentialError) -> ShopperJWTPayload {
+        if let fastPath, let payload = fastPath.verify(token) { return payload }
+        return try await referencePayload(token)
+    }
+
+    /// jwt-kit's answer alone (the reference the fast path is tested against).
+    func referencePayload(_ token: String) async throws(CredentialError) -> ShopperJWTPayload {
         do {
-            payload = try await keys.verify(token, as: ShopperJWTPayload.self)
+            return try await keys.verify(token, as: ShopperJWTPayload.self)
         } catch let error as JWTError {
             throw Self.map(error)
         } catch {
             throw CredentialError(.malformedToken, "token rejected: \(error)")
         }
-        let claims = try check(payload, at: now)
-        _ = try claims.userId()
-        return claims
     }
+
+    /// The fast path's answer alone: nil when it leaves the token to jwt-kit.
+    func fastPayload(_ token: String) -> ShopperJWTPayload? { fastPath?.verify(token) }
 
     static func extractToken(_ header: String) throws(CredentialError) -> String {
         // On UTF-8 bytes: Foundation trimming, `lowercased()` of the whole header and `split` each

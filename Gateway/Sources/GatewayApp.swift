@@ -148,6 +148,7 @@ public enum GatewayApp {
                     metrics.setInFlight(publisher.inFlight, queued: publisher.queueLength)
                     metrics.redis(client: "requests", host.clients.redis.statistics)
                     metrics.redis(client: "background", background.statistics)
+                    rateMetrics.sample(limiter.statistics)
                 },
             ],
             onServerRunning: onServerRunning)

@@ -60,7 +60,7 @@ public struct GatewayConfiguration: Sendable {
         public var workerGroup = "flashdeal-order-worker"
         /// The answer bound: no broker acknowledgement within it → UNAVAILABLE, outcome unknown.
         public var deliveryTimeout: Duration = .seconds(3)
-        public var linger: Duration = .milliseconds(1)
+        public var linger: Duration = .milliseconds(5)
         public var compression = "none"
         /// librdkafka properties for the order producer, over Flash Deal's own
         /// (`FLASHDEAL_KAFKA_PRODUCER_PROPERTIES`, `name=value,…`).
@@ -152,6 +152,10 @@ public struct GatewayConfiguration: Sendable {
                     case "budgetMs":
                         rateLimiter.redisBudget = .milliseconds(try reader.int(value, path, in: 1...10_000))
                     case "overLimitCache": rateLimiter.overLimitCache = try reader.bool(value, path)
+                    case "leaseMs":
+                        let ms = try reader.int(value, path, in: 0...1_000)
+                        rateLimiter.leasePeriod = ms == 0 ? nil : .milliseconds(ms)
+                    case "leaseShare": rateLimiter.leaseShare = try reader.double(value, path, in: 0.01...0.5)
                     default: throw reader.unknown(path)
                     }
                 }

@@ -10,6 +10,9 @@ final class RateLimitMetrics: RateLimitObserver {
     private let outcomes: [RateLimitDecision.Outcome: Counter]
     private let cacheHits: Counter
     private let breakerOpen: Gauge
+    private let leaseHits: Counter
+    private let leaseRequests: Counter
+    private let leaseSeen = Mutex((hits: 0, requests: 0))
     private let reloads: [String: Counter]
     private let activeVersion = Mutex<(String, Gauge)?>(nil)
 
@@ -27,6 +30,12 @@ final class RateLimitMetrics: RateLimitObserver {
         cacheHits = registry.counter(
             "flashdeal_ratelimit_cache_hits_total",
             help: "Requests refused from the in-process over-limit cache without a Redis call.")
+        leaseHits = registry.counter(
+            "flashdeal_ratelimit_lease_hits_total",
+            help: "Requests decided entirely from local shares of hot buckets, without a Redis call.")
+        leaseRequests = registry.counter(
+            "flashdeal_ratelimit_lease_requests_total",
+            help: "Shares of hot buckets taken from Redis (docs/policies.md, hot buckets).")
         breakerOpen = registry.gauge(
             "flashdeal_ratelimit_breaker_open",
             help: "1 while the rate limiter's Redis circuit breaker is open.")
@@ -47,6 +56,17 @@ final class RateLimitMetrics: RateLimitObserver {
         for verdict in decision.verdicts {
             counter(policy: verdict.policy, result: verdict.result.rawValue).increment()
         }
+    }
+
+    /// Brings the lease counters up to date with the limiter's statistics (called by a sampler).
+    func sample(_ statistics: RateLimiterStatistics) {
+        let (hits, requests) = (statistics.leaseHits, statistics.leaseRequests)
+        let (newHits, newRequests) = leaseSeen.withLock { seen in
+            defer { seen = (hits, requests) }
+            return (hits - seen.hits, requests - seen.requests)
+        }
+        if newHits > 0 { leaseHits.increment(by: Int64(newHits)) }
+        if newRequests > 0 { leaseRequests.increment(by: Int64(newRequests)) }
     }
 
     func breakerChanged(open: Bool) { breakerOpen.set(to: open ? 1.0 : 0.0) }

@@ -84,6 +84,20 @@ struct EventPropertyTests {
         }
     }
 
+    @Test("OrderRequested written directly is byte for byte what JSONEncoder writes")
+    func directOrderRequestedIsFoundations() async {
+        await propertyCheck(count: 300, input: eventFields) { fields in
+            failOnThrow {
+                var orderRequested = fields
+                orderRequested.kind = 0
+                let event = try Self.event(orderRequested)
+                #expect(
+                    event.jsonData() == event.foundationJSONData(),
+                    "\(String(decoding: event.jsonData(), as: UTF8.self))")
+            }
+        }
+    }
+
     @Test("timestamps format and parse back to the same millisecond")
     func timestampRoundTrip() async {
         await propertyCheck(count: 500, input: Gen.int64(in: -2_208_988_800_000...253_402_300_799_999)) { millis in

@@ -1,9 +1,10 @@
 import Domain
 import Foundation
 import Infrastructure
-import RateLimiting
 import TestSupport
 import Testing
+
+@testable import RateLimiting
 
 extension StackTests {
     /// The rate limiter against the real Redis. Serialized: one test stops Redis.
@@ -70,9 +71,10 @@ extension StackTests {
         }
 
         @Test func hotKeyAdmitsCapacityPlusRateTimesElapsedWithinOnePercent() async throws {
-            // Every decision goes to Redis (no local cache): this measures the function's exactness.
+            // Every decision goes to Redis (no local cache, no leases): the function's exactness.
             let p = try policy(capacity: 200, rate: 1_000, failMode: .closed)
-            let limiter = try await limiter([p], .init(redisBudget: .milliseconds(200), overLimitCache: false))
+            let limiter = try await limiter(
+                [p], .init(redisBudget: .milliseconds(200), overLimitCache: false, leasePeriod: nil))
             let result = await hammer(
                 limiter, try request(ip: TestStack.uniqueName("hot")), clients: 64, for: .seconds(10))
             let elapsed = result.elapsed.seconds
@@ -240,5 +242,76 @@ extension StackTests.RateLimiterStackTests {
         let d = await limiter.decide(try request(ip: TestStack.uniqueName("other"), user: user))
         #expect(d.outcome == .allowed)
         #expect(d.verdicts.first { $0.policy == perUser.name }?.remaining == 98)
+    }
+}
+
+extension StackTests.RateLimiterStackTests {
+    /// Two limiters (two gateways) leasing shares of one hot bucket in the same Redis.
+    func twoGateways(_ p: RatePolicy) async throws -> (RateLimiter, RateLimiter) {
+        let e = try TestStack.endpoints()
+        let other = RedisClient(configuration: RedisConfiguration(host: e.redisHost, port: e.redisPort))
+        let a = try await limiter([p])
+        let b = RateLimiter(
+            redis: other, policies: PolicyStore(ActivePolicies(version: "test", policies: [p])),
+            configuration: .init(redisBudget: .milliseconds(50)))
+        try await b.prepare()
+        return (a, b)
+    }
+
+    @Test func twoGatewaysLeasingOneHotBucketAdmitWhatItAllowsAndNoMore() async throws {
+        let p = try policy(key: .global, capacity: 200, rate: 2_000, failMode: .closed)
+        let (a, b) = try await twoGateways(p)
+        let r = try request()
+        async let first = hammer(a, r, clients: 8, for: .seconds(3))
+        async let second = hammer(b, r, clients: 8, for: .seconds(3))
+        let (x, y) = await (first, second)
+        let elapsed = max(x.elapsed, y.elapsed).seconds
+        let allowed = 200 + 2_000 * elapsed
+        let admitted = x.admitted + y.admitted
+        #expect(x.failures + y.failures == 0)
+        #expect(Double(admitted) <= allowed + 2, "admitted \(admitted) of \(Int(allowed)) allowed")
+        // Shares that lapse unspent are the only loss: a few percent at most under steady demand.
+        #expect(Double(admitted) >= allowed * 0.9, "admitted \(admitted) of \(Int(allowed)) allowed")
+        #expect(a.statistics.leaseRequests > 0 && b.statistics.leaseRequests > 0)
+    }
+
+    @Test func aHotBucketWithTokensToSpareIsDecidedMostlyWithoutRedis() async throws {
+        let p = try policy(key: .global, capacity: 1_000_000, rate: 1)
+        let (a, b) = try await twoGateways(p)
+        let r = try request()
+        async let first = hammer(a, r, clients: 4, for: .seconds(1))
+        async let second = hammer(b, r, clients: 4, for: .seconds(1))
+        let (x, y) = await (first, second)
+        #expect(x.admitted == x.decided && y.admitted == y.decided)
+        for (limiter, result) in [(a, x), (b, y)] {
+            let callsPerDecision = Double(limiter.statistics.redisCalls) / Double(result.decided)
+            #expect(callsPerDecision < 0.1, "\(limiter.statistics.redisCalls) calls for \(result.decided) decisions")
+            #expect(limiter.statistics.leaseHits > result.decided / 2)
+        }
+        // What Redis counted is what was handed out: at least every admitted request (the bucket
+        // refills one token a second).
+        let reply = try await redis.send("HGET", RateLimitKeys.bucket(policy: p, identity: "*"), "t")
+        let left = Double(reply.stringValue ?? "") ?? -1
+        #expect(left >= 0 && 1_000_000 - left >= Double(x.admitted + y.admitted) - 2)
+    }
+
+    @Test func aRequestRefusedElsewhereGivesItsLocalShareBack() async throws {
+        // The per-IP bucket is hot and leased; the per-user bucket holds one request.
+        let perIP = try policy(capacity: 10_000, rate: 0.001)
+        let perUser = try policy(key: .user, capacity: 1, rate: 0.001)
+        let limiter = try await limiter([perIP, perUser], .init(redisBudget: .milliseconds(50), overLimitCache: false))
+        let ip = TestStack.uniqueName("share")
+        for i in 0..<20 {
+            #expect(await limiter.decide(try request(ip: ip, user: TestStack.uniqueName("u\(i)"))).outcome == .allowed)
+        }
+        let user = TestStack.uniqueName("once")
+        #expect(await limiter.decide(try request(ip: ip, user: user)).outcome == .allowed)
+        let key = RateLimitKeys.bucket(policy: perIP, identity: ip)
+        let held = limiter.leases?.held(key) ?? -1
+        #expect(held > 0, "the per-IP bucket should be leased by now")
+        let refused = await limiter.decide(try request(ip: ip, user: user))
+        #expect(refused.outcome == .limited)
+        #expect(refused.verdicts.first { $0.policy == perIP.name }?.result == .notCharged)
+        #expect(limiter.leases?.held(key) == held, "the refused request took nothing from the share")
     }
 }

@@ -16,25 +16,35 @@ public struct RateLimiterConfiguration: Sendable, Equatable {
     public var failClosedRetryAfter: Duration
     /// Answer known-empty buckets in-process until their next token is due. Default on.
     public var overLimitCache: Bool
+    /// How long a share of a hot bucket (``BucketLeases``) may be spent locally; `nil` turns leases
+    /// off, so every decision goes to Redis. Default 100 ms.
+    public var leasePeriod: Duration?
+    /// The largest share of a bucket's capacity one lease may take. Default 0.1.
+    public var leaseShare: Double
 
     public init(
         redisBudget: Duration = .milliseconds(5), breakerThreshold: Int = 5,
         breakerOpenDuration: Duration = .seconds(1), failClosedRetryAfter: Duration = .seconds(1),
-        overLimitCache: Bool = true
+        overLimitCache: Bool = true, leasePeriod: Duration? = .milliseconds(100), leaseShare: Double = 0.1
     ) {
         self.redisBudget = redisBudget
         self.breakerThreshold = breakerThreshold
         self.breakerOpenDuration = breakerOpenDuration
         self.failClosedRetryAfter = failClosedRetryAfter
         self.overLimitCache = overLimitCache
+        self.leasePeriod = leasePeriod
+        self.leaseShare = leaseShare
     }
 
     /// A malformed or out-of-range value throws, naming the variable.
     public func applying(environment: [String: String]) throws(EnvironmentValues.Invalid) -> RateLimiterConfiguration {
         var copy = self
-        if let budget = try EnvironmentValues(environment).milliseconds("FLASHDEAL_RATELIMIT_BUDGET_MS", in: 1...60_000)
-        {
+        let values = EnvironmentValues(environment)
+        if let budget = try values.milliseconds("FLASHDEAL_RATELIMIT_BUDGET_MS", in: 1...60_000) {
             copy.redisBudget = budget
+        }
+        if let lease = try values.int("FLASHDEAL_RATELIMIT_LEASE_MS", in: 0...1_000) {
+            copy.leasePeriod = lease == 0 ? nil : .milliseconds(lease)
         }
         return copy
     }
@@ -60,10 +70,11 @@ public final class RateLimiter: Sendable {
     public let statistics = RateLimiterStatistics()
     private let redis: RedisClient
     private let store: PolicyStore
-    private let cache = OverLimitCache()
-    private let breaker: CircuitBreaker
-    private let observer: (any RateLimitObserver)?
-    private let logger: Logger
+    let cache = OverLimitCache()
+    let leases: BucketLeases?
+    let breaker: CircuitBreaker
+    let observer: (any RateLimitObserver)?
+    let logger: Logger
 
     public init(
         redis: RedisClient, policies: PolicyStore, configuration: RateLimiterConfiguration = .init(),
@@ -73,19 +84,26 @@ public final class RateLimiter: Sendable {
         self.store = policies
         self.observer = observer
         self.configuration = configuration
+        self.leases = configuration.leasePeriod.map { BucketLeases(period: $0, share: configuration.leaseShare) }
         self.breaker = CircuitBreaker(
             threshold: configuration.breakerThreshold,
             openDuration: configuration.breakerOpenDuration)
         self.logger = logger
     }
 
-    /// Loads the token-bucket function into Redis (it is re-loaded by itself if Redis loses it).
+    /// Loads the token-bucket functions into Redis (they are re-loaded by themselves if Redis loses
+    /// them).
     public func prepare() async throws {
         try await redis.load(TokenBucketFunction.library)
+        try await redis.load(LeaseFunction.library)
     }
 
-    /// Forgets every cached empty bucket (after a policy change, buckets may have other sizes).
-    public func clearCache() { cache.clear() }
+    /// Forgets every cached empty bucket and every local share (after a policy change, buckets may
+    /// have other sizes).
+    public func clearCache() {
+        cache.clear()
+        leases?.clear()
+    }
 
     public var breakerIsOpen: Bool { breaker.isOpen }
 
@@ -108,19 +126,31 @@ public final class RateLimiter: Sendable {
             statistics.cacheHit()
             return cached
         }
+        let plan = planLeases(charges, now: now)
+        if plan.direct.isEmpty && plan.refills.isEmpty {
+            statistics.leaseHit()
+            return combine(plan.local)
+        }
         guard breaker.allowsCall(at: now) else {
-            return combine(charges.map { failVerdict($0) })
+            let failed = (plan.direct + plan.refills.map(\.charge)).map { failVerdict($0) }
+            var decision = combine(plan.local + failed)
+            if decision.outcome != .allowed { decision.verdicts = returnShares(plan, refilled: []) + failed }
+            return decision
         }
 
-        // One bucket group per hash tag (Redis Cluster slot); all groups go out in one pipelined
-        // write, so a decision costs one round trip however many keys it touches.
-        let groups = Dictionary(grouping: charges, by: \.hashTag).values.map(Array.init)
-        let verdicts = await decideGroups(groups)
-        if groups.count == 1 { return combine(verdicts[0]) }
-        var decision = combine(verdicts.flatMap { $0 })
+        // One bucket group per hash tag (Redis Cluster slot), plus one call per hot bucket whose
+        // local share ran out; all go out in one pipelined write: one round trip per decision.
+        let groups = Dictionary(grouping: plan.direct, by: \.hashTag).values.map(Array.init)
+        let (verdicts, refilled) = await decideGroups(groups, refills: plan.refills)
+        let sources = groups.count + plan.local.count + plan.refills.count
+        if sources == 1 && groups.count == 1 { return combine(verdicts[0]) }
+        var decision = combine(plan.local + refilled + verdicts.flatMap { $0 })
+        guard decision.outcome != .allowed else { return decision }
+        var rest = verdicts.flatMap { $0 }
         if decision.outcome == .limited || decision.outcome == .queued {
-            decision.verdicts = await refundCharges(Array(zip(groups, verdicts)))
+            rest = await refundCharges(Array(zip(groups, verdicts)))
         }
+        decision.verdicts = returnShares(plan, refilled: refilled) + rest
         return decision
     }
 
@@ -180,8 +210,10 @@ public final class RateLimiter: Sendable {
         return verdicts.isEmpty ? nil : combine(verdicts)
     }
 
-    private func decideGroups(_ groups: [[Charge]]) async -> [[RateLimitDecision.Verdict]] {
-        let calls = groups.map { group -> (function: String, keys: [String], arguments: [String]) in
+    private func decideGroups(_ groups: [[Charge]], refills: [LeaseRefill]) async -> (
+        [[RateLimitDecision.Verdict]], [RateLimitDecision.Verdict]
+    ) {
+        var calls = groups.map { group -> (function: String, keys: [String], arguments: [String]) in
             var arguments: [String] = []
             arguments.reserveCapacity(group.count * 4)
             for charge in group {
@@ -192,17 +224,26 @@ public final class RateLimiter: Sendable {
             }
             return (TokenBucketFunction.name, group.map(\.key), arguments)
         }
+        calls += refills.map(leaseCall)
         statistics.calledRedis(1)
+        statistics.leaseRequested(refills.count)
         let replies = await redis.fcallPipeline(calls, budget: configuration.redisBudget)
-        return zip(groups, replies).map { group, reply in
+        let decided = zip(groups, replies).map { group, reply in
             switch reply {
             case .success(let value): verdicts(group, reply: value)
             case .failure(let error): failedGroup(group, error: error)
             }
         }
+        let leased = zip(refills, replies.dropFirst(groups.count)).map { refill, reply in
+            switch reply {
+            case .success(let value): leaseVerdict(refill, reply: value)
+            case .failure(let error): failedGroup([refill.charge], error: error)[0]
+            }
+        }
+        return (decided, leased)
     }
 
-    private func failedGroup(_ group: [Charge], error: RedisError) -> [RateLimitDecision.Verdict] {
+    func failedGroup(_ group: [Charge], error: RedisError) -> [RateLimitDecision.Verdict] {
         if breaker.recordFailure(at: .now) {
             statistics.breakerOpenedOnce()
             observer?.breakerChanged(open: true)
@@ -245,14 +286,14 @@ public final class RateLimiter: Sendable {
         }
     }
 
-    private func failVerdict(_ charge: Charge) -> RateLimitDecision.Verdict {
+    func failVerdict(_ charge: Charge) -> RateLimitDecision.Verdict {
         let closed = charge.policy.failMode == .closed && charge.enforcing
         return verdict(
             charge, result: closed ? .failedClosed : .failedOpen, remaining: 0,
             retryAfter: closed ? configuration.failClosedRetryAfter : nil, fromCache: false)
     }
 
-    private func verdict(
+    func verdict(
         _ charge: Charge, result: RateLimitDecision.Verdict.Result, remaining: Int,
         retryAfter: Duration?, fromCache: Bool
     ) -> RateLimitDecision.Verdict {
@@ -262,7 +303,7 @@ public final class RateLimiter: Sendable {
             retryAfter: retryAfter, fromCache: fromCache)
     }
 
-    private func combine(_ verdicts: [RateLimitDecision.Verdict]) -> RateLimitDecision {
+    func combine(_ verdicts: [RateLimitDecision.Verdict]) -> RateLimitDecision {
         let failedOpen = verdicts.count { $0.result == .failedOpen }
         let failedClosed = verdicts.count { $0.result == .failedClosed }
         statistics.failed(open: failedOpen, closed: failedClosed)

@@ -8,6 +8,8 @@ public final class RateLimiterStatistics: Sendable {
     private let failOpenCount = Atomic<Int>(0)
     private let failClosedCount = Atomic<Int>(0)
     private let breakerOpenCount = Atomic<Int>(0)
+    private let leaseHitCount = Atomic<Int>(0)
+    private let leaseRequestCount = Atomic<Int>(0)
 
     public init() {}
 
@@ -24,6 +26,11 @@ public final class RateLimiterStatistics: Sendable {
     /// Times the circuit breaker opened.
     public var breakerOpened: Int { breakerOpenCount.load(ordering: .relaxed) }
 
+    /// Requests decided entirely from local shares of hot buckets, without Redis.
+    public var leaseHits: Int { leaseHitCount.load(ordering: .relaxed) }
+    /// Shares of hot buckets asked of Redis (each one function call inside a decision's round trip).
+    public var leaseRequests: Int { leaseRequestCount.load(ordering: .relaxed) }
+
     func decided() { decisionCount.add(1, ordering: .relaxed) }
     func calledRedis(_ n: Int) { redisCallCount.add(n, ordering: .relaxed) }
     func cacheHit() { cacheHitCount.add(1, ordering: .relaxed) }
@@ -31,5 +38,7 @@ public final class RateLimiterStatistics: Sendable {
         if open > 0 { failOpenCount.add(open, ordering: .relaxed) }
         if closed > 0 { failClosedCount.add(closed, ordering: .relaxed) }
     }
+    func leaseHit() { leaseHitCount.add(1, ordering: .relaxed) }
+    func leaseRequested(_ n: Int) { if n > 0 { leaseRequestCount.add(n, ordering: .relaxed) } }
     func breakerOpenedOnce() { breakerOpenCount.add(1, ordering: .relaxed) }
 }
