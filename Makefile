@@ -1,5 +1,5 @@
 # Flash Deal — the commands a user runs. Each installs what it needs first (scripts/setup).
-.PHONY: setup build test test-asan demo bench format stack-up stack-down stack-status clean
+.PHONY: setup build test test-asan demo bench fuzz format stack-up stack-down stack-status clean
 
 setup:            ## install Debian packages, the project venv and librdkafka 2.16 (idempotent)
 	scripts/setup
@@ -18,6 +18,10 @@ demo:             ## the main job: a whole flash sale through the gateway and wo
 
 bench:            ## benchmarks with figures and ratios (release build, local stack)
 	scripts/bench
+
+fuzz:             ## every outside-input decoder under libFuzzer + AddressSanitizer, 600 s each (FUZZ_SECONDS=… to change)
+	scripts/setup
+	scripts/fuzz --seconds $${FUZZ_SECONDS:-600}
 
 format:           ## rewrite every Swift file as swift format (configuration .swift-format) writes it
 	git ls-files -co --exclude-standard '*.swift' | xargs swift format format --in-place --configuration .swift-format

@@ -22,6 +22,7 @@ let package = Package(
         .executable(name: "flashdeal-gateway", targets: ["GatewayServer"]),
         .executable(name: "flashdeal-worker", targets: ["OrderWorkerServer"]),
         .executable(name: "flashdeal-bench", targets: ["AdapterBench"]),
+        .executable(name: "flashdeal-fuzz", targets: ["FuzzDriver"]),
         .library(name: "Domain", targets: ["Domain"]),
         .library(name: "Infrastructure", targets: ["Infrastructure"]),
     ],
@@ -204,7 +205,27 @@ let package = Package(
             path: "Benchmarks/AdapterBench"
         ),
 
+        // MARK: Fuzzing (scripts/fuzz builds flashdeal-fuzz with -sanitize=fuzzer; plain builds replay inputs)
+        .target(
+            name: "FuzzTargets",
+            dependencies: [
+                "Credentials", "Domain", "Gateway", "Infrastructure", "Operations", "OrderWorker", "RateLimiting",
+            ],
+            path: "Tests/Fuzz/Targets"
+        ),
+        .target(name: "CFuzzerDriver", path: "Tests/Fuzz/CFuzzerDriver"),
+        .executableTarget(
+            name: "FuzzDriver",
+            dependencies: ["FuzzTargets", "CFuzzerDriver"],
+            path: "Tests/Fuzz/Driver"
+        ),
+
         // MARK: Tests
+        .testTarget(
+            name: "FuzzTests",
+            dependencies: ["FuzzTargets", "Gateway", "TestSupport"],
+            path: "Tests/FuzzTests"
+        ),
         .testTarget(
             name: "DomainTests",
             dependencies: [

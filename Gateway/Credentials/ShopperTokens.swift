@@ -143,6 +143,16 @@ public struct ShopperTokenVerifier: Sendable {
     /// The fast path's answer alone: nil when it leaves the token to jwt-kit.
     func fastPayload(_ token: String) -> ShopperJWTPayload? { fastPath?.verify(token) }
 
+    /// The fuzzing oracle: false only when the fast path accepted `token` and jwt-kit refuses it
+    /// or reads other claims from it.
+    public func fastPathAgreesWithReference(_ token: String) async -> Bool {
+        guard let fast = fastPayload(token) else { return true }
+        guard let reference = try? await referencePayload(token) else { return false }
+        return fast.sub?.value == reference.sub?.value && fast.exp?.value == reference.exp?.value
+            && fast.iat?.value == reference.iat?.value && fast.nbf?.value == reference.nbf?.value
+            && fast.iss?.value == reference.iss?.value && fast.aud?.value == reference.aud?.value
+    }
+
     static func extractToken(_ header: String) throws(CredentialError) -> String {
         // On UTF-8 bytes: Foundation trimming, `lowercased()` of the whole header and `split` each
         // showed up in the gateway's CPU profile.

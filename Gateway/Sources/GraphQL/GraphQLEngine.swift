@@ -82,6 +82,7 @@ final class GraphQLEngine: Sendable {
         do { document = try parse(source: Source(body: text, name: "request")) } catch {
             throw RequestFailure([APIError(.parseFailed, "\(Self.message(of: error))")])
         }
+        try Self.refuseRepeatedDefinitions(document)
         let validation = validate(schema: schema, ast: document)
         if !validation.isEmpty {
             throw RequestFailure(
@@ -129,6 +130,46 @@ final class GraphQLEngine: Sendable {
         let prepared = Prepared(document: document, operations: operations)
         documents.insert(text, prepared)
         return prepared
+    }
+
+    /// Two operations of one name (or several with an anonymous one) and two fragments of one
+    /// name are refused before the library's validation sees them: it keeps per-definition caches
+    /// in dictionaries whose keys hash by identity but compare by value, and two equal definitions
+    /// there can stop the process ("Duplicate keys … in a Dictionary"; found by `scripts/fuzz`).
+    /// The GraphQL spec refuses such documents anyway (operation name uniqueness, lone anonymous
+    /// operation, fragment name uniqueness).
+    static func refuseRepeatedDefinitions(_ document: Document) throws(RequestFailure) {
+        var operations = Set<String>()
+        var anonymous = 0
+        var count = 0
+        var fragments = Set<String>()
+        for definition in document.definitions {
+            if let operation = definition as? OperationDefinition {
+                count += 1
+                if let name = operation.name?.value {
+                    guard operations.insert(name).inserted else {
+                        throw RequestFailure([
+                            APIError(.validationFailed, "the document defines the operation \"\(name)\" more than once")
+                        ])
+                    }
+                } else {
+                    anonymous += 1
+                }
+            } else if let fragment = definition as? FragmentDefinition {
+                guard fragments.insert(fragment.name.value).inserted else {
+                    throw RequestFailure([
+                        APIError(
+                            .validationFailed,
+                            "the document defines the fragment \"\(fragment.name.value)\" more than once")
+                    ])
+                }
+            }
+        }
+        if anonymous > 0 && count > 1 {
+            throw RequestFailure([
+                APIError(.validationFailed, "an anonymous operation must be the only operation in the document")
+            ])
+        }
     }
 
     static func message(of error: any Error) -> String {

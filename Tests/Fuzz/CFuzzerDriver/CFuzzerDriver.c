@@ -1,0 +1,2 @@
+// Declarations only: libFuzzer defines LLVMFuzzerRunDriver in builds made with -sanitize=fuzzer.
+#include "CFuzzerDriver.h"
