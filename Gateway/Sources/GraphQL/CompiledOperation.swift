@@ -118,39 +118,53 @@ struct CompiledOperation: Sendable {
 
     /// Runs the operation: the same resolver as the general executor, the same result shape.
     func execute(api: ShopperAPI, variables: [String: Map], context: CallContext) async -> GraphQLResult {
+        result(of: await resolve(api: api, variables: variables, context: context))
+    }
+
+    /// The root field's object from the shared resolver, or the located error it failed with.
+    func resolve(api: ShopperAPI, variables: [String: Map], context: CallContext) async -> Result<
+        GatewaySchema.Object?, GraphQLError
+    > {
         var args: OrderedDictionary<String, Map> = [:]
         for (name, argument) in arguments {
             if let value = Self.bind(argument, variables) { args[name] = value }
         }
-        let object: GatewaySchema.Object?
         do {
             switch root {
-            case .admission: object = try await GatewaySchema.resolveAdmission(api, .dictionary(args), context)
+            case .admission: return .success(try await GatewaySchema.resolveAdmission(api, .dictionary(args), context))
             case .joinWaitingRoom:
-                object = try await GatewaySchema.resolveJoinWaitingRoom(api, .dictionary(args), context)
-            case .createOrder: object = try await GatewaySchema.resolveCreateOrder(api, .dictionary(args), context)
-            case .order: object = try await GatewaySchema.resolveOrder(api, .dictionary(args), context)
+                return .success(try await GatewaySchema.resolveJoinWaitingRoom(api, .dictionary(args), context))
+            case .createOrder:
+                return .success(try await GatewaySchema.resolveCreateOrder(api, .dictionary(args), context))
+            case .order: return .success(try await GatewaySchema.resolveOrder(api, .dictionary(args), context))
             }
         } catch {
-            let located =
+            return .failure(
                 (error as? GraphQLError)
-                ?? GraphQLError(
-                    message: String(describing: error), nodes: [rootNode], path: [responseKey], originalError: error)
-            return failed(located)
-        }
-        guard let object else {
-            if rootNonNull { return failed(Self.nullError(parent: rootParent, field: root.rawValue)) }
-            return GraphQLResult(data: .dictionary([responseKey: .null]))
-        }
-        do {
-            let completed = try Self.complete(object, selection)
-            return GraphQLResult(data: .dictionary([responseKey: completed]))
-        } catch {
-            return failed(error)
+                    ?? GraphQLError(
+                        message: String(describing: error), nodes: [rootNode], path: [responseKey],
+                        originalError: error))
         }
     }
 
-    private var rootParent: String { root.isMutation ? "Mutation" : "Query" }
+    /// A resolved root field completed as a `GraphQLResult` (the general executor's shape).
+    func result(of resolved: Result<GatewaySchema.Object?, GraphQLError>) -> GraphQLResult {
+        switch resolved {
+        case .failure(let error): return failed(error)
+        case .success(nil):
+            if rootNonNull { return failed(Self.nullError(parent: rootParent, field: root.rawValue)) }
+            return GraphQLResult(data: .dictionary([responseKey: .null]))
+        case .success(let object?):
+            do {
+                let completed = try Self.complete(object, selection)
+                return GraphQLResult(data: .dictionary([responseKey: completed]))
+            } catch {
+                return failed(error)
+            }
+        }
+    }
+
+    var rootParent: String { root.isMutation ? "Mutation" : "Query" }
 
     /// A failed root field: with a non-null root the whole `data` is null, otherwise the field is.
     private func failed(_ error: GraphQLError) -> GraphQLResult {
@@ -217,7 +231,7 @@ struct CompiledOperation: Sendable {
     }
 
     /// nil for a value the executor counts as null (an empty optional inside the existential, or `Map.null`).
-    private static func present(_ value: Any) -> Any? {
+    static func present(_ value: Any) -> Any? {
         if let optional = value as? any OptionalValue { return optional.wrappedAny }
         if let map = value as? Map {
             switch map {

@@ -142,8 +142,17 @@ struct GraphQLHTTP: Sendable {
                 let variables = compiled.coerce(params.variables)
             {
                 metrics.execution(compiled: true)
-                result = await LogTrace.$traceparent.withValue(requestContext.traceparent) {
-                    await compiled.execute(api: api, variables: variables, context: requestContext)
+                let answer = await LogTrace.$traceparent.withValue(requestContext.traceparent) {
+                    await compiled.run(api: api, variables: variables, context: requestContext)
+                }
+                switch answer {
+                case .body(let body):
+                    let answered = ContinuousClock.now - started
+                    for field in operation.rootFields { metrics.operation(field, outcome: "ok", duration: answered) }
+                    return response(
+                        status: 200, body: body, mediaType: mediaType, context: requestContext, apiErrors: [],
+                        started: started)
+                case .result(let answered): result = answered
                 }
             } else {
                 metrics.execution(compiled: false)
@@ -216,6 +225,16 @@ struct GraphQLHTTP: Sendable {
             status = only.httpStatus
         }
         let body = MapJSON.response(data: executed ? (result.data ?? .null) : nil, errors: errors)
+        return response(
+            status: status, body: body, mediaType: mediaType, context: context, apiErrors: apiErrors, started: started)
+    }
+
+    /// The answer's headers (rate-limit headers of the decision shown, Retry-After, WWW-Authenticate)
+    /// and the request metric, for a body already written.
+    func response(
+        status: Int, body: [UInt8], mediaType: String, context: CallContext, apiErrors: [APIError],
+        started: ContinuousClock.Instant
+    ) -> Response {
         var response = Response(
             status: .init(code: status), headers: [.contentType: mediaType],
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
