@@ -98,10 +98,33 @@ public struct GatewayConfiguration: Sendable {
         return configuration
     }
 
+    static func firstNonScalarKey(_ node: Node) -> Node? {
+        switch node {
+        case .mapping(let mapping):
+            for (key, value) in mapping {
+                if key.scalar == nil { return key }
+                if let inner = firstNonScalarKey(value) { return inner }
+            }
+        case .sequence(let sequence):
+            for item in sequence { if let inner = firstNonScalarKey(item) { return inner } }
+        default: break
+        }
+        return nil
+    }
+
     /// Applies a YAML document; unknown keys are errors (with the path), so typos do not pass silently.
     public mutating func apply(yaml text: String, file: String = "<yaml>") throws {
         let root: Any?
-        do { root = try Yams.load(yaml: text) } catch {
+        do {
+            // Yams's constructor stops the process on a mapping key that is not a scalar (found by
+            // scripts/fuzz): such keys are refused on the composed tree first.
+            if let node = try Yams.compose(yaml: text), let key = Self.firstNonScalarKey(node) {
+                throw ConfigurationError("\(file): line \(key.mark?.line ?? 0): a key must be a plain name")
+            }
+            root = try Yams.load(yaml: text)
+        } catch let error as ConfigurationError {
+            throw error
+        } catch {
             throw ConfigurationError("\(file): not valid YAML: \(error)")
         }
         guard let tree = root as? [String: Any] else {

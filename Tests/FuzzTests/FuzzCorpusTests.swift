@@ -74,4 +74,50 @@ struct FuzzFindingTests {
         let body = Array("{\"query\":\(String(reflecting: document))}".utf8)
         #expect(reader.read(body: body) == .refused(status: 400, message: message))
     }
+
+    /// The GraphQL library's lexer read past the end of the text for an escape at the very end of a
+    /// string (kept input: Tests/Fuzz/regressions/graphql-query/crash-cfb5…). Refused before it now;
+    /// complete escapes, comments and block strings still reach the parser.
+    @Test(
+        "an escape cut off by the end of the document is a parse error, not a crash",
+        arguments: [#"{ deal(id: "\u12"#, #"{ deal(id: "ab\"#, #"query Q($a: ID = "\u00"#])
+    func cutOffEscapes(_ document: String) throws {
+        let reader = try GraphQLRequestReader()
+        let outcome = reader.read(
+            queryString: "query=" + document.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)
+        guard case .refused(400, let message) = outcome else {
+            Issue.record("\(outcome)")
+            return
+        }
+        #expect(message.contains("an escape sequence at the end of the document"), "\(message)")
+    }
+
+    @Test("complete escapes, escapes in comments and block strings are left to the parser")
+    func completeEscapesParse() throws {
+        let reader = try GraphQLRequestReader()
+        for document in [
+            #"{ deal(id: "\u0041\n\"") { id } }"#, "# \\u\n{ deals { id } }",
+            #"{ deal(id: """\u12 \""" x""") { id } }"#,
+        ] {
+            let body = Array("{\"query\":\(String(reflecting: document))}".utf8)
+            if case .refused(_, let message) = reader.read(body: body) {
+                #expect(!message.contains("escape sequence at the end"), "\(document): \(message)")
+            }
+        }
+    }
+
+    /// Yams's constructor unwraps a mapping key as a string: a key that is a sequence or a mapping
+    /// stopped the gateway reading its configuration (kept input:
+    /// Tests/Fuzz/regressions/gateway-config/crash-d420…). Refused on the composed tree now.
+    @Test("a configuration key that is not a plain name is refused, naming the file")
+    func nonScalarConfigurationKeys() throws {
+        for yaml in ["[a, b]: 1\n", "http: {? {x: 1} : 2}\n", "graphql:\n  ? [maxDepth]\n  : 3\n"] {
+            var configuration = GatewayConfiguration(host: FuzzTarget.host)
+            #expect {
+                try configuration.apply(yaml: yaml, file: "odd.yaml")
+            } throws: { error in
+                "\(error)".contains("odd.yaml") && "\(error)".contains("a key must be a plain name")
+            }
+        }
+    }
 }

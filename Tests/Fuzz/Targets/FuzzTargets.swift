@@ -3,7 +3,7 @@ import Domain
 import Foundation
 import Gateway
 import Infrastructure
-import Operations
+public import Operations
 import OrderWorker
 import RateLimiting
 import Synchronization
@@ -124,7 +124,7 @@ public enum FuzzTarget: String, CaseIterable, Sendable {
             fatalError("keyring: \(error)")
         }
     }()
-    static let host = ServiceHostConfiguration(
+    public static let host = ServiceHostConfiguration(
         name: "fuzz", port: 0,
         endpoints: ServiceEndpoints(
             redisHost: "127.0.0.1", redisPort: 9, kafkaBrokers: "127.0.0.1:9", mongoURI: "mongodb://127.0.0.1:9",
