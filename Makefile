@@ -1,5 +1,5 @@
 # Flash Deal — the commands a user runs. Each installs what it needs first (scripts/setup).
-.PHONY: setup build test test-asan demo bench fuzz format stack-up stack-down stack-status clean
+.PHONY: setup build test test-asan demo bench fuzz chaos format stack-up stack-down stack-status clean
 
 setup:            ## install Debian packages, the project venv and librdkafka 2.16 (idempotent)
 	scripts/setup
@@ -22,6 +22,9 @@ bench:            ## benchmarks with figures and ratios (release build, local st
 fuzz:             ## every outside-input decoder under libFuzzer + AddressSanitizer, 600 s each (FUZZ_SECONDS=… to change)
 	scripts/setup
 	scripts/fuzz --seconds $${FUZZ_SECONDS:-600}
+
+chaos:            ## randomized fault runs on the real stack, each checked (RUNS=20 by default, SEED=… to choose; root for iptables); report in reports/chaos-<time>/
+	scripts/chaos --runs $${RUNS:-20} $${SEED:+--seed $$SEED}
 
 format:           ## rewrite every Swift file as swift format (configuration .swift-format) writes it
 	git ls-files -co --exclude-standard '*.swift' | xargs swift format format --in-place --configuration .swift-format

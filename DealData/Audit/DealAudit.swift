@@ -1,6 +1,6 @@
 public import DealData
 public import Domain
-import Foundation
+public import Foundation
 public import Infrastructure
 
 /// What the oracle saw of one deal and which invariants (ARCHITECTURE §5) it found broken.
@@ -23,6 +23,9 @@ public struct AuditReport: Sendable {
     /// Outcome events delivered more than once (same event id): harmless, consumers deduplicate.
     public var duplicateDeliveries = 0
     public var outboxPending = 0
+    /// The most units confirmed orders held at any moment, replaying the outcome events in the order
+    /// of their decision time (OrderConfirmed adds, StockReleased of a confirmed order subtracts).
+    public var peakHeld = 0
     public var violations: [String] = []
 
     public var passed: Bool { violations.isEmpty }
@@ -34,7 +37,7 @@ public struct AuditReport: Sendable {
             "  requested orders : \(requested) (accepted by the gateway per Redis: \(accepted), still undecided: \(undecided))",
             "  in MongoDB       : "
                 + OrderStatus.allCases.map { "\($0.rawValue) \(statuses[$0] ?? 0)" }.joined(separator: ", "),
-            "  sold (confirmed) : \(sold) units",
+            "  sold (confirmed) : \(sold) units (at most \(peakHeld) held at any moment, from the event log)",
             "  Redis stock      : \(redisStock.map(String.init) ?? "missing")\(soldOutFlag ? " (sold-out flag set)" : "")",
             "  outbox pending   : \(outboxPending)",
             "  duplicate event deliveries (same event id, deduplicated by consumers): \(duplicateDeliveries)",
@@ -52,7 +55,8 @@ public struct AuditReport: Sendable {
 
 /// The test oracle: checks a deal's invariants against Redis, MongoDB and both Kafka topics.
 ///
-/// 1. no oversell: units of CONFIRMED orders ≤ total stock;
+/// 1. no oversell: units of CONFIRMED orders ≤ total stock, now and at every moment of the event log
+///    replayed in decision order;
 /// 2. conservation: total stock = Redis stock + units held by CONFIRMED orders, and Redis's
 ///    per-shopper holdings and reservation records agree with MongoDB;
 /// 3. nothing lost: every order a shopper was told is accepted — its pass bound to it or its request
@@ -86,8 +90,30 @@ public struct DealAudit: Sendable {
         public var deliveries: [String: Int] = [:]
         /// event id → each distinct content delivered under it (the message value).
         public var contents: [String: Set<[UInt8]>] = [:]
+        /// Per deal, order id → when it was confirmed and for how many units, and when its units
+        /// were released (the event log's own times: Redis's clock at the decision).
+        public var confirmations: [DealID: [OrderID: (at: Date, units: Int)]] = [:]
+        public var releases: [DealID: [OrderID: Date]] = [:]
 
         public init() {}
+
+        /// The most units held by confirmed orders at any moment of the log, and when; at equal
+        /// times releases count first (two events of one millisecond have no order between them).
+        public func peakHeld(_ deal: DealID) -> (units: Int, at: Date?) {
+            let confirmed = confirmations[deal] ?? [:]
+            var moves = confirmed.map { (at: $0.value.at, units: $0.value.units) }
+            for (order, at) in releases[deal] ?? [:] {
+                if let c = confirmed[order] { moves.append((at: at, units: -c.units)) }
+            }
+            moves.sort { $0.at != $1.at ? $0.at < $1.at : $0.units < $1.units }
+            var held = 0
+            var peak: (units: Int, at: Date?) = (0, nil)
+            for m in moves {
+                held += m.units
+                if held > peak.units { peak = (held, m.at) }
+            }
+            return peak
+        }
 
         /// Requests count from the order-requests topic and events from the order-events topic
         /// only (whatever their prefix): anything else on a topic is poison the worker dead-letters.
@@ -107,6 +133,11 @@ public struct DealAudit: Sendable {
                     if requests[r.dealId]?[r.orderId] == nil { requests[r.dealId, default: [:]][r.orderId] = r }
                 case .orderConfirmed, .orderRejected, .orderFailed, .stockReleased:
                     guard onEvents, let order = event.orderId else { continue }
+                    if case .orderConfirmed(let c) = event {
+                        confirmations[c.dealId, default: [:]][order] = (c.occurredAt, c.quantity)
+                    } else if case .stockReleased(let r) = event {
+                        releases[r.dealId, default: [:]][order] = r.occurredAt
+                    }
                     events[order, default: [:]][event.eventId.rawValue] = event.type
                     deliveries[event.eventId.rawValue, default: 0] += 1
                     contents[event.eventId.rawValue, default: []].insert(m.value)
@@ -149,6 +180,15 @@ public struct DealAudit: Sendable {
         // 1. No oversell.
         if report.sold > info.totalStock {
             v.append("oversold: \(report.sold) units confirmed, stock was \(info.totalStock)")
+        }
+
+        // … at any moment, from the log.
+        let peak = log.peakHeld(deal)
+        report.peakHeld = peak.units
+        if peak.units > info.totalStock, let at = peak.at {
+            v.append(
+                "oversold at \(at.formatted(.iso8601)): confirmed orders held \(peak.units) units, stock was \(info.totalStock)"
+            )
         }
 
         // 2. Conservation.

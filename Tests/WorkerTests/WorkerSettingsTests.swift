@@ -33,4 +33,16 @@ struct WorkerSettingsTests {
             }
         }
     }
+
+    /// The tests run a debug build, where the checker's check can inject its bug; nothing else is
+    /// accepted (a release build refuses the variable altogether).
+    @Test func theInjectedBugIsOneKnownNameAndOffByDefault() throws {
+        #expect(try WorkerSettings.load(environment: [:]).skipStockCheck == false)
+        #expect(try WorkerSettings.load(environment: ["FLASHDEAL_INJECT_BUG": "skip-stock-check"]).skipStockCheck)
+        #expect {
+            _ = try WorkerSettings.load(environment: ["FLASHDEAL_INJECT_BUG": "oversell-please"])
+        } throws: { error in
+            "\(error)".contains("FLASHDEAL_INJECT_BUG")
+        }
+    }
 }

@@ -92,11 +92,16 @@ export function post(op, token, variables, headers) {
   return http.post(GRAPHQL_URL, `${op.head}${JSON.stringify(variables || {})}}`, { headers: h, tags: op.tags });
 }
 
+let answerHook = null;
+/** `hook(name, r)` is told every classified answer (`r` as `classify` returns it); null: nobody. */
+export function onAnswer(hook) { answerHook = hook; }
+
 /** POSTs one operation and counts it: `failures` and `request_errors` follow `classify`. */
 export function gql(op, token, variables) {
   const r = classify(post(op, token, variables));
   requestErrors.add(r.failure !== null);
   if (r.failure !== null) failures.add(1, { name: op.name, code: r.failure });
+  if (answerHook !== null) answerHook(op.name, r);
   return r;
 }
 
@@ -120,7 +125,8 @@ export function parseTokens(text) {
 // poll the order until the worker decided. Records `shopper_outcomes{result}`, the two times
 // and failures; returns the result, or null when a transport failure ended it. Options:
 // patienceS (60) waiting for admission, decisionPatienceS (30) waiting for the decision,
-// keyPrefix of the idempotency key, onOrderId(id, how) told every order id the gateway gave.
+// keyPrefix of the idempotency key, quantity (1), onOrderId(id, how) told every order id the
+// gateway gave, onAdmitted() told the admission, onDecided(id, status) told the decision seen.
 const GONE = new Set(['SOLD_OUT', 'ENDED', 'EXPIRED', 'PASS_USED']);
 
 export function journey(deal, user, token, opts) {
@@ -143,7 +149,8 @@ export function journey(deal, user, token, opts) {
     a = r.data.admission;
   }
   timeToAdmission.add(Date.now() - start);
-  const input = { i: { dealId: deal, quantity: 1, idempotencyKey: `${keyPrefix}${user}`, pass: a.pass.token } };
+  if (opts && opts.onAdmitted) opts.onAdmitted();
+  const input = { i: { dealId: deal, quantity: (opts && opts.quantity) || 1, idempotencyKey: `${keyPrefix}${user}`, pass: a.pass.token } };
   const told = (opts && opts.onOrderId) || (() => {});
   let created = null;
   let unknown = false;
@@ -173,6 +180,7 @@ export function journey(deal, user, token, opts) {
     const o = r.data.order;
     if (o && o.status !== 'PENDING') {
       timeToDecision.add(Date.now() - accepted);
+      if (opts && opts.onDecided) opts.onDecided(created.id, o.status);
       return end(o.status);
     }
   }

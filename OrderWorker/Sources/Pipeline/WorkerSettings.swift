@@ -47,6 +47,13 @@ public struct WorkerSettings: Sendable, Equatable {
         return OrderKeys.expiringDeals + (prefix.isEmpty ? "" : ":" + prefix)
     }
 
+    #if DEBUG
+        /// A deliberate bug, for checking that the checkers catch one (debug builds only, never in a
+        /// release binary): `FLASHDEAL_INJECT_BUG=skip-stock-check` confirms a reservation Redis
+        /// refused as sold out, as a reservation that skipped the stock check would.
+        public var skipStockCheck = false
+    #endif
+
     public init() {}
 
     public typealias Invalid = ConfigurationError
@@ -78,6 +85,21 @@ public struct WorkerSettings: Sendable, Equatable {
                     setting: "FLASHDEAL_KAFKA_PRODUCER_PROPERTIES")
             }
         }
+        #if DEBUG
+            if let bug = env.string("FLASHDEAL_INJECT_BUG") {
+                guard bug == "skip-stock-check" else {
+                    throw Invalid(
+                        "FLASHDEAL_INJECT_BUG: '\(bug)' is not an injectable bug (skip-stock-check)",
+                        setting: "FLASHDEAL_INJECT_BUG")
+                }
+                s.skipStockCheck = true
+            }
+        #else
+            if env.string("FLASHDEAL_INJECT_BUG") != nil {
+                throw Invalid(
+                    "FLASHDEAL_INJECT_BUG: bugs are injected into debug builds only", setting: "FLASHDEAL_INJECT_BUG")
+            }
+        #endif
         return s
     }
 }
