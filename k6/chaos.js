@@ -36,6 +36,9 @@ export const options = {
     shoppers: {
       executor: 'ramping-arrival-rate', exec: 'shopper', timeUnit: '1s', startRate: WARMUP_RATE,
       preAllocatedVUs: 200, maxVUs: 3000,
+      // Journeys under way when the arrivals end are let finish (a decision delayed by a fault
+      // included): an interrupted request would read as a shopper left without an answer.
+      gracefulStop: `${PATIENCE_S + DECISION_PATIENCE_S}s`,
       stages: [
         { target: WARMUP_RATE, duration: `${WARMUP_S}s` },
         { target: SPIKE_RATE, duration: '1s' },

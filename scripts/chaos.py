@@ -15,6 +15,7 @@ import os
 import platform
 import random
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,12 +29,13 @@ import chaos_report  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STACK = os.path.join(ROOT, "scripts", "stack")
+STACK_DIR = os.environ.get("FLASHDEAL_STACK_DIR", os.path.join(ROOT, ".stack"))
 KAFKA_PORT = int(os.environ.get("FLASHDEAL_KAFKA_PORT", "19092"))
 REDIS_PORT = int(os.environ.get("FLASHDEAL_REDIS_PORT", "16379"))
 MONGO_PORT = int(os.environ.get("FLASHDEAL_MONGO_PORT", "27117"))
 
 # Every fault type; a run's first fault cycles through them with the seed (consecutive seeds cover all).
-FAULTS = ["worker-kill", "gateway-kill", "redis-kill", "broker-kill", "broker-store-kill",
+FAULTS = ["worker-kill", "gateway-kill", "redis-kill", "redis-lossy", "broker-kill", "broker-store-kill",
           "mongo-down", "net-delay", "net-loss", "net-partition"]
 # Links a network fault can hit: through a proxy of the run, or (broker) the broker's own port,
 # which every client reaches directly because the broker advertises it.
@@ -95,6 +97,9 @@ def fault(r, kind, window_s):
         f["down_ms"] = r.choice([0, r.randint(200, 4000)])
     elif kind in ("redis-kill", "broker-kill", "broker-store-kill"):
         f["down_ms"] = r.choice([0, r.randint(300, 3000)])
+    elif kind == "redis-lossy":
+        f["lost_ms"] = r.randint(200, 1500)
+        f["down_ms"] = r.choice([0, r.randint(300, 3000)])
     elif kind == "mongo-down":
         f["down_ms"] = r.randint(1000, 8000)
     elif kind == "net-delay":
@@ -118,7 +123,7 @@ def resource(f):
         return f"{kind.split('-')[0]}-{f['which']}"
     if kind in ("broker-kill", "broker-store-kill") or f.get("link") == "broker":
         return "broker"
-    if kind in ("redis-kill", "mongo-down"):
+    if kind in ("redis-kill", "redis-lossy", "mongo-down"):
         return kind.split("-")[0]
     return f"link:{f['link']}"
 
@@ -126,7 +131,8 @@ def resource(f):
 def describe(f):
     extra = {"net-delay": lambda: f" {f['link']} +{f['delay_ms']}±{f['jitter_ms']} ms",
              "net-loss": lambda: f" {f['link']} {int(f['loss'] * 100)} %",
-             "net-partition": lambda: f" {f['link']}"}.get(f["kind"], lambda: "")()
+             "net-partition": lambda: f" {f['link']}",
+             "redis-lossy": lambda: f" losing its last {f['lost_ms']} ms"}.get(f["kind"], lambda: "")()
     which = f" #{f['which'] + 1}" if "which" in f else ""
     return f"{f['kind']}{which}{extra} at +{f['at_ms']} ms for {f['down_ms']} ms"
 
@@ -269,6 +275,18 @@ class Run:
             self.gateways[f["which"]].wait()
         elif kind == "redis-kill":
             stack("kill", "redis")
+        elif kind == "redis-lossy":
+            # A machine crash with appendfsync everysec: the server comes back from an append-only
+            # file that lacks its last writes. The files as they were lost_ms ago replace the ones
+            # the killed server leaves.
+            aof = os.path.join(STACK_DIR, "redis", "appendonlydir")
+            earlier = os.path.join(self.dir, "redis-aof-earlier")
+            shutil.copytree(aof, earlier)
+            time.sleep(f["lost_ms"] / 1000)
+            stack("kill", "redis")
+            shutil.rmtree(aof)
+            shutil.copytree(earlier, aof)
+            shutil.rmtree(earlier)
         elif kind == "broker-kill":
             stack("kill", "kafka")
         elif kind == "broker-store-kill":
@@ -289,7 +307,7 @@ class Run:
             self.start_worker(f["which"])
         elif kind == "gateway-kill":
             self.start_gateway(f["which"])
-        elif kind == "redis-kill":
+        elif kind in ("redis-kill", "redis-lossy"):
             return stack("start", "redis")
         elif kind in ("broker-kill", "broker-store-kill"):
             return stack("start", "kafka")
@@ -437,6 +455,7 @@ def check(run, opened_at, verify):
     statuses = dict(re.findall(r"(PENDING|CONFIRMED|REJECTED|FAILED|CANCELLED) (\d+)", text))
     answers = {}
     kills = [e["injected_ms"] for e in run.timeline if e["fault"]["kind"] == "gateway-kill" and "injected_ms" in e]
+    lossy = [e["injected_ms"] for e in run.timeline if e["fault"]["kind"] == "redis-lossy" and "injected_ms" in e]
     for ms, kind, fields in events:
         if kind != "ANSWER" or len(fields) < 2:
             continue
@@ -446,6 +465,8 @@ def check(run, opened_at, verify):
             continue
         if code == "HTTP_0" and any(k - 200 <= ms <= k + RESET_WINDOW_MS for k in kills):
             continue
+        if code == "NOT_FOUND" and fields[0] == "admission" and any(ms >= t for t in lossy):
+            continue  # a ticket issued in the writes Redis lost: the shopper is told, and joins again
         violations.append(f"undesigned answer {code} to {fields[0]} at +{ms - opened_at} ms")
     for e in run.timeline:
         if "error" in e:

@@ -69,6 +69,12 @@ public final class DealCatalog: Sendable {
         try await deals.find([:], sort: ["startsAt": -1, "_id": 1], limit: max(1, limit)).map(Self.deal(from:))
     }
 
+    /// Every deal whose window ends after `cutoff` (open, or still served: pass now − the close grace).
+    public func deals(endingAfter cutoff: Date) async throws -> [Deal] {
+        try await deals.find(["endsAt": .document(["$gt": .date(cutoff)])], sort: ["_id": 1], limit: 100_000)
+            .map(Self.deal(from:))
+    }
+
     public func product(_ id: ProductID) async throws -> Product? {
         try await products.findOne(id: .string(id.rawValue)).map(Self.product(from:))
     }

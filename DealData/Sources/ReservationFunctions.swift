@@ -36,6 +36,7 @@ public enum ReservationFunctions {
     public static let expiredDone = "flashdeal_ord_expired_done"
     public static let due = "flashdeal_ord_due"
     public static let seen = "flashdeal_ord_seen"
+    public static let verified = "flashdeal_ord_verified"
 
     public static let library = RedisFunctionLibrary(
         name: "flashdeal_orders",
@@ -44,6 +45,15 @@ public enum ReservationFunctions {
             local INFO, STOCK, SOLDOUT, RES, HELD, UNPAID, EXPIRED, UNDECIDED, UNSEEN, REQUESTS = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10
             -- The unseen set's score of an outcome decided but not yet published: never due.
             local UNPUBLISHED = 9000000000000000
+            -- Whether this Redis process's stock may be trusted: false whenever the library is loaded,
+            -- that is after every start of the server (from its append-only file, which may lack the
+            -- last writes before a crash) and every new version of the library; set by
+            -- flashdeal_ord_verified once the worker has rebuilt the open deals from MongoDB. Kept in
+            -- the Lua state, never in the data, so no restored file can bring it back.
+            local verified = false
+            -- The rebuild under way on this process (its nonce): only a rebuild begun on the same
+            -- process may set verified, so one that straddles a restart starts again.
+            local rebuilding = nil
 
             local function now_ms()
               local t = redis.call('TIME')
@@ -97,7 +107,9 @@ public enum ReservationFunctions {
             -- ARGV: orderId, userId, quantity, graceMs (orders are still taken this long after endsAt:
             -- they were accepted before the end and waited in the queue).
             -- Reply: {outcome, replay, announced, remaining, released, published, paymentDueMs (0: none), decidedAtMs};
-            -- outcome NO_STATE when Redis does not hold the deal (nothing is written then).
+            -- outcome NO_STATE when Redis does not hold the deal, UNVERIFIED when the server (or the
+            -- library) started since the stock was last rebuilt (nothing is written then; a replay of a
+            -- recorded decision is answered either way).
             redis.register_function('flashdeal_ord_reserve', function(keys, args)
               local order, user, qty, grace = args[1], args[2], tonumber(args[3]), tonumber(args[4])
               local record = redis.call('HGET', keys[RES], order)
@@ -106,6 +118,7 @@ public enum ReservationFunctions {
                 local due = tonumber(redis.call('ZSCORE', keys[UNPAID], order) or '0')
                 return {outcome, 1, tonumber(announced), stock_of(keys), released, tonumber(published), due, tonumber(decided)}
               end
+              if not verified then return {'UNVERIFIED', 0, 0, 0, '', 0, 0, 0} end
               local info = redis.call('HMGET', keys[INFO], 'endsAt', 'perCustomerLimit', 'paymentWindowMs')
               local stock = redis.call('GET', keys[STOCK])
               if not info[1] or not info[2] or not stock then
@@ -273,6 +286,21 @@ public enum ReservationFunctions {
               local ends = tonumber(redis.call('HGET', keys[INFO], 'endsAt') or '0') or 0
               return {claimed, redis.call('ZCARD', keys[set]), ends}
             end)
+
+            -- The stock of every open deal is rebuilt after this library was loaded: ARGV 'begin', nonce
+            -- before the rebuild reads anything; 'set', nonce once it has written everything (verified
+            -- only if that rebuild began on this process); anything else only asks.
+            -- Reply: 1 verified, 0 not.
+            redis.register_function{function_name = 'flashdeal_ord_verified', flags = {'no-writes'},
+              callback = function(keys, args)
+                if args[1] == 'begin' then
+                  rebuilding = args[2]
+                elseif args[1] == 'set' and rebuilding ~= nil and rebuilding == args[2] then
+                  verified = true
+                  rebuilding = nil
+                end
+                return verified and 1 or 0
+              end}
 
             -- Reconciliation (flashdeal reconcile --fix): sets the deal's stock, the units each shopper
             -- holds and the sold-out flag in one step, writes the deal's info fields when given, and

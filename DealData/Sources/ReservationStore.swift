@@ -1,4 +1,5 @@
 public import Domain
+import Foundation
 public import Infrastructure
 
 /// One reservation request of a batch.
@@ -30,6 +31,31 @@ public struct ReservationStore: Sendable {
         try await redis.load(ReservationFunctions.library)
     }
 
+    /// Whether reservations may go on: false from every start of the Redis server (and every new
+    /// version of the function library) until ``markVerified()``.
+    public func isVerified() async throws -> Bool {
+        try await redis.fcall(ReservationFunctions.verified, keys: [], arguments: ["get"]).integerValue == 1
+    }
+
+    /// Starts a rebuild of the open deals' stock on this Redis process, named by `nonce`.
+    public func beginRebuild(_ nonce: String) async throws {
+        _ = try await redis.fcall(ReservationFunctions.verified, keys: [], arguments: ["begin", nonce])
+    }
+
+    /// Lets reservations go on once every open deal's stock was rebuilt from MongoDB
+    /// (``StockReconciler``) by the rebuild `nonce`; false when the server started again since that
+    /// rebuild began (it must start over).
+    public func markVerified(rebuild nonce: String) async throws -> Bool {
+        try await redis.fcall(ReservationFunctions.verified, keys: [], arguments: ["set", nonce]).integerValue == 1
+    }
+
+    /// Lets reservations go on now, for a state seeded from the catalog a moment ago (tests, tools).
+    public func markVerified() async throws {
+        let nonce = UUID().uuidString
+        try await beginRebuild(nonce)
+        _ = try await markVerified(rebuild: nonce)
+    }
+
     /// Reserves for every request in one round trip, in order (a duplicate later in the batch gets
     /// the first answer as a replay). Throws when any call failed: the batch is then retried as a
     /// whole, which is safe because every call is idempotent.
@@ -51,6 +77,8 @@ public struct ReservationStore: Sendable {
         let result: ReservationResult
         if outcome == "NO_STATE" {
             result = .noState
+        } else if outcome == "UNVERIFIED" {
+            result = .unverified
         } else {
             guard let decided = ReservationOutcome(rawValue: outcome) else { throw reply.invalid("unknown outcome") }
             result = .decided(decided)

@@ -45,6 +45,9 @@ public enum ReservationResult: Sendable, Hashable {
     case decided(ReservationOutcome)
     /// Redis does not hold the deal (never seeded, or its data was lost): nothing was written.
     case noState
+    /// Redis started (or its library was loaded) since the open deals' stock was last rebuilt from
+    /// MongoDB: its stock may lack the last writes before a crash, so nothing was written.
+    case unverified
 }
 
 /// One order's reservation as Redis records it.

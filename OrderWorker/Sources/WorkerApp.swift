@@ -60,10 +60,13 @@ public enum WorkerApp {
             metrics.mongoWrite(operation: operation, duration: duration, ok: ok)
         }
         let outbox = Outbox(redis: redis)
+        let catalog = DealCatalog(mongo: host.clients.mongo)
         let processor = OrderProcessor(
-            reservations: reservations, orders: orders, outbox: outbox,
-            catalog: DealCatalog(mongo: host.clients.mongo), producer: producer,
-            settings: settings, metrics: metrics, logger: logger)
+            reservations: reservations, orders: orders, outbox: outbox, catalog: catalog,
+            rebuild: RedisStockRebuild(
+                redis: redis, orders: orders, catalog: catalog, closeGrace: settings.closeGrace, metrics: metrics,
+                logger: logger),
+            producer: producer, settings: settings, metrics: metrics, logger: logger)
         let brokers = configuration.endpoints.kafkaBrokers
         let consumer = OrderConsumer(
             makeConsumer: {

@@ -60,6 +60,8 @@ public final class WorkerMetrics: Sendable {
         _ = counter("flashdeal_worker_compensations_total", [], help: Self.compensationsHelp)
         _ = counter("flashdeal_worker_dead_letters_total", [], help: Self.deadLettersHelp)
         _ = counter("flashdeal_worker_sold_out_total", [], help: Self.soldOutHelp)
+        _ = counter("flashdeal_worker_stock_rebuilds_total", [], help: Self.rebuildsHelp)
+        _ = counter("flashdeal_worker_stock_rebuilt_deals_total", [], help: Self.rebuiltDealsHelp)
         for kind in ["request", "event"] {
             _ = counter("flashdeal_worker_resent_total", [("kind", kind)], help: Self.resentHelp)
             _ = counter("flashdeal_worker_resend_unrecoverable_total", [("kind", kind)], help: Self.unrecoverableHelp)
@@ -74,6 +76,9 @@ public final class WorkerMetrics: Sendable {
     static let compensationsHelp = "Orders failed after MongoDB stayed unavailable past the retry budget."
     static let deadLettersHelp = "Messages sent to the dead-letter topic because they do not parse or validate."
     static let soldOutHelp = "DealSoldOut events published."
+    static let rebuildsHelp =
+        "Rebuilds of every open deal's stock from MongoDB after Redis started (reservations paused meanwhile)."
+    static let rebuiltDealsHelp = "Deals whose Redis state a rebuild after a Redis start found wrong and rewrote."
     static let resentHelp =
         "Messages sent again by the re-sender, by kind: request (accepted, not decided within the bound: its OrderRequested again) or event (decided, its outcome event not read back within the bound: re-published identically)."
     static let unrecoverableHelp =
@@ -144,6 +149,12 @@ public final class WorkerMetrics: Sendable {
 
     func retry(dependency: String) {
         counter("flashdeal_worker_retries_total", [("dependency", dependency)], help: Self.retriesHelp).increment()
+    }
+
+    func stockRebuilt(deals: Int) {
+        counter("flashdeal_worker_stock_rebuilds_total", [], help: Self.rebuildsHelp).increment()
+        counter("flashdeal_worker_stock_rebuilt_deals_total", [], help: Self.rebuiltDealsHelp).increment(
+            by: Int64(deals))
     }
 
     func soldOutAnnounced() {

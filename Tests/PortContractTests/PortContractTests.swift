@@ -57,6 +57,7 @@ struct PortContractTests {
             let redis = try redis()
             let store = ReservationStore(redis: redis)
             try await store.prepare()
+            try await store.markVerified()
             let states = DealStateStore(redis: redis)
             try await states.prepare()
             return (store, { deal in _ = try await states.seed(deal, reset: true) })

@@ -257,3 +257,15 @@ public final class RecordingEventLog: EventLog, Sendable {
 }
 
 extension InMemoryDeals: DealLookup {}
+
+/// The rebuild after a Redis start, for the in-memory reservations (which never restart, so never
+/// answer UNVERIFIED): counts the calls, so a test sees that none was needed.
+public final class CountingStockRebuild: StockRebuild, Sendable {
+    private let count = Atomic<Int>(0)
+
+    public init() {}
+
+    public var calls: Int { count.load(ordering: .relaxed) }
+
+    public func rebuildAfterRestart() async throws { count.add(1, ordering: .relaxed) }
+}

@@ -36,7 +36,7 @@ struct OrderStagesInProcessTests {
             logger.logLevel = .critical
             processor = OrderProcessor(
                 reservations: reservations, orders: orders, outbox: outbox, catalog: deals,
-                producer: log, settings: settings,
+                rebuild: CountingStockRebuild(), producer: log, settings: settings,
                 metrics: WorkerMetrics(registry: PrometheusCollectorRegistry()), logger: logger)
         }
 

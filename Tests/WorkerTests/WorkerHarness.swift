@@ -99,6 +99,8 @@ struct WorkerHarness {
         let store = DealStateStore(redis: redis)
         try await store.prepare()
         try await ReservationStore(redis: redis).prepare()
+        // The deal is seeded from the catalog here, as a rebuild after a Redis start would.
+        try await ReservationStore(redis: redis).markVerified()
         _ = try await store.seed(deal, reset: true)
         return deal
     }

@@ -138,13 +138,24 @@ export function journey(deal, user, token, opts) {
   if (r.transport) return null;
   if (r.code) return end(`join_${r.code}`);
   let a = r.data.joinWaitingRoom;
-  const ticket = a.ticket;
+  let ticket = a.ticket;
+  let rejoins = 0;
   while (a.state !== 'ADMITTED') {
     if (GONE.has(a.state)) return end(a.state);
     if (Date.now() - start > patienceMs) return end('GAVE_UP');
     sleep(Math.max(0.2, (a.pollAfterMs || 1000) / 1000));
     r = gql(ADMISSION, token, { d: deal, t: ticket });
     if (r.transport) return null;
+    if (r.code === 'NOT_FOUND' && rejoins < 3) {
+      // The waiting room no longer knows the ticket (docs/api.md): join again, as a client should.
+      rejoins++;
+      r = gql(JOIN, token, { d: deal });
+      if (r.transport) return null;
+      if (r.code) return end(`join_${r.code}`);
+      a = r.data.joinWaitingRoom;
+      ticket = a.ticket;
+      continue;
+    }
     if (r.code) { sleep(Math.max(0.5, r.retryAfter || 1)); continue; }
     a = r.data.admission;
   }

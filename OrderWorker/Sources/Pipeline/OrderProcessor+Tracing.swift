@@ -32,6 +32,7 @@ extension OrderProcessor {
                     switch reply.result {
                     case .decided(let outcome): outcome.rawValue
                     case .noState: "NO_STATE"
+                    case .unverified: "UNVERIFIED"
                     }
                 if reply.replay { attributes["flashdeal.reservation.replay"] = true }
             }

@@ -21,6 +21,7 @@ public final class OrderProcessor: Sendable {
     let orders: any OrderRepository
     let outbox: any OutcomeOutbox
     let catalog: any DealLookup
+    let rebuild: any StockRebuild
     let producer: any EventLog
     let settings: WorkerSettings
     let metrics: WorkerMetrics
@@ -28,13 +29,14 @@ public final class OrderProcessor: Sendable {
 
     public init(
         reservations: any StockReservations, orders: any OrderRepository, outbox: any OutcomeOutbox,
-        catalog: any DealLookup, producer: any EventLog, settings: WorkerSettings, metrics: WorkerMetrics,
-        logger: Logger
+        catalog: any DealLookup, rebuild: any StockRebuild, producer: any EventLog, settings: WorkerSettings,
+        metrics: WorkerMetrics, logger: Logger
     ) {
         self.reservations = reservations
         self.orders = orders
         self.outbox = outbox
         self.catalog = catalog
+        self.rebuild = rebuild
         self.producer = producer
         self.settings = settings
         self.metrics = metrics
@@ -257,6 +259,12 @@ public final class OrderProcessor: Sendable {
         while true {
             do {
                 let replies = try await reservations.reserve(calls, grace: settings.closeGrace)
+                if replies.contains(where: { $0.result == .unverified }) {
+                    // Redis started since the stock was last rebuilt: it may lack its last writes.
+                    metrics.paused(true)
+                    try await rebuild.rebuildAfterRestart()
+                    continue
+                }
                 let missing = Set(zip(requests, replies).filter { $0.1.result == .noState }.map(\.0.dealId))
                 var lost: [DealID] = []
                 for deal in missing where try await catalog.deal(deal) != nil { lost.append(deal) }
@@ -309,7 +317,7 @@ public final class OrderProcessor: Sendable {
         let decidedAt = p.reply.decidedAtMs > 0 ? Timestamp.date(epochMilliseconds: p.reply.decidedAtMs) : now
         var viaOutbox = false
         switch p.reply.result {
-        case .noState:
+        case .noState, .unverified:
             _ = try! order.reject(.dealClosed, at: r.requestedAt)
         case .decided(let outcome):
             if outcome == .reserved, p.reply.released == .failed {

@@ -22,6 +22,14 @@ public protocol StockReservations: Sendable {
 }
 
 /// The system of record for orders (``OrderStore`` in MongoDB).
+/// Rebuilds the stock after Redis started (docs/worker.md, "When Redis restarts").
+public protocol StockRebuild: Sendable {
+    /// Rebuilds every open deal's stock from MongoDB and lets reservations go on; with several workers
+    /// one rebuilds and the others return at once (their reservations keep answering UNVERIFIED
+    /// until it is done, and they call again).
+    func rebuildAfterRestart() async throws
+}
+
 public protocol OrderRepository: Sendable {
     /// Inserts documents whose id is new; an existing id is left as it is.
     func insertNew(_ documents: [OrderDocument]) async throws -> InsertManyResult

@@ -155,8 +155,27 @@ public final class RedisClient: Sendable {
         }
     }
 
-    /// Loads (or replaces) a function library now and remembers it for automatic re-loading.
+    /// Loads (or replaces) a function library now and remembers it for automatic re-loading. A
+    /// library the server already holds with the same code is left as it is: loading it again would
+    /// reset the state its Lua code keeps between calls.
     public func load(_ library: RedisFunctionLibrary) async throws(RedisError) {
+        let listed = try await send("FUNCTION", "LIST", "LIBRARYNAME", library.name, "WITHCODE")
+        for entry in listed.arrayValue ?? [] {
+            let fields = entry.arrayValue ?? []
+            var named = false
+            var code: String?
+            for i in stride(from: 0, to: fields.count - 1, by: 2) {
+                switch fields[i].stringValue {
+                case "library_name": named = fields[i + 1].stringValue == library.name
+                case "library_code": code = fields[i + 1].stringValue
+                default: break
+                }
+            }
+            if named, code == library.source {
+                libraries.withLock { $0[library.name] = library }
+                return
+            }
+        }
         let reply = try await send("FUNCTION", "LOAD", "REPLACE", library.source)
         guard reply.stringValue == library.name else {
             throw RedisError(.invalidReply, "FUNCTION LOAD returned \(reply), expected \(library.name)")

@@ -1,4 +1,3 @@
-public import DealData
 public import Domain
 import Foundation
 import Infrastructure
@@ -149,6 +148,38 @@ public struct StockReconciler: Sendable {
             previous = now
         }
         throw Failure.notSettled(id)
+    }
+
+    /// ``fix(_:settle:attempts:)`` for many deals at once (after a Redis restart, every open deal):
+    /// waits until the orders of all of them have stopped changing for `settle`, then writes each
+    /// plan that differs from Redis. Returns the plans written.
+    public func fixAll(_ ids: [DealID], settle: Duration = .seconds(2), attempts: Int = 30) async throws -> [Plan] {
+        guard let first = ids.first else { return [] }
+        var previous = try await fingerprints(ids)
+        for _ in 0..<attempts {
+            try await Task.sleep(for: settle)
+            let now = try await fingerprints(ids)
+            if now == previous {
+                var written: [Plan] = []
+                for id in ids {
+                    let plan = try await plan(id)
+                    if plan.isConsistent { continue }
+                    try await reservations.restore(
+                        deal: plan.deal, stock: plan.expectedStock, held: plan.expectedHeld,
+                        records: plan.records, unpaid: plan.unpaid)
+                    written.append(plan)
+                }
+                return written
+            }
+            previous = now
+        }
+        throw Failure.notSettled(first)
+    }
+
+    private func fingerprints(_ ids: [DealID]) async throws -> [[String]] {
+        var all: [[String]] = []
+        for id in ids { all.append(try await fingerprint(id)) }
+        return all
     }
 
     private func fingerprint(_ id: DealID) async throws -> [String] {
