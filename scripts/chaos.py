@@ -52,9 +52,16 @@ def log(message):
 
 
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nothing listens on, below the kernel's ephemeral range (a port the kernel
+    handed out for a moment could go to an outgoing connection before the process binds it)."""
+    while True:
+        port = random.randint(21000, 26000)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def now_ms():
@@ -177,6 +184,20 @@ class Firewall:
 
 def stack(*args):
     return subprocess.run([STACK, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def restart(*args):
+    """`scripts/stack start …`, tried three times (the broker's object store, killed, once failed to
+    start again 0.3 s later); the failed attempts are returned for the run's record."""
+    failures = []
+    for _ in range(3):
+        result = stack("start", *args)
+        if result.returncode == 0:
+            break
+        failures.append(result.stderr.strip()[-300:])
+        time.sleep(1)
+    result.failures = failures
+    return result
 
 
 # ------------------------------------------------------------------------------------------------
@@ -308,11 +329,11 @@ class Run:
         elif kind == "gateway-kill":
             self.start_gateway(f["which"])
         elif kind in ("redis-kill", "redis-lossy"):
-            return stack("start", "redis")
+            return restart("redis")
         elif kind in ("broker-kill", "broker-store-kill"):
-            return stack("start", "kafka")
+            return restart("kafka")
         elif kind == "mongo-down":
-            return stack("start", "mongo")
+            return restart("mongo")
         elif kind == "net-delay":
             self.links.set_delay(f["link"], 0, 0)
         elif handle is not None:
@@ -339,6 +360,8 @@ class Run:
         time.sleep(f["down_ms"] / 1000)
         result = self.heal(f, handle)
         entry["healed_ms"] = now_ms()
+        if result is not None and result.failures:
+            entry["restart_failures"] = result.failures
         if result is not None and result.returncode != 0:
             entry["error"] = f"could not restart: {result.stderr.strip()[-300:]}"
 
@@ -475,7 +498,8 @@ def check(run, opened_at, verify):
     decided = sorted(ms for ms, kind, _ in events if kind == "DECIDED")
     faults = []
     for e in sorted(run.timeline, key=lambda e: e.get("injected_ms", 0)):
-        entry = {"kind": e["fault"]["kind"], "description": e["description"]}
+        entry = {"kind": e["fault"]["kind"], "description": e["description"],
+                 "restart_retries": len(e.get("restart_failures", []))}
         if "injected_ms" in e and "healed_ms" in e:
             entry["at_ms"] = e["injected_ms"] - opened_at
             entry["admission_after_s"], entry["admission_gap_s"] = recovery(admitted, e["injected_ms"], e["healed_ms"])

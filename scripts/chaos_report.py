@@ -84,7 +84,9 @@ def markdown(meta, results):
         f"**{len(results)} runs, {passed} passed, {len(violations)} violations.**", "",
         f"- command: `{meta['command']}` (first seed {meta['first_seed']}; run *n* has seed {meta['first_seed']} + *n* − 1)",
         f"- machine: {m['host']}, {m['cpus']} cores, {m['memory_gib']} GiB, Linux {m['kernel']}; commit {m['commit']}",
-        f"- from {meta['started']} to {meta.get('finished', '…')}", "",
+        f"- from {meta['started']} to {meta.get('finished', '…')}",
+        f"- servers started again only at a second or third try after a kill: "
+        f"{sum(f.get('restart_retries', 0) > 0 for r in results for f in r['faults'])}", "",
     ]
     for title, header, rows, note in parts:
         lines += [f"## {title}", ""]
