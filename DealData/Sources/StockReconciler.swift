@@ -107,8 +107,8 @@ public struct StockReconciler: Sendable {
             unpaid: unpaid)
     }
 
-    /// The record a stored order implies. FAILED and CANCELLED orders had their units given back.
-    /// The reservation record an order implies, with its decision time: a redelivery after the repair
+    /// The reservation record an order implies (FAILED and CANCELLED orders had their units given
+    /// back), with its decision time: a redelivery after the repair
     /// replays the stored decision, and publishes exactly what was published before.
     static func record(for d: OrderDocument) -> ReservationRecord {
         let decided = Timestamp.epochMilliseconds(d.decidedAt)
@@ -134,52 +134,46 @@ public struct StockReconciler: Sendable {
     /// Plans until MongoDB's orders stop changing for `settle` (in-flight batches land first), then
     /// writes the plan to Redis. Returns the plan that was applied.
     public func fix(_ id: DealID, settle: Duration = .seconds(2), attempts: Int = 10) async throws -> Plan {
-        var previous = try await fingerprint(id)
-        for _ in 0..<attempts {
-            try await Task.sleep(for: settle)
-            let now = try await fingerprint(id)
-            if now == previous {
-                let plan = try await plan(id)
-                try await reservations.restore(
-                    deal: plan.deal, stock: plan.expectedStock, held: plan.expectedHeld,
-                    records: plan.records, unpaid: plan.unpaid)
-                return plan
-            }
-            previous = now
-        }
-        throw Failure.notSettled(id)
+        try await waitUntilSettled([id], settle: settle, attempts: attempts)
+        let plan = try await plan(id)
+        try await apply(plan)
+        return plan
     }
 
     /// ``fix(_:settle:attempts:)`` for many deals at once (after a Redis restart, every open deal):
     /// waits until the orders of all of them have stopped changing for `settle`, then writes each
     /// plan that differs from Redis. Returns the plans written.
     public func fixAll(_ ids: [DealID], settle: Duration = .seconds(2), attempts: Int = 30) async throws -> [Plan] {
-        guard let first = ids.first else { return [] }
-        var previous = try await fingerprints(ids)
+        try await waitUntilSettled(ids, settle: settle, attempts: attempts)
+        var written: [Plan] = []
+        for id in ids {
+            let plan = try await plan(id)
+            if plan.isConsistent { continue }
+            try await apply(plan)
+            written.append(plan)
+        }
+        return written
+    }
+
+    private func apply(_ plan: Plan) async throws {
+        try await reservations.restore(
+            deal: plan.deal, stock: plan.expectedStock, held: plan.expectedHeld, records: plan.records,
+            unpaid: plan.unpaid)
+    }
+
+    /// Returns once the orders of every deal of `ids` were the same `settle` apart.
+    private func waitUntilSettled(_ ids: [DealID], settle: Duration, attempts: Int) async throws {
+        guard let first = ids.first else { return }
+        var previous: [[String]] = []
+        for id in ids { previous.append(try await fingerprint(id)) }
         for _ in 0..<attempts {
             try await Task.sleep(for: settle)
-            let now = try await fingerprints(ids)
-            if now == previous {
-                var written: [Plan] = []
-                for id in ids {
-                    let plan = try await plan(id)
-                    if plan.isConsistent { continue }
-                    try await reservations.restore(
-                        deal: plan.deal, stock: plan.expectedStock, held: plan.expectedHeld,
-                        records: plan.records, unpaid: plan.unpaid)
-                    written.append(plan)
-                }
-                return written
-            }
+            var now: [[String]] = []
+            for id in ids { now.append(try await fingerprint(id)) }
+            if now == previous { return }
             previous = now
         }
         throw Failure.notSettled(first)
-    }
-
-    private func fingerprints(_ ids: [DealID]) async throws -> [[String]] {
-        var all: [[String]] = []
-        for id in ids { all.append(try await fingerprint(id)) }
-        return all
     }
 
     private func fingerprint(_ id: DealID) async throws -> [String] {
