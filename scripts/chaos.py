@@ -454,7 +454,7 @@ def recovery(times, start, end):
     return round((first - end) / 1000, 2), round(gap / 1000, 2)
 
 
-def check(run, opened_at, verify):
+def check(run, opened_at):
     """The run's result: counts, recovery per fault, answers by code, violations."""
     events = read_events(os.path.join(run.dir, "events.log"))
     told = {}
@@ -531,7 +531,7 @@ def one(p, args, out):
     try:
         run.up()
         opened_at = run.sale()
-        result = check(run, opened_at, None)
+        result = check(run, opened_at)
     except Exception as e:
         result = {"seed": p["seed"], "id": run.id, "plan": p, "faults": [], "answers": {}, "statuses": {},
                   "violations": [f"the run did not complete: {type(e).__name__}: {e}"], "verdict": "FAIL"}
