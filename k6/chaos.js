@@ -5,8 +5,9 @@
 //   <ms> ORDER_ID <id> <PENDING|UNKNOWN>   an order id the gateway gave a shopper
 //   <ms> ADMITTED                          a shopper was admitted (recovery of admission)
 //   <ms> DECIDED <id> <status>             a shopper saw the decision (recovery of confirmations)
-//   <ms> ANSWER <operation> <code>         every answer that was not a plain success: its code
-//                                          (a GraphQL code, HTTP_<status>, HTTP_0 for no answer)
+//   <ms> ANSWER <operation> <code> [reason] every answer that was not a plain success: its code
+//                                          (a GraphQL code, HTTP_<status>, HTTP_0 for no answer) and
+//                                          the error's `reason` extension when it has one
 //
 //   k6 run --console-output events.log -e BASE_URL=… -e DEAL=… -e TOKENS=tokens.tsv k6/chaos.js
 //
@@ -52,7 +53,9 @@ export const options = {
 };
 
 onAnswer((name, r) => {
-  if (r.code !== null || r.failure !== null) console.log(`${Date.now()} ANSWER ${name} ${r.code || r.failure}`);
+  if (r.code === null && r.failure === null) return;
+  const reason = r.ext && r.ext.reason ? ` ${r.ext.reason}` : '';
+  console.log(`${Date.now()} ANSWER ${name} ${r.code || r.failure}${reason}`);
 });
 
 /** 1…QUANTITY_MAX from the user id, so a replayed run asks the same. */

@@ -490,6 +490,9 @@ def check(run, opened_at):
             continue
         if code == "NOT_FOUND" and fields[0] == "admission" and any(ms >= t for t in lossy):
             continue  # a ticket issued in the writes Redis lost: the shopper is told, and joins again
+        if code == "PASS_INVALID" and fields[0] == "createOrder" and fields[2:] == ["UNKNOWN"] \
+                and any(ms >= t for t in lossy):
+            continue  # a pass issued or bound in the writes Redis lost; an order it was kept for is still sent
         violations.append(f"undesigned answer {code} to {fields[0]} at +{ms - opened_at} ms")
     for e in run.timeline:
         if "error" in e:

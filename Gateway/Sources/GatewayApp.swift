@@ -108,10 +108,14 @@ public enum GatewayApp {
             producer: producer, topic: configuration.orders.topic,
             maxInFlight: configuration.orders.maxInFlight,
             maxProducerQueue: configuration.orders.maxProducerQueue)
+        let redelivery = KeptRequestRedelivery(
+            sink: publisher, maxPending: configuration.orders.redeliverMaxPending,
+            giveUpAfter: configuration.orders.redeliverFor, logger: logger,
+            onResult: { metrics.redelivery($0, count: $1) })
         let ports = ShopperPorts(
             limiter: limiter, deals: dealCache, catalog: DealCatalog(mongo: host.clients.mongo), room: room,
             pacer: pacer,
-            publisher: publisher,
+            publisher: publisher, kept: redelivery,
             acceptingDeals: AcceptingDeals(redis: background, requestsTopic: configuration.orders.topic),
             orders: OrderStore(mongo: host.clients.mongo))
         let api = ShopperAPI(ports: ports, keyring: keyring, settings: configuration, metrics: metrics, logger: logger)
@@ -139,6 +143,8 @@ public enum GatewayApp {
                     await producer.close(flushTimeout: .seconds(5))
                     background.shutdown()
                 },
+                // Stops before the producer closes (services stop in reverse order): one last attempt.
+                redelivery,
                 Prepare(logger: logger) {
                     try await limiter.prepare()
                     try await dealStore.prepare()
@@ -146,6 +152,7 @@ public enum GatewayApp {
                 reloader, dealCache, pacer, lagProbe,
                 GaugeSampler(interval: .milliseconds(100)) {
                     metrics.setInFlight(publisher.inFlight, queued: publisher.queueLength)
+                    metrics.setKeptPending(redelivery.pending)
                     metrics.redis(client: "requests", host.clients.redis.statistics)
                     metrics.redis(client: "background", background.statistics)
                     rateMetrics.sample(limiter.statistics)

@@ -74,6 +74,10 @@ public struct GatewayConfiguration: Sendable {
         /// Budget of the pass-binding Redis call.
         public var redisBudget: Duration = .milliseconds(50)
         public var maxQuantity = 10
+        /// Kept requests (pass bound, no broker acknowledgement) the gateway sends again from memory, at most.
+        public var redeliverMaxPending = 50_000
+        /// How long the gateway keeps sending one kept request before leaving it to the copy in Redis.
+        public var redeliverFor: Duration = .seconds(600)
         public init() {}
     }
 
@@ -220,6 +224,10 @@ public struct GatewayConfiguration: Sendable {
                     case "redisBudgetMs":
                         orders.redisBudget = .milliseconds(try reader.int(value, path, in: 1...10_000))
                     case "maxQuantity": orders.maxQuantity = try reader.int(value, path, in: 1...1_000)
+                    case "redeliverMaxPending":
+                        orders.redeliverMaxPending = try reader.int(value, path, in: 1...10_000_000)
+                    case "redeliverForMs":
+                        orders.redeliverFor = .milliseconds(try reader.int(value, path, in: 1_000...86_400_000))
                     default: throw reader.unknown(path)
                     }
                 }

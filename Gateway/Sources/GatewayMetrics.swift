@@ -29,6 +29,7 @@ public final class GatewayMetrics: Sendable {
         )
         // Series that exist before the first refusal, so rates and alerts see a zero, not nothing.
         for reason in ["in_flight", "producer_queue"] { _ = shedCounter(reason: reason) }
+        for result in KeptRequestRedelivery.Result.allCases { _ = redeliveryCounter(result) }
     }
 
     /// One operation run, compiled or by the general executor.
@@ -145,6 +146,33 @@ public final class GatewayMetrics: Sendable {
             counters[key] = c
             return c
         }
+    }
+
+    /// Kept order requests whose redelivery by the gateway ended, by how (``KeptRequestRedelivery``).
+    func redelivery(_ result: KeptRequestRedelivery.Result, count: Int) {
+        redeliveryCounter(result).increment(by: Int64(count))
+    }
+
+    private func redeliveryCounter(_ result: KeptRequestRedelivery.Result) -> Counter {
+        let key = "redelivery|\(result.rawValue)"
+        return counters.withLock { counters in
+            if let c = counters[key] { return c }
+            let c = registry.counter(
+                "flashdeal_gateway_kept_requests_total", labels: [("result", result.rawValue)],
+                help:
+                    "Kept order requests (pass bound, broker acknowledgement missing) the gateway sent again, by result: delivered, abandoned (left to the copy in Redis), dropped (over the bound)."
+            )
+            counters[key] = c
+            return c
+        }
+    }
+
+    func setKeptPending(_ value: Int) {
+        gauge(
+            "flashdeal_gateway_kept_requests_pending",
+            help: "Kept order requests the gateway is still sending again (no broker acknowledgement yet)."
+        )
+        .set(to: Double(value))
     }
 
     func setInFlight(_ value: Int, queued: Int) {

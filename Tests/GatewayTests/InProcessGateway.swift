@@ -24,6 +24,9 @@ struct InProcessGateway: Sendable {
     let deals: InMemoryDeals
     let room: InMemoryWaitingRoom
     let sink: RecordingOrderSink
+    /// The gateway's redelivery of kept requests, over `sink` (its loop is not running: tests call
+    /// ``KeptRequestRedelivery/attempt(dueBy:)``).
+    let kept: KeptRequestRedelivery
     let accepting: InMemoryAcceptedDeals
     let orders: InMemoryOrderStore
     let keyring: PassKeyring
@@ -57,12 +60,16 @@ struct InProcessGateway: Sendable {
         let limiter = ScriptedRateDecider()
         let deals = InMemoryDeals()
         let sink = RecordingOrderSink()
+        let kept = KeptRequestRedelivery(
+            sink: sink, maxPending: configuration.orders.redeliverMaxPending,
+            giveUpAfter: configuration.orders.redeliverFor, retryAfter: .milliseconds(1), logger: logger,
+            onResult: { metrics.redelivery($0, count: $1) })
         let accepting = InMemoryAcceptedDeals()
         let orders = InMemoryOrderStore()
         let api = ShopperAPI(
             ports: ShopperPorts(
                 limiter: limiter, deals: deals, catalog: deals, room: room, pacer: room, publisher: sink,
-                acceptingDeals: accepting, orders: orders, clock: clock),
+                kept: kept, acceptingDeals: accepting, orders: orders, clock: clock),
             keyring: keyring, settings: configuration, metrics: metrics, logger: logger)
         let http = try GatewayApp.shopperHTTP(
             api: api, configuration: configuration, verifier: verifier,
@@ -75,7 +82,7 @@ struct InProcessGateway: Sendable {
             try await body(
                 InProcessGateway(
                     clock: clock, room: room, keyring: keyring, configuration: configuration,
-                    client: client, limiter: limiter, deals: deals, sink: sink,
+                    client: client, limiter: limiter, deals: deals, sink: sink, kept: kept,
                     accepting: accepting, orders: orders, registry: registry))
         }
     }
@@ -83,7 +90,8 @@ struct InProcessGateway: Sendable {
     private init(
         clock: ManualClock, room: InMemoryWaitingRoom, keyring: PassKeyring, configuration: GatewayConfiguration,
         client: any TestClientProtocol, limiter: ScriptedRateDecider, deals: InMemoryDeals,
-        sink: RecordingOrderSink, accepting: InMemoryAcceptedDeals, orders: InMemoryOrderStore,
+        sink: RecordingOrderSink, kept: KeptRequestRedelivery, accepting: InMemoryAcceptedDeals,
+        orders: InMemoryOrderStore,
         registry: PrometheusCollectorRegistry
     ) {
         self.registry = registry
@@ -95,6 +103,7 @@ struct InProcessGateway: Sendable {
         self.limiter = limiter
         self.deals = deals
         self.sink = sink
+        self.kept = kept
         self.accepting = accepting
         self.orders = orders
     }

@@ -155,10 +155,38 @@ struct ShopperAPIInProcessTests {
             let unknown = try await gw.order(deal, token: token, pass: pass, key: "k")
             #expect(unknown.codes == ["UNAVAILABLE"], "\(unknown.text)")
             #expect(unknown.firstExtensions["outcome"] as? String == "UNKNOWN")
+            #expect(gw.kept.pending == 1)
             gw.sink.setFailure(nil)
             let retry = try await gw.order(deal, token: token, pass: pass, key: "k")
             #expect((retry.data?["createOrder"] as? [String: Any])?["replayed"] as? Bool == true, "\(retry.text)")
             #expect(gw.sink.sent.count == 1)
+            // The retry's acknowledgement ends the gateway's own redelivery: no second copy.
+            #expect(gw.kept.pending == 0)
+            await gw.kept.attempt(dueBy: .now + .seconds(10))
+            #expect(gw.sink.sent.count == 1)
+        }
+    }
+
+    @Test func aKeptOrderWhoseShopperNeverRetriesIsSentByTheGatewayOnceTheBrokerIsBack() async throws {
+        try await G.with { gw in
+            let deal = try gw.deal()
+            let token = try await G.token(for: "ip-kept")
+            let pass = try await gw.admit(deal, token: token)
+            gw.sink.setFailure(.outcomeUnknown("timed out"))
+            let unknown = try await gw.order(deal, token: token, pass: pass, key: "k")
+            #expect(unknown.firstExtensions["outcome"] as? String == "UNKNOWN", "\(unknown.text)")
+            let orderId = try #require(unknown.firstExtensions["orderId"] as? String)
+            await gw.kept.attempt(dueBy: .now + .seconds(10))
+            #expect(gw.sink.sent.isEmpty && gw.kept.pending == 1)
+
+            // Even if Redis has lost the binding and the stored request, the gateway still sends it.
+            gw.sink.setFailure(nil)
+            await gw.kept.attempt(dueBy: .now + .seconds(10))
+            let sent = try #require(gw.sink.sent.first)
+            #expect(gw.sink.sent.count == 1 && sent.event.orderId?.rawValue == orderId && gw.kept.pending == 0)
+            let stored = try #require(gw.room.storedRequest(try OrderID(orderId), deal: deal))
+            #expect(sent.bytes == stored)
+            #expect(gw.metric("flashdeal_gateway_kept_requests_total{result=\"delivered\"}") == 1)
         }
     }
 

@@ -37,6 +37,7 @@ public final class ShopperAPI: Sendable {
     let room: any AdmissionGate
     let pacer: any AdmissionPacing
     let publisher: any OrderRequestSink
+    let kept: any KeptOrderRequests
     let acceptingDeals: any AcceptedDealsRegistry
     let orders: any OrderLookup
     let clock: any WallClock
@@ -55,6 +56,7 @@ public final class ShopperAPI: Sendable {
         room = ports.room
         pacer = ports.pacer
         publisher = ports.publisher
+        kept = ports.kept
         acceptingDeals = ports.acceptingDeals
         orders = ports.orders
         clock = ports.clock
@@ -360,10 +362,12 @@ public final class ShopperAPI: Sendable {
         }
 
         // Kafka, acknowledged. From here on the order is kept (the pass is bound to it and its request
-        // stored): a send that fails leaves it to a retry or to the worker's re-sender.
+        // stored): a send that fails is sent again from here, and by the worker's re-sender from Redis.
         do { try await publisher.publish(event, encoded: request, traceparent: context.traceparent) } catch {
+            kept.keep(event, encoded: request, traceparent: context.traceparent)
             throw Self.publishError(error, orderId: orderId, kept: true)
         }
+        if replayed { kept.acknowledged(orderId) }
         return OrderReceipt(orderId: orderId, dealId: deal, quantity: quantity, replayed: replayed)
     }
 

@@ -56,6 +56,14 @@ extension OrderRequestSink {
     }
 }
 
+/// Requests kept (pass bound, request stored) that the broker did not acknowledge: sent again until it
+/// does (``KeptRequestRedelivery``).
+public protocol KeptOrderRequests: Sendable {
+    func keep(_ event: DomainEvent, encoded: [UInt8], traceparent: String?)
+    /// The broker acknowledged `order`'s request (a shopper's retry sent it): nothing left to send.
+    func acknowledged(_ order: OrderID)
+}
+
 /// Remembers which deals have accepted orders (``AcceptingDeals``), for the worker's re-sender.
 public protocol AcceptedDealsRegistry: Sendable {
     func register(_ deal: DealID) async
@@ -86,6 +94,7 @@ public struct ShopperPorts: Sendable {
     public var room: any AdmissionGate
     public var pacer: any AdmissionPacing
     public var publisher: any OrderRequestSink
+    public var kept: any KeptOrderRequests
     public var acceptingDeals: any AcceptedDealsRegistry
     public var orders: any OrderLookup
     public var clock: any WallClock
@@ -93,7 +102,7 @@ public struct ShopperPorts: Sendable {
     public init(
         limiter: any RateDeciding, deals: any DealStateSource, catalog: any CatalogSource,
         room: any AdmissionGate, pacer: any AdmissionPacing, publisher: any OrderRequestSink,
-        acceptingDeals: any AcceptedDealsRegistry, orders: any OrderLookup,
+        kept: any KeptOrderRequests, acceptingDeals: any AcceptedDealsRegistry, orders: any OrderLookup,
         clock: any WallClock = SystemClock()
     ) {
         self.limiter = limiter
@@ -102,6 +111,7 @@ public struct ShopperPorts: Sendable {
         self.room = room
         self.pacer = pacer
         self.publisher = publisher
+        self.kept = kept
         self.acceptingDeals = acceptingDeals
         self.orders = orders
         self.clock = clock
