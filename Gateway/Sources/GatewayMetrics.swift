@@ -95,10 +95,16 @@ public final class GatewayMetrics: Sendable {
             )
             .increment(by: Int64(step.reclaimedPasses))
         }
-        gauge("flashdeal_waitingroom_waiting", deal: deal, help: "Shoppers waiting in line.").set(
+        gauge(
+            "flashdeal_waitingroom_waiting", deal: deal,
+            help: "Shoppers waiting in line (room-wide: every gateway reports it; aggregate with max)."
+        ).set(
             to: Double(step.waiting))
-        gauge("flashdeal_waitingroom_active_passes", deal: deal, help: "Passes issued and neither used nor expired.")
-            .set(to: Double(step.activePasses))
+        gauge(
+            "flashdeal_waitingroom_active_passes", deal: deal,
+            help: "Passes issued and neither used nor expired (room-wide: aggregate with max)."
+        )
+        .set(to: Double(step.activePasses))
         gauge("flashdeal_waitingroom_admission_rate", deal: deal, help: "Measured admissions per second.")
             .set(to: step.ratePerSecond)
         // The wait of the last shopper in line at the measured pace; unknown (not updated) while
@@ -120,7 +126,7 @@ public final class GatewayMetrics: Sendable {
                 "flashdeal_kafka_consumer_lag_messages",
                 labels: [("group", group), ("topic", topic), ("partition", String(partition))],
                 help:
-                    "Messages of the topic not yet committed by the consumer group, per partition (read by the gateway every second)."
+                    "Messages of the topic not yet committed by the consumer group, per partition (read by every gateway each second: aggregate over gateways with max)."
             )
             .set(to: Double(messages))
         }
