@@ -68,12 +68,15 @@ public enum WorkerApp {
                 logger: logger),
             producer: producer, settings: settings, metrics: metrics, logger: logger)
         let brokers = configuration.endpoints.kafkaBrokers
+        // One instance id serves both groups: an id is unique within a group, and these are two groups.
+        let staticMembership = settings.instanceID.map { ["group.instance.id": $0] } ?? [:]
         let consumer = OrderConsumer(
             makeConsumer: {
                 try KafkaConsumer(
                     configuration: KafkaConsumerConfiguration(
                         brokers: brokers, groupID: settings.groupID, sessionTimeout: settings.sessionTimeout,
-                        clientID: "flashdeal-worker"), topics: [settings.topics.requests], logger: logger)
+                        clientID: "flashdeal-worker", additional: staticMembership),
+                    topics: [settings.topics.requests], logger: logger)
             },
             processor: processor, batchSize: settings.batchSize, topic: settings.topics.requests,
             prepare: {
@@ -92,7 +95,8 @@ public enum WorkerApp {
                 try KafkaConsumer(
                     configuration: KafkaConsumerConfiguration(
                         brokers: brokers, groupID: settings.eventWatchGroupID, sessionTimeout: settings.sessionTimeout,
-                        clientID: "flashdeal-worker-event-watch"), topics: [settings.topics.events], logger: logger)
+                        clientID: "flashdeal-worker-event-watch", additional: staticMembership),
+                    topics: [settings.topics.events], logger: logger)
             },
             reservations: reservations, ready: { setup.isDone }, retryBackoff: settings.retryBackoff, logger: logger)
         let resender = Resender(

@@ -117,6 +117,38 @@ extension StackTests {
             #expect(extra.isEmpty)
         }
 
+        /// Static membership (`group.instance.id`, the worker's FLASHDEAL_WORKER_INSTANCE_ID): the broker
+        /// admits the member, and the same instance started again resumes from the stored offsets.
+        @Test func aStaticMemberConsumesAndTheSameInstanceResumesWhereItStopped() async throws {
+            let name = try await topic(partitions: 2)
+            let producer = try KafkaProducer(configuration: KafkaProducerConfiguration(brokers: brokers))
+            for i in 0..<50 { try await producer.send(topic: name, key: "k\(i)", value: "m\(i)") }
+            await producer.close()
+            let group = TestStack.uniqueName("group")
+            func member() throws -> KafkaConsumer {
+                try KafkaConsumer(
+                    configuration: KafkaConsumerConfiguration(
+                        brokers: brokers, groupID: group, additional: ["group.instance.id": "order-worker-0"]),
+                    topics: [name])
+            }
+            let first = try member()
+            try await first.waitForAssignment()
+            let all = try await collect(first, count: 50)
+            #expect(all.count == 50)
+            let kept = all.filter { $0.partition == 0 } + all.filter { $0.partition == 1 }.prefix(5)
+            try first.storeOffsets(Array(kept))
+            try await first.commit()
+            await first.close()
+
+            let again = try member()
+            try await again.waitForAssignment()
+            let rest = try await collect(again, count: 50 - kept.count)
+            let extra = try await again.poll(maxMessages: 100, timeout: .milliseconds(500))
+            await again.close()
+            #expect(Set(rest.map(\.valueString)) == Set(all.map(\.valueString)).subtracting(kept.map(\.valueString)))
+            #expect(extra.isEmpty)
+        }
+
         @Test func pauseStopsDeliveryAndResumeRestartsIt() async throws {
             let name = try await topic(partitions: 2)
             let group = TestStack.uniqueName("group")

@@ -34,6 +34,21 @@ struct WorkerSettingsTests {
         }
     }
 
+    @Test func aStaticInstanceIdIsAKafkaGroupInstanceIdOrRefused() throws {
+        #expect(try WorkerSettings.load(environment: [:]).instanceID == nil)
+        let pod = "order-worker-7d9c6b5f4-x2x9k"
+        #expect(try WorkerSettings.load(environment: ["FLASHDEAL_WORKER_INSTANCE_ID": pod]).instanceID == pod)
+        // Empty is unset, as for every variable.
+        #expect(try WorkerSettings.load(environment: ["FLASHDEAL_WORKER_INSTANCE_ID": ""]).instanceID == nil)
+        for bad in ["pod name", "pod/1", String(repeating: "a", count: 250)] {
+            #expect {
+                _ = try WorkerSettings.load(environment: ["FLASHDEAL_WORKER_INSTANCE_ID": bad])
+            } throws: { error in
+                "\(error)".contains("FLASHDEAL_WORKER_INSTANCE_ID")
+            }
+        }
+    }
+
     /// The tests run a debug build, where the checker's check can inject its bug; nothing else is
     /// accepted (a release build refuses the variable altogether).
     @Test func theInjectedBugIsOneKnownNameAndOffByDefault() throws {

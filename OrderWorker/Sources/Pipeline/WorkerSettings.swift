@@ -24,6 +24,10 @@ public struct WorkerSettings: Sendable, Equatable {
     public var expiryInterval: Duration = .seconds(1)
     /// Consumer session timeout (`FLASHDEAL_WORKER_SESSION_TIMEOUT_MS`, default 6,000).
     public var sessionTimeout: Duration = .seconds(6)
+    /// Static group membership (`FLASHDEAL_WORKER_INSTANCE_ID`, e.g. the pod's name): the consumers'
+    /// `group.instance.id`, so a worker that restarts within the session timeout takes its partitions
+    /// back without a rebalance of the whole group. None by default (dynamic membership).
+    public var instanceID: String?
     /// How long an accepted order may stay undecided, or a published outcome unseen in the log, before
     /// the re-sender sends it again (`FLASHDEAL_WORKER_RESEND_AFTER_MS`, default 10,000). Shorter
     /// finds a loss sooner; longer re-sends fewer orders that were only queued behind a backlog.
@@ -71,6 +75,16 @@ public struct WorkerSettings: Sendable, Equatable {
         if let v = try env.milliseconds("FLASHDEAL_WORKER_LINGER_MS", in: 0...10_000) { s.linger = v }
         if let v = try env.milliseconds("FLASHDEAL_WORKER_SESSION_TIMEOUT_MS", in: 1_000...600_000) {
             s.sessionTimeout = v
+        }
+        if let id = env.string("FLASHDEAL_WORKER_INSTANCE_ID") {
+            // Kafka's rule for group.instance.id: 1–249 of [A-Za-z0-9._-].
+            let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
+            guard (1...249).contains(id.count), id.allSatisfy(allowed.contains) else {
+                throw Invalid(
+                    "FLASHDEAL_WORKER_INSTANCE_ID: '\(id)' is not a group instance id (1–249 of A–Z a–z 0–9 . _ -)",
+                    setting: "FLASHDEAL_WORKER_INSTANCE_ID")
+            }
+            s.instanceID = id
         }
         if let v = try env.milliseconds("FLASHDEAL_WORKER_EXPIRY_MS", in: 10...day) { s.expiryInterval = v }
         if let v = try env.milliseconds("FLASHDEAL_WORKER_RESEND_AFTER_MS", in: 100...day) { s.resendAfter = v }
