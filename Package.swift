@@ -186,10 +186,15 @@ let package = Package(
             ],
             path: "OrderWorker/Server"
         ),
+        .target(
+            name: "Autoscaling",
+            path: "Platform/Autoscaling"
+        ),
         .executableTarget(
             name: "FlashDealCLI",
             dependencies: [
                 "Domain", "DealData", "DealAudit", "Infrastructure", "RateLimiting", "Credentials", "Admission",
+                "Autoscaling",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "CLI"
@@ -284,6 +289,11 @@ let package = Package(
             name: "AdmissionTests",
             dependencies: ["Admission", "DealData", "Domain", "Infrastructure", "Credentials", "TestSupport"],
             path: "Tests/AdmissionTests"
+        ),
+        .testTarget(
+            name: "AutoscalingTests",
+            dependencies: ["Autoscaling"],
+            path: "Tests/AutoscalingTests"
         ),
         .testTarget(
             name: "ContractTests",

@@ -9,7 +9,7 @@ struct FlashDeal: AsyncParsableCommand {
         version: FlashDealVersion.current,
         subcommands: [
             Ping.self, Topics.self, OrderIDCommand.self, EventCommand.self, PolicyCommand.self, TokenCommand.self,
-            DealCommand.self, OrderCommand.self, VerifyCommand.self, ReconcileCommand.self,
+            DealCommand.self, OrderCommand.self, VerifyCommand.self, ReconcileCommand.self, AutoscaleCommand.self,
         ])
 }
 
