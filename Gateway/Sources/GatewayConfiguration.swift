@@ -277,6 +277,10 @@ public struct GatewayConfiguration: Sendable {
         }
         // The same ranges as the configuration file's settings; a malformed value stops the start.
         let values = EnvironmentValues(env)
+        // The listener's variables were read before the file; read again, they win over it too.
+        if let address = values.string("FLASHDEAL_HTTP_HOST") { host.host = address }
+        if let port = try values.int("FLASHDEAL_HTTP_PORT", in: 0...65_535) { host.port = port }
+        if let drain = try values.milliseconds("FLASHDEAL_DRAIN_MS", in: 0...600_000) { host.drainDelay = drain }
         if let t = try values.milliseconds("FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS", in: 100...120_000) {
             orders.deliveryTimeout = t
         }

@@ -48,6 +48,26 @@ import Testing
         #expect(configuration.orders.linger == .milliseconds(4))
     }
 
+    /// The listener's settings follow the same rule as the rest: a file's `http` block, then the
+    /// environment over it (a container sets FLASHDEAL_HTTP_HOST=0.0.0.0 over the file's loopback).
+    @Test func theEnvironmentWinsOverTheFilesListenerSettingsToo() throws {
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("gw-\(UUID().uuidString).yaml")
+        try "http: {host: 127.0.0.1, port: 8080, drainMs: 2000}\n".write(to: file, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: file) }
+        let base = [
+            "FLASHDEAL_GATEWAY_CONFIG": file.path, "FLASHDEAL_REDIS_URL": "redis://127.0.0.1:9",
+            "FLASHDEAL_KAFKA_BROKERS": "127.0.0.1:9", "FLASHDEAL_MONGO_URI": "mongodb://127.0.0.1:9/",
+        ]
+        let fromFile = try GatewayConfiguration.load(environment: base, endpointsFile: nil)
+        #expect(fromFile.host.host == "127.0.0.1" && fromFile.host.port == 8080)
+        let overridden = try GatewayConfiguration.load(
+            environment: base.merging([
+                "FLASHDEAL_HTTP_HOST": "0.0.0.0", "FLASHDEAL_HTTP_PORT": "9090", "FLASHDEAL_DRAIN_MS": "5000",
+            ]) { $1 }, endpointsFile: nil)
+        #expect(overridden.host.host == "0.0.0.0" && overridden.host.port == 9090)
+        #expect(overridden.host.drainDelay == .milliseconds(5_000))
+    }
+
     @Test func badSettingsNameTheirPath() throws {
         var configuration = try load([:])
         let cases: [(String, String)] = [
