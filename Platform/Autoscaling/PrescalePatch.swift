@@ -1,10 +1,10 @@
 public import Foundation
 
 /// A sale's pre-scale window as a kustomize JSON 6902 patch on a ScaledObject: the `cron` trigger
-/// appended to `spec.triggers`, and the annotations `scripts/k8s-check` reads to check the window
-/// opens at least the pod-ready time before the sale (`flashdeal.io/sale-start.<trigger name>`,
-/// `flashdeal.io/pod-ready-seconds`). The ScaledObject must have `metadata.annotations` (the
-/// project's do).
+/// appended to `spec.triggers`, and the annotation `flashdeal.io/sale-start.<trigger name>` with
+/// which `scripts/k8s-check` checks that the window opens at least the workload's pod-ready time
+/// (its `flashdeal.io/pod-ready-seconds`, or its startup probe's worst case) before the sale. The
+/// ScaledObject must have `metadata.annotations` (the project's do).
 public struct PrescalePatch: Sendable, Equatable {
     public var window: PrescaleWindow
     public var trigger: CronTrigger
@@ -26,7 +26,6 @@ public struct PrescalePatch: Sendable, Equatable {
     }
 
     public static let saleStartAnnotation = "flashdeal.io/sale-start."
-    public static let podReadyAnnotation = "flashdeal.io/pod-ready-seconds"
 
     /// The patch file's text, with a comment saying how to use it.
     public func yaml(scaledObject: String) -> String {
@@ -59,9 +58,6 @@ public struct PrescalePatch: Sendable, Equatable {
             - op: add
               path: /metadata/annotations/\(tilde(Self.saleStartAnnotation + trigger.name))
               value: "\(iso.string(from: window.opensAt))"
-            - op: add
-              path: /metadata/annotations/\(tilde(Self.podReadyAnnotation))
-              value: "\(podReady)"
 
             """
     }
