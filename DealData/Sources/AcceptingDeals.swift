@@ -46,6 +46,14 @@ public final class AcceptingDeals: Sendable {
         }
     }
 
+    /// Adds `deals` to the set now, whatever this process did before: after Redis restarted from a
+    /// file that may lack its last writes, the worker puts every open deal back (a registration
+    /// lost with those writes would hide a deal's undecided orders from the re-sender).
+    public func add(_ deals: [DealID]) async throws {
+        guard !deals.isEmpty else { return }
+        try await redis.send(["SADD", key] + deals.map(\.rawValue))
+    }
+
     /// Every deal in the set; names that are not deal ids are removed.
     public func members() async throws -> [DealID] {
         let names = try await redis.send(["SMEMBERS", key]).arrayValue?.compactMap(\.stringValue) ?? []

@@ -64,7 +64,9 @@ public enum WorkerApp {
         let processor = OrderProcessor(
             reservations: reservations, orders: orders, outbox: outbox, catalog: catalog,
             rebuild: RedisStockRebuild(
-                redis: redis, orders: orders, catalog: catalog, closeGrace: settings.closeGrace, metrics: metrics,
+                redis: redis, orders: orders, catalog: catalog,
+                accepting: AcceptingDeals(redis: redis, requestsTopic: settings.topics.requests),
+                closeGrace: settings.closeGrace, metrics: metrics,
                 logger: logger),
             producer: producer, settings: settings, metrics: metrics, logger: logger)
         let brokers = configuration.endpoints.kafkaBrokers

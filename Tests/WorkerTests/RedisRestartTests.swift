@@ -66,6 +66,9 @@ extension StackTests {
                 try TestStack.run("kill", "redis")
                 try TestStack.run("start", "redis")
                 try await eventually(timeout: .seconds(20)) { _ = try await h.reservations.stock(of: deal.id) }
+                // The crash also took the deal's registration for the re-sender.
+                let accepting = AcceptingDeals(redis: h.redis, requestsTopic: h.settings().topics.requests)
+                try await accepting.remove(deal.id)
                 let keys = OrderKeys(deal.id)
                 _ = try await h.redis.send("INCRBY", keys.stock, "10")
                 for r in requests[20..<30] {
@@ -78,6 +81,7 @@ extension StackTests {
                 try await h.waitUntilStored(deal.id, 90)
                 #expect(h.log.contains("rebuilding every open deal"), "the worker noticed the new server")
                 #expect(try await h.reservations.isVerified())
+                #expect(try await accepting.members().contains(deal.id), "the rebuild put the open deal back")
                 let (report, _) = try await h.audit(deal.id)
                 let passed = report.passed
                 #expect(passed, "\(report.text)")

@@ -9,7 +9,8 @@ public import Logging
 /// the last second of reservations with it — a stock that went back up is an oversell waiting to
 /// happen. One worker (a Redis lock) waits until MongoDB's orders of every open deal stop changing
 /// (every worker's reservations are paused meanwhile, so only batches in flight land), rewrites
-/// what differs (``StockReconciler/fixAll(_:settle:attempts:)``) and lets reservations go on.
+/// what differs (``StockReconciler/fixAll(_:settle:attempts:)``), puts every open deal back in
+/// ``AcceptingDeals`` and lets reservations go on.
 public struct RedisStockRebuild: StockRebuild {
     static let lockKey = "flashdeal:stock-rebuild"
     static let release = "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0"
@@ -26,15 +27,17 @@ public struct RedisStockRebuild: StockRebuild {
     let reservations: ReservationStore
     let catalog: DealCatalog
     let reconciler: StockReconciler
+    let accepting: AcceptingDeals
     let closeGrace: Duration
     let settle: Duration
     let metrics: WorkerMetrics
     let logger: Logger
 
     public init(
-        redis: RedisClient, orders: OrderStore, catalog: DealCatalog, closeGrace: Duration,
+        redis: RedisClient, orders: OrderStore, catalog: DealCatalog, accepting: AcceptingDeals, closeGrace: Duration,
         settle: Duration = .seconds(2), metrics: WorkerMetrics, logger: Logger
     ) {
+        self.accepting = accepting
         self.redis = redis
         reservations = ReservationStore(redis: redis)
         self.catalog = catalog
@@ -69,6 +72,9 @@ public struct RedisStockRebuild: StockRebuild {
         let cutoff = Date().addingTimeInterval(-Double(closeGrace.components.seconds))
         let deals = try await catalog.deals(endingAfter: cutoff).map(\.id)
         let written = try await reconciler.fixAll(deals, settle: settle)
+        // The gateways' registrations of deals with accepted orders may be lost too (they register a
+        // deal at most once a minute): every open deal goes back, so the re-sender sees its orders.
+        try await accepting.add(deals)
         guard try await reservations.markVerified(rebuild: nonce) else {
             throw RedisError(.connectionLost, "Redis started again during the rebuild; rebuilding again")
         }
