@@ -10,6 +10,7 @@ checks of what shoppers saw (every answer a designed one). A run's seed alone re
 `scripts/chaos --seed N --runs 1`.
 """
 import argparse
+import hashlib
 import json
 import os
 import platform
@@ -148,7 +149,9 @@ def describe(f):
 # Packet drops on a link's port (iptables; every rule carries the comment, so cleanup finds all).
 
 class Firewall:
-    TAG = "flashdeal-chaos"
+    # One tag per local stack, so a campaign on a second stack and `make test`'s runs on the default
+    # one never remove each other's rules.
+    TAG = "flashdeal-chaos-" + hashlib.sha1(os.path.abspath(STACK_DIR).encode()).hexdigest()[:10]
 
     def __init__(self):
         self.rules = []
@@ -178,7 +181,7 @@ class Firewall:
         """Removes every rule a chaos run left (an interrupted run included)."""
         out = subprocess.run(["iptables", "-S", "INPUT"], capture_output=True, text=True).stdout
         for line in out.splitlines():
-            if cls.TAG in line and line.startswith("-A "):
+            if f"--comment {cls.TAG} " in line + " " and line.startswith("-A "):
                 subprocess.run(["iptables", "-D"] + line.split()[1:], check=False)
 
 

@@ -142,7 +142,10 @@ private final class Core: @unchecked Sendable {
         let configuration = self.configuration
         ClientBootstrap(group: eventLoop)
             .connectTimeout(timeAmount(configuration.connectTimeout))
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            // TCP_NODELAY belongs to the TCP level (ClientBootstrap's default too): `.socketOption(.tcp_nodelay)`
+            // sets option 1 of SOL_SOCKET, SO_DEBUG, which needs CAP_NET_ADMIN — every connection failed
+            // with EACCES in a container without capabilities, as the manifests run it (scripts/image-test).
+            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
             .channelOption(.socketOption(.so_keepalive), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
