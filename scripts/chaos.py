@@ -481,6 +481,16 @@ def check(run, opened_at):
     statuses = dict(re.findall(r"(PENDING|CONFIRMED|REJECTED|FAILED|CANCELLED) (\d+)", text))
     answers = {}
     kills = [e["injected_ms"] for e in run.timeline if e["fault"]["kind"] == "gateway-kill" and "injected_ms" in e]
+    # Each gateway's outages: from its kill until 2 s after it was started again (time to listen).
+    outages = {}
+    for e in run.timeline:
+        if e["fault"]["kind"] == "gateway-kill" and "injected_ms" in e:
+            end = e.get("healed_ms", e["injected_ms"]) + RESET_WINDOW_MS
+            outages.setdefault(e["fault"]["which"], []).append((e["injected_ms"], end))
+
+    def no_gateway_up(ms):
+        return len(outages) == len(run.gateways) and all(
+            any(a <= ms <= b for a, b in spans) for spans in outages.values())
     lossy = [e["injected_ms"] for e in run.timeline if e["fault"]["kind"] == "redis-lossy" and "injected_ms" in e]
     for ms, kind, fields in events:
         if kind != "ANSWER" or len(fields) < 2:
@@ -490,7 +500,9 @@ def check(run, opened_at):
         if code in DESIGNED:
             continue
         if code == "HTTP_0" and any(k - 200 <= ms <= k + RESET_WINDOW_MS for k in kills):
-            continue
+            continue  # the requests a killed gateway had in flight
+        if code == "HTTP_0" and no_gateway_up(ms):
+            continue  # every gateway killed at once: nothing to answer (a real balancer would say 503)
         if code == "NOT_FOUND" and fields[0] == "admission" and any(ms >= t for t in lossy):
             continue  # a ticket issued in the writes Redis lost: the shopper is told, and joins again
         if code == "PASS_INVALID" and fields[0] == "createOrder" and fields[2:] == ["UNKNOWN"] \
