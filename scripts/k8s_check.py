@@ -119,7 +119,7 @@ except ImportError:  # pragma: no cover - reported by scripts/k8s-check
 
 KUBERNETES_VERSION = "1.32"
 # Partitions assumed for a kafka trigger's topic when no KafkaTopic for it is rendered
-# (KUBERNETES.md: "choose it as max workers (e.g. 24 or 48)").
+# (the partition count is the most workers that consume in parallel).
 DEFAULT_TOPIC_PARTITIONS = 24
 # Secrets created by the operator out of band: referenced, never committed.
 ALLOWED_EXTERNAL_SECRETS = {"flashdeal-secrets"}
@@ -803,7 +803,7 @@ def check_kafka_partitions(ctx):
                 continue
             topic = dig(trig, "metadata", "topic")
             if not isinstance(topic, str) or not topic:
-                yield "%s: kafka trigger %s has no literal metadata.topic; set it (KUBERNETES.md §1.1) so the partition cap can be checked" % (
+                yield "%s: kafka trigger %s has no literal metadata.topic; set it (without it KEDA counts every topic the group committed to) so the partition cap can be checked" % (
                     ident(so), trig.get("name", "#%d" % i))
                 continue
             if topic in topics and isinstance(topics[topic][0], int):
@@ -813,7 +813,7 @@ def check_kafka_partitions(ctx):
                 ctx.notes.append("%s: no KafkaTopic for topic %s is rendered; maxReplicaCount compared with the default of %d partitions" % (
                     ident(so), topic, DEFAULT_TOPIC_PARTITIONS))
             if max_replicas > partitions:
-                yield "%s: maxReplicaCount %d > %d partitions of topic %s (%s): replicas past the partition count sit idle (KUBERNETES.md §1.5)" % (
+                yield "%s: maxReplicaCount %d > %d partitions of topic %s (%s): replicas past the partition count sit idle (KEDA caps the kafka scaler's replicas at the partition count)" % (
                     ident(so), max_replicas, partitions, topic, source)
 
 
