@@ -30,32 +30,48 @@ struct KeptRequestRedeliveryTests {
         return (event, [UInt8](event.jsonData()))
     }
 
+    /// A clock the test moves by hand.
+    final class Clock: Sendable {
+        let instant = Mutex<ContinuousClock.Instant>(.now)
+        var now: ContinuousClock.Instant { instant.withLock { $0 } }
+        func advance(_ by: Duration) { instant.withLock { $0 += by } }
+    }
+
     static func make(
-        _ sink: RecordingOrderSink, _ results: Results, maxPending: Int = 100, giveUpAfter: Duration = .seconds(60),
-        retryAfter: Duration = .milliseconds(1)
+        _ sink: RecordingOrderSink, _ results: Results, clock: Clock? = nil, maxPending: Int = 100,
+        giveUpAfter: Duration = .seconds(60), retryAfter: Duration = .milliseconds(1)
     ) -> KeptRequestRedelivery {
-        KeptRequestRedelivery(
+        let now: @Sendable () -> ContinuousClock.Instant
+        if let clock { now = { clock.now } } else { now = { ContinuousClock.now } }
+        return KeptRequestRedelivery(
             sink: sink, maxPending: maxPending, giveUpAfter: giveUpAfter, retryAfter: retryAfter,
-            logger: Logger(label: "kept-test"), onResult: { results.add($0, $1) })
+            logger: Logger(label: "kept-test"), onResult: { results.add($0, $1) }, now: now)
     }
 
     @Test func aKeptRequestIsSentAgainUntilTheBrokerAcknowledgesItWithTheSameBytes() async throws {
         let sink = RecordingOrderSink()
         let results = Results()
-        let kept = Self.make(sink, results)
+        let clock = Clock()
+        let kept = Self.make(sink, results, clock: clock, retryAfter: .seconds(1))
         let (event, bytes) = try Self.request("u1")
         sink.setFailure(.outcomeUnknown("broker away"))
         kept.keep(event, encoded: bytes, traceparent: "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
         kept.keep(event, encoded: bytes, traceparent: nil)  // the shopper's retry: still one
         #expect(kept.pending == 1)
-        await kept.attempt(dueBy: .now + .seconds(10))
+        // Not due before retryAfter.
+        await kept.attempt(dueBy: clock.now)
+        #expect(sink.sent.isEmpty)
+        clock.advance(.seconds(1))
+        await kept.attempt(dueBy: clock.now)
         #expect(kept.pending == 1 && sink.sent.isEmpty && results[.delivered] == 0)
 
         sink.setFailure(nil)
-        // Not due yet: a failed attempt waits (2 × retryAfter here) before the next.
-        await kept.attempt(dueBy: .now - .seconds(1))
+        // A failed attempt waits twice retryAfter before the next.
+        clock.advance(.seconds(1))
+        await kept.attempt(dueBy: clock.now)
         #expect(sink.sent.isEmpty)
-        await kept.attempt(dueBy: .now + .seconds(10))
+        clock.advance(.seconds(1))
+        await kept.attempt(dueBy: clock.now)
         #expect(kept.pending == 0 && results[.delivered] == 1)
         let sent = try #require(sink.sent.first)
         #expect(sink.sent.count == 1 && sent.bytes == bytes && sent.event.orderId == event.orderId)
@@ -65,23 +81,27 @@ struct KeptRequestRedeliveryTests {
     @Test func pastItsBoundTheOldestIsLeftToRedisAndPastItsTimeARequestIsAbandoned() async throws {
         let sink = RecordingOrderSink()
         let results = Results()
-        let kept = Self.make(sink, results, maxPending: 2, giveUpAfter: .milliseconds(200))
+        let clock = Clock()
+        let kept = Self.make(sink, results, clock: clock, maxPending: 2, giveUpAfter: .seconds(60))
         sink.setFailure(.notSent("refused"))
         let requests = try ["u1", "u2", "u3"].map(Self.request)
         for (event, bytes) in requests {
             kept.keep(event, encoded: bytes, traceparent: nil)
-            try await Task.sleep(for: .milliseconds(2))
+            clock.advance(.milliseconds(10))
         }
         #expect(kept.pending == 2 && results[.dropped] == 1)
         sink.setFailure(nil)
-        await kept.attempt(dueBy: .now + .seconds(10))
+        await kept.attempt(dueBy: clock.now)
         // The two newest were delivered; the first was the one dropped.
         #expect(Set(sink.sent.compactMap(\.event.orderId)) == Set(requests.dropFirst().compactMap(\.0.orderId)))
 
         sink.setFailure(.outcomeUnknown("broker away"))
         kept.keep(requests[0].0, encoded: requests[0].1, traceparent: nil)
-        try await Task.sleep(for: .milliseconds(250))
-        await kept.attempt(dueBy: .now + .seconds(10))
+        clock.advance(.seconds(59))
+        await kept.attempt(dueBy: clock.now)
+        #expect(kept.pending == 1 && results[.abandoned] == 0)
+        clock.advance(.seconds(1))
+        await kept.attempt(dueBy: clock.now)
         #expect(kept.pending == 0 && results[.abandoned] == 1 && sink.sent.count == 2)
     }
 

@@ -39,6 +39,7 @@ public final class KeptRequestRedelivery: KeptOrderRequests, Service, Sendable {
     private let concurrency: Int
     private let logger: Logger
     private let onResult: @Sendable (Result, Int) -> Void
+    private let now: @Sendable () -> ContinuousClock.Instant
     private let entries = Mutex<[OrderID: Entry]>([:])
 
     /// - Parameters:
@@ -46,10 +47,13 @@ public final class KeptRequestRedelivery: KeptOrderRequests, Service, Sendable {
     ///   - retryAfter: the pause after a failed attempt, doubled per attempt up to eight times it.
     ///   - concurrency: sends in flight at once.
     ///   - onResult: told how many requests ended, and how.
+    ///   - now: the clock (tests move it by hand).
     public init(
         sink: any OrderRequestSink, maxPending: Int, giveUpAfter: Duration, retryAfter: Duration = .seconds(1),
-        concurrency: Int = 64, logger: Logger, onResult: @escaping @Sendable (Result, Int) -> Void = { _, _ in }
+        concurrency: Int = 64, logger: Logger, onResult: @escaping @Sendable (Result, Int) -> Void = { _, _ in },
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { .now }
     ) {
+        self.now = now
         self.sink = sink
         self.maxPending = max(1, maxPending)
         self.giveUpAfter = giveUpAfter
@@ -64,7 +68,7 @@ public final class KeptRequestRedelivery: KeptOrderRequests, Service, Sendable {
 
     public func keep(_ event: DomainEvent, encoded: [UInt8], traceparent: String?) {
         guard let order = event.orderId else { return }
-        let now = ContinuousClock.now
+        let now = self.now()
         let evicted: OrderID? = entries.withLock { entries in
             // A shopper's retry of a request already kept changes nothing: the bytes are the same.
             guard entries[order] == nil else { return nil }
@@ -92,11 +96,11 @@ public final class KeptRequestRedelivery: KeptOrderRequests, Service, Sendable {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await attempt(dueBy: .now)
+            await attempt(dueBy: now())
             try? await Task.sleep(for: min(retryAfter, .milliseconds(250)))
         }
         // One last attempt for everything still pending; what fails stays with the copy in Redis.
-        await attempt(dueBy: .now + giveUpAfter)
+        await attempt(dueBy: now() + giveUpAfter)
         let left = entries.withLock { entries -> [OrderID] in
             defer { entries.removeAll() }
             return Array(entries.keys)
@@ -112,7 +116,7 @@ public final class KeptRequestRedelivery: KeptOrderRequests, Service, Sendable {
     /// Sends every request due by `deadline` once (at most `concurrency` at a time); returns when all
     /// of those sends have ended.
     public func attempt(dueBy deadline: ContinuousClock.Instant) async {
-        let now = ContinuousClock.now
+        let now = self.now()
         var expired: [OrderID] = []
         let due: [(OrderID, Entry)] = entries.withLock { entries in
             var due: [(OrderID, Entry)] = []
@@ -171,7 +175,7 @@ public final class KeptRequestRedelivery: KeptOrderRequests, Service, Sendable {
             }
             entry.sending = false
             entry.attempts += 1
-            entry.nextAttempt = .now + retryAfter * (1 << min(entry.attempts, 3))
+            entry.nextAttempt = now() + retryAfter * (1 << min(entry.attempts, 3))
             entries[order] = entry
         }
     }
