@@ -189,16 +189,22 @@ def stack(*args):
     return subprocess.run([STACK, *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def restart(*args):
-    """`scripts/stack start …`, tried three times (the broker's object store, killed, once failed to
-    start again 0.3 s later); the failed attempts are returned for the run's record."""
+def restart(*args, keep_logs=None):
+    """`scripts/stack start …`, tried five times, 1, 2, 4 and 8 s apart (the broker's object store,
+    killed, has failed to start again at once, three times in a row); the failed attempts are
+    returned for the run's record, and each failed server's log is copied to `keep_logs`."""
     failures = []
-    for _ in range(3):
+    for attempt in range(5):
         result = stack("start", *args)
         if result.returncode == 0:
             break
         failures.append(result.stderr.strip()[-300:])
-        time.sleep(1)
+        if keep_logs:
+            for svc in ("redis", "kafka", "mongo", "s3"):
+                log_file = os.path.join(STACK_DIR, svc, f"{svc}.log")
+                if svc in result.stderr and os.path.exists(log_file):
+                    shutil.copy(log_file, os.path.join(keep_logs, f"{svc}-start-failure-{attempt + 1}.log"))
+        time.sleep(2 ** attempt)
     result.failures = failures
     return result
 
@@ -332,11 +338,11 @@ class Run:
         elif kind == "gateway-kill":
             self.start_gateway(f["which"])
         elif kind in ("redis-kill", "redis-lossy"):
-            return restart("redis")
+            return restart("redis", keep_logs=self.dir)
         elif kind in ("broker-kill", "broker-store-kill"):
-            return restart("kafka")
+            return restart("kafka", keep_logs=self.dir)
         elif kind == "mongo-down":
-            return restart("mongo")
+            return restart("mongo", keep_logs=self.dir)
         elif kind == "net-delay":
             self.links.set_delay(f["link"], 0, 0)
         elif handle is not None:
