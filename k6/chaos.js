@@ -5,9 +5,11 @@
 //   <ms> ORDER_ID <id> <PENDING|UNKNOWN>   an order id the gateway gave a shopper
 //   <ms> ADMITTED                          a shopper was admitted (recovery of admission)
 //   <ms> DECIDED <id> <status>             a shopper saw the decision (recovery of confirmations)
-//   <ms> ANSWER <operation> <code> [reason] every answer that was not a plain success: its code
-//                                          (a GraphQL code, HTTP_<status>, HTTP_0 for no answer) and
-//                                          the error's `reason` extension when it has one
+//   <ms> ANSWER <operation> <code> [reason] [since=<ms>]
+//                                          every answer that was not a plain success: its code (a
+//                                          GraphQL code, HTTP_<status>, HTTP_0 for no answer), the
+//                                          error's `reason` extension when it has one, and (SINCE=1)
+//                                          when the VU's previous request ended
 //
 //   k6 run --console-output events.log -e BASE_URL=… -e DEAL=… -e TOKENS=tokens.tsv k6/chaos.js
 //
@@ -52,10 +54,13 @@ export const options = {
   summaryTrendStats: ['med', 'p(95)', 'p(99)', 'max', 'count'],
 };
 
-onAnswer((name, r) => {
+onAnswer((name, r, previousEnd) => {
   if (r.code === null && r.failure === null) return;
   const reason = r.ext && r.ext.reason ? ` ${r.ext.reason}` : '';
-  console.log(`${Date.now()} ANSWER ${name} ${r.code || r.failure}${reason}`);
+  // With SINCE set (scripts/chaos), when the VU's previous request ended: a transport failure on a
+  // connection that a killed gateway left behind while the VU slept is designed, however late.
+  const since = __ENV.SINCE ? ` since=${previousEnd}` : '';
+  console.log(`${Date.now()} ANSWER ${name} ${r.code || r.failure}${reason}${since}`);
 });
 
 /** 1…QUANTITY_MAX from the user id, so a replayed run asks the same. */

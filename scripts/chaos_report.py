@@ -48,7 +48,7 @@ def tables(meta, results):
     for r in results:
         for code, n in r.get("answers", {}).items():
             answers[code] = answers.get(code, 0) + n
-    kind_of = {"HTTP_0": "no answer: accepted only within 2 s of a gateway's kill, or while every gateway is down",
+    kind_of = {"HTTP_0": "no answer: accepted only within 2 s of a gateway's kill, on a shopper's first request after a kill it slept through, or while every gateway is down",
                "NOT_FOUND": "a lost ticket: accepted only to a ticket poll after a redis-lossy",
                "PASS_INVALID": "a lost pass: accepted only to createOrder (reason UNKNOWN) after a redis-lossy"}
     answer_rows = [[code, n, "designed" if code in DESIGNED else kind_of.get(code, "NOT designed")]

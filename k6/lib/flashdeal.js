@@ -93,15 +93,22 @@ export function post(op, token, variables, headers) {
 }
 
 let answerHook = null;
-/** `hook(name, r)` is told every classified answer (`r` as `classify` returns it); null: nobody. */
+/**
+ * `hook(name, r, previousEnd)` is told every classified answer (`r` as `classify` returns it) and
+ * when this VU's previous request ended (epoch ms, 0 for its first): a request on a kept-alive
+ * connection that died while the VU slept fails whenever it is sent. null: nobody.
+ */
 export function onAnswer(hook) { answerHook = hook; }
+
+let previousEnd = 0;  // module state is per VU
 
 /** POSTs one operation and counts it: `failures` and `request_errors` follow `classify`. */
 export function gql(op, token, variables) {
   const r = classify(post(op, token, variables));
   requestErrors.add(r.failure !== null);
   if (r.failure !== null) failures.add(1, { name: op.name, code: r.failure });
-  if (answerHook !== null) answerHook(op.name, r);
+  if (answerHook !== null) answerHook(op.name, r, previousEnd);
+  previousEnd = Date.now();
   return r;
 }
 
