@@ -143,15 +143,9 @@ public final class GatewayMetrics: Sendable {
     func shed(reason: String) { shedCounter(reason: reason).increment() }
 
     private func shedCounter(reason: String) -> Counter {
-        let key = "shed|\(reason)"
-        return counters.withLock { counters in
-            if let c = counters[key] { return c }
-            let c = registry.counter(
-                "flashdeal_gateway_shed_total", labels: [("reason", reason)],
-                help: "createOrder calls refused by back-pressure before any work, by reason.")
-            counters[key] = c
-            return c
-        }
+        counter(
+            "flashdeal_gateway_shed_total", labels: [("reason", reason)],
+            help: "createOrder calls refused by back-pressure before any work, by reason.")
     }
 
     /// Kept order requests whose redelivery by the gateway ended, by how (``KeptRequestRedelivery``).
@@ -160,17 +154,11 @@ public final class GatewayMetrics: Sendable {
     }
 
     private func redeliveryCounter(_ result: KeptRequestRedelivery.Result) -> Counter {
-        let key = "redelivery|\(result.rawValue)"
-        return counters.withLock { counters in
-            if let c = counters[key] { return c }
-            let c = registry.counter(
-                "flashdeal_gateway_kept_requests_total", labels: [("result", result.rawValue)],
-                help:
-                    "Kept order requests (pass bound, broker acknowledgement missing) the gateway sent again, by result: delivered, abandoned (left to the copy in Redis), dropped (over the bound)."
-            )
-            counters[key] = c
-            return c
-        }
+        counter(
+            "flashdeal_gateway_kept_requests_total", labels: [("result", result.rawValue)],
+            help:
+                "Kept order requests (pass bound, broker acknowledgement missing) the gateway sent again, by result: delivered, abandoned (left to the copy in Redis), dropped (over the bound)."
+        )
     }
 
     func setKeptPending(_ value: Int) {
@@ -220,10 +208,15 @@ public final class GatewayMetrics: Sendable {
     }
 
     private func counter(_ name: String, deal: DealID, help: String) -> Counter {
-        let key = "\(name)|\(deal.rawValue)"
+        counter(name, labels: [("deal", deal.rawValue)], help: help)
+    }
+
+    /// One counter per name and labels, made on first use.
+    private func counter(_ name: String, labels: [(String, String)], help: String) -> Counter {
+        let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
         return counters.withLock { counters in
             if let c = counters[key] { return c }
-            let c = registry.counter(name, labels: [("deal", deal.rawValue)], help: help)
+            let c = registry.counter(name, labels: labels, help: help)
             counters[key] = c
             return c
         }
