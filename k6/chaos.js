@@ -8,8 +8,8 @@
 //   <ms> ANSWER <operation> <code> [reason] [since=<ms>]
 //                                          every answer that was not a plain success: its code (a
 //                                          GraphQL code, HTTP_<status>, HTTP_0 for no answer), the
-//                                          error's `reason` extension when it has one, and (SINCE=1)
-//                                          when the VU's previous request ended
+//                                          error's `reason` extension when it has one, and when
+//                                          the VU's previous request ended
 //
 //   k6 run --console-output events.log -e BASE_URL=… -e DEAL=… -e TOKENS=tokens.tsv k6/chaos.js
 //
@@ -57,10 +57,9 @@ export const options = {
 onAnswer((name, r, previousEnd) => {
   if (r.code === null && r.failure === null) return;
   const reason = r.ext && r.ext.reason ? ` ${r.ext.reason}` : '';
-  // With SINCE set (scripts/chaos), when the VU's previous request ended: a transport failure on a
-  // connection that a killed gateway left behind while the VU slept is designed, however late.
-  const since = __ENV.SINCE ? ` since=${previousEnd}` : '';
-  console.log(`${Date.now()} ANSWER ${name} ${r.code || r.failure}${reason}${since}`);
+  // When the VU's previous request ended: a transport failure on a connection that a killed
+  // gateway left behind while the VU slept is designed, however late.
+  console.log(`${Date.now()} ANSWER ${name} ${r.code || r.failure}${reason} since=${previousEnd}`);
 });
 
 /** 1…QUANTITY_MAX from the user id, so a replayed run asks the same. */

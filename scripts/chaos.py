@@ -408,7 +408,7 @@ class Run:
         k6_env = {"BASE_URL": f"http://127.0.0.1:{self.lb_port}", "DEAL": self.id, "TOKENS": tokens,
                   "WARMUP_SECONDS": p["warmup_s"], "WARMUP_RATE": p["warmup_rate"], "SPIKE_RATE": p["spike_rate"],
                   "SPIKE_SECONDS": p["spike_s"], "SUSTAIN_RATE": p["sustain_rate"],
-                  "SUSTAIN_SECONDS": p["sustain_s"], "QUANTITY_MAX": p["quantity_max"], "SINCE": 1}
+                  "SUSTAIN_SECONDS": p["sustain_s"], "QUANTITY_MAX": p["quantity_max"]}
         command = [self.args.k6, "run", "--no-usage-report", "--quiet", "--console-output",
                    os.path.join(self.dir, "events.log"), "--summary-export", os.path.join(self.dir, "k6.json")]
         for k, v in k6_env.items():
@@ -486,13 +486,13 @@ def check(run, opened_at):
         violations.append(f"flashdeal verify failed: {text.strip()[-400:]}")
     statuses = dict(re.findall(r"(PENDING|CONFIRMED|REJECTED|FAILED|CANCELLED) (\d+)", text))
     answers = {}
-    kills = [e["injected_ms"] for e in run.timeline if e["fault"]["kind"] == "gateway-kill" and "injected_ms" in e]
     # Each gateway's outages: from its kill until 2 s after it was started again (time to listen).
     outages = {}
     for e in run.timeline:
         if e["fault"]["kind"] == "gateway-kill" and "injected_ms" in e:
             end = e.get("healed_ms", e["injected_ms"]) + RESET_WINDOW_MS
             outages.setdefault(e["fault"]["which"], []).append((e["injected_ms"], end))
+    kills = [start for spans in outages.values() for start, _ in spans]
 
     def no_gateway_up(ms):
         return len(outages) == len(run.gateways) and all(
