@@ -188,6 +188,7 @@ let package = Package(
         ),
         .target(
             name: "Autoscaling",
+            dependencies: [.product(name: "Yams", package: "Yams")],
             path: "Platform/Autoscaling"
         ),
         .executableTarget(

@@ -9,7 +9,7 @@ import Infrastructure
 struct AutoscaleCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "autoscale", abstract: "Autoscaling for a sale (docs/kubernetes.md).",
-        subcommands: [Prescale.self])
+        subcommands: [Prescale.self, Simulate.self])
 
     struct Prescale: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
