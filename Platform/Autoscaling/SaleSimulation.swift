@@ -176,7 +176,7 @@ struct SimulationState {
     /// Admission polls per second of the shoppers in line, each at the interval the gateway tells it
     /// (`pollAfterMs`): before the opening a quarter of the time to the draw, 0.5-5 s; in line a
     /// quarter of its ETA, 0.25-10 s, the ETA being its place over the admissions per second measured
-    /// in the last 10 s (at least 1: a stalled room is not modelled as the gateway's 0.5 s default).
+    /// in the last 10 s (at least 1, as the gateway does when it has measured none).
     func pollsPerSecond(second: Int, openAt: Int) -> Double {
         guard waiting > 0 else { return 0 }
         if second < openAt {

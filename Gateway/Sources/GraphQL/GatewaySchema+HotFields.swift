@@ -58,8 +58,11 @@ extension GatewaySchema {
             object["position"] = position
             object["admissionRatePerSecond"] = rate
             if let eta { object["etaSeconds"] = eta.seconds }
-            // Near the head of the line, poll often; far back, rarely.
-            object["pollAfterMs"] = Int(min(10_000, max(250, (eta?.seconds ?? 2) * 250)))
+            // Near the head of the line, poll often; far back, rarely. With no admission measured
+            // (the room paused, or just opened) the place itself stands in for the ETA, as if one
+            // shopper a second were admitted: a long line that stalls backs off to 10 s instead of
+            // every shopper polling twice a second.
+            object["pollAfterMs"] = Int(min(10_000, max(250, (eta?.seconds ?? Double(position)) * 250)))
         case .admitted(let issued):
             object["state"] = "ADMITTED"
             object["pass"] =
