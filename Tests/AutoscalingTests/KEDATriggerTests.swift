@@ -110,3 +110,56 @@ import Testing
             DurationText.seconds("1m30s") == 90 && DurationText.seconds("5s") == 5 && DurationText.seconds("x") == nil)
     }
 }
+
+/// KEDA's own steps around the HPA: 0 ↔ 1 and the cached metrics.
+@Suite struct ScaledWorkloadTests {
+    static func object(min: Int, cached: Bool = false) -> ScaledObject {
+        ScaledObject(
+            name: "w", target: "order-worker", pollingInterval: 30, cooldownPeriod: 300, useCachedMetrics: cached,
+            minReplicaCount: min, maxReplicaCount: 10, behavior: HPABehavior(),
+            triggers: [.kafka(name: "lag", KafkaLagTrigger(lagThreshold: 100, activationLagThreshold: 5))])
+    }
+
+    func metric(lag: Double, active: Bool) -> ScaledObject.TriggerMetric {
+        .init(trigger: "lag", value: lag, target: 100, type: .averageValue, active: active)
+    }
+
+    @Test func withMinimumZeroKEDAScalesToZeroAfterTheCooldownAndBackToOneWhenActive() {
+        var w = ScaledWorkload(Self.object(min: 0), podReadySeconds: 0, globalTolerance: 0.1)
+        #expect(w.replicas == 1)
+        w.poll(at: 0, metrics: [metric(lag: 3, active: false)])
+        w.poll(at: 299, metrics: [metric(lag: 3, active: false)])
+        #expect(w.replicas == 1, "the cooldown counts from the last activity (none yet: from 0)")
+        w.poll(at: 300, metrics: [metric(lag: 3, active: false)])
+        #expect(w.replicas == 0)
+        w.poll(at: 330, metrics: [metric(lag: 6, active: true)])
+        #expect(w.replicas == 1)
+    }
+
+    @Test func aMinimumAboveZeroIsNeverScaledToZeroByKEDA() {
+        var w = ScaledWorkload(Self.object(min: 2), podReadySeconds: 0, globalTolerance: 0.1)
+        for t in stride(from: 0.0, through: 900, by: 30) { w.poll(at: t, metrics: [metric(lag: 0, active: false)]) }
+        #expect(w.replicas == 2)
+    }
+
+    @Test func cachedMetricsAreThoseOfTheLastPoll() {
+        var w = ScaledWorkload(Self.object(min: 1, cached: true), podReadySeconds: 0, globalTolerance: 0.1)
+        w.poll(at: 0, metrics: [metric(lag: 100, active: true)])
+        // The HPA syncs with a live lag of 900, but reads the cached 100: no change.
+        w.sync(at: 15, metrics: [metric(lag: 900, active: true)])
+        #expect(w.replicas == 1)
+        var live = ScaledWorkload(Self.object(min: 1), podReadySeconds: 0, globalTolerance: 0.1)
+        live.poll(at: 0, metrics: [metric(lag: 100, active: true)])
+        live.sync(at: 15, metrics: [metric(lag: 900, active: true)])
+        // Live: 900 / 100 asks for 9; the default behavior's first step allows max(1 + 4 pods, 1 × 200 %) = 5.
+        #expect(live.replicas == 5)
+    }
+
+    @Test func newPodsAreReadyAfterThePodReadyTimeAndAScaleInDropsTheUnreadyFirst() {
+        var w = ScaledWorkload(Self.object(min: 1), podReadySeconds: 120, globalTolerance: 0.1)
+        w.scale(to: 4, at: 10)
+        #expect(w.ready(at: 129) == 1 && w.ready(at: 130) == 4)
+        w.scale(to: 2, at: 20)
+        #expect(w.replicas == 2 && w.ready(at: 20) == 1, "the Ready pod stays; one unready one is left")
+    }
+}
