@@ -123,10 +123,15 @@ public enum GatewayApp {
             api: api, configuration: configuration, verifier: verifier, addresses: addresses,
             metrics: metrics, logger: logger)
 
+        let pages = ShopperPages(
+            api: api, authenticator: ShopperAuthenticator(verifier: verifier), addresses: addresses,
+            zone: configuration.pagesTimeZone, logger: logger)
+
         return host.serviceGroup(
             context: GatewayRequestContext.self,
             routes: { router in
                 http.register(on: router)
+                pages.register(on: router)
                 router.get("policies") { _, _ -> Response in
                     let active = store.current
                     let body = try JSONSerialization.data(

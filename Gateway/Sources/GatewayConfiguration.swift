@@ -1,7 +1,7 @@
 public import Admission
 public import Credentials
 public import Domain
-import Foundation
+public import Foundation
 import Infrastructure
 public import Operations
 public import RateLimiting
@@ -21,6 +21,8 @@ public struct GatewayConfiguration: Sendable {
     public var waitingRoom = WaitingRoomSettings()
     public var orders = OrderSettings()
     public var trustedProxies: [String] = []
+    /// The zone the shopper pages show times in (`pagesTimeZone`, `FLASHDEAL_PAGES_TIMEZONE`).
+    public var pagesTimeZone = TimeZone(identifier: "UTC")!
 
     public struct GraphQLLimits: Sendable, Equatable {
         public var maxBodyBytes = 32 * 1024
@@ -140,6 +142,7 @@ public struct GatewayConfiguration: Sendable {
             switch key {
             case "policyFile": policyFile = try reader.string(value, path)
             case "trustedProxies": trustedProxies = try reader.strings(value, path)
+            case "pagesTimeZone": pagesTimeZone = try Self.timeZone(try reader.string(value, path), "\(file): \(path)")
             case "http":
                 try reader.section(value, path) { key, value, path in
                     switch key {
@@ -240,6 +243,9 @@ public struct GatewayConfiguration: Sendable {
     public mutating func apply(environment env: [String: String]) throws {
         if let file = env["FLASHDEAL_POLICY_FILE"], !file.isEmpty { policyFile = file }
         rateLimiter = try rateLimiter.applying(environment: env)
+        if let zone = env["FLASHDEAL_PAGES_TIMEZONE"], !zone.isEmpty {
+            pagesTimeZone = try Self.timeZone(zone, "FLASHDEAL_PAGES_TIMEZONE")
+        }
         if let proxies = env["FLASHDEAL_TRUSTED_PROXIES"] {
             trustedProxies = proxies.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
                 .filter { !$0.isEmpty }

@@ -22,6 +22,7 @@ import Testing
         #expect(fromFile.policyFile == defaults.policyFile)
         #expect(fromFile.host.port == defaults.host.port)
         #expect(fromFile.host.drainDelay == defaults.host.drainDelay)
+        #expect(fromFile.pagesTimeZone == defaults.pagesTimeZone)
     }
 
     @Test func fileThenEnvironmentOverride() throws {
@@ -78,6 +79,7 @@ import Testing
             ("waitingRoom: 3", "waitingRoom must be a mapping"),
             ("[1, 2]", "the top level must be a mapping"),
             ("orders: {", "not valid YAML"),
+            ("pagesTimeZone: Mars/Olympus", "is not an IANA time zone"),
         ]
         for (yaml, message) in cases {
             #expect {

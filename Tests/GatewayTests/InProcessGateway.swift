@@ -77,6 +77,11 @@ struct InProcessGateway: Sendable {
             logger: logger)
         let router = Router(context: GatewayRequestContext.self)
         http.register(on: router)
+        ShopperPages(
+            api: api, authenticator: ShopperAuthenticator(verifier: verifier),
+            addresses: try ClientAddressResolver(trustedProxies: [String]()), zone: TimeZone(identifier: "Asia/Seoul")!,
+            logger: logger
+        ).register(on: router)
         let app = Application(router: router)
         try await app.test(.router) { client in
             try await body(
