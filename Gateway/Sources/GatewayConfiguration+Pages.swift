@@ -1,4 +1,5 @@
 import Foundation
+import Infrastructure
 
 /// The shopper pages' settings.
 extension GatewayConfiguration {
