@@ -40,20 +40,26 @@ import Twins
 
     @Test func theDealPageShowsTheDealInTheShoppersLanguage() async throws {
         try await InProcessGateway.with { g in
-            let deal = try g.deal(stock: 7, limit: 2, opensIn: .seconds(600))
+            let deal = try g.deal(stock: 7, limit: 2, opensIn: .seconds(300))
             let en = try await Self.page(g, "/shop/deals/\(deal.rawValue)", language: "en-US,en;q=0.9")
             #expect(en.status == 200)
             #expect(en.html.contains("<html lang=\"en\">"))
             #expect(en.html.contains("7 of 7 left") && en.html.contains("Up to 2 per customer"))
-            #expect(en.html.contains("Opens ") && en.html.contains("(in 10 min)"))
+            #expect(en.html.contains("Opens ") && en.html.contains("(in 5 min)"))
             #expect(en.html.contains("random place"), "the pre-queue rule")
             #expect(en.html.contains("Sign in to join the line."), "no token: no join button")
             #expect(en.headers[.contentLanguage] == "en")
 
             let ko = try await Self.page(g, "/shop/deals/\(deal.rawValue)", language: "ko-KR,ko;q=0.9,en;q=0.5")
             #expect(ko.html.contains("<html lang=\"ko\">"))
-            #expect(ko.html.contains("7개 중 7개 남음") && ko.html.contains("10분 후"))
+            #expect(ko.html.contains("7개 중 7개 남음") && ko.html.contains("5분 후"))
             #expect(ko.html.contains("KST") || ko.html.contains("GMT+9"), "times in the configured zone")
+
+            // Before the pre-queue window the line is not open yet: its opening, no join button.
+            let later = try g.deal(opensIn: .seconds(3_600))
+            let token = try await InProcessGateway.token(for: "page-shopper-early")
+            let early = try await Self.page(g, "/shop/deals/\(later.rawValue)", token: token)
+            #expect(early.html.contains("The line opens ") && !early.html.contains("/line\""))
 
             let switched = try await Self.page(g, "/shop/deals/\(deal.rawValue)?lang=ko", language: "en")
             #expect(switched.html.contains("<html lang=\"ko\">"))

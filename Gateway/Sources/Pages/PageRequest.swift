@@ -60,7 +60,19 @@ struct PageRequest: Sendable {
             } else {
                 view["state"] = text(.onSaleNow, ["time": language.absolute(deal.endsAt, zone: zone)])
             }
-            if call.userId == nil { view["signIn"] = text(.signInToJoin) } else { view["join"] = text(.joinLine) }
+            let lineOpens = deal.startsAt.addingTimeInterval(-api.settings.waitingRoom.preQueueWindow.seconds)
+            if now < lineOpens {
+                view["lineOpens"] = text(
+                    .lineOpensAt,
+                    [
+                        "time": language.absolute(lineOpens, zone: zone),
+                        "relative": language.relative(lineOpens, from: now),
+                    ])
+            } else if call.userId == nil {
+                view["signIn"] = text(.signInToJoin)
+            } else {
+                view["join"] = text(.joinLine)
+            }
         }
         return page(title: deal.title, dealId: id, template: "deal", view)
     }
@@ -122,7 +134,8 @@ struct PageRequest: Sendable {
                         "time": language.clock(issued.pass.expiresAt, zone: zone),
                         "relative": language.relative(issued.pass.expiresAt, from: now),
                     ]),
-                "quantityLabel": text(.quantity), "placeOrder": text(.placeOrder), "max": 99,
+                "quantityLabel": text(.quantity), "placeOrder": text(.placeOrder),
+                "max": api.settings.orders.maxQuantity,
             ]
             view["refresh"] = nil
         case .passUsed(let orderId):

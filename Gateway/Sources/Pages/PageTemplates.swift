@@ -57,6 +57,7 @@ enum PageTemplates {
         {{#state}}<p role="status">{{.}}</p>{{/state}}
         {{#preQueueRule}}<p class="note">{{.}}</p>{{/preQueueRule}}
         {{#join}}<form method="post" action="/shop/deals/{{dealId}}/line"><button type="submit">{{join}}</button></form>{{/join}}
+        {{#lineOpens}}<p>{{.}}</p>{{/lineOpens}}
         {{#signIn}}<p>{{.}}</p>{{/signIn}}
 
         """
@@ -75,13 +76,12 @@ enum PageTemplates {
         <p class="note">{{seed}}</p>
         {{/preQueue}}
         {{#admitted}}
-        <h2 id="turn" tabindex="-1">{{title}}</h2>
         <p><time datetime="{{iso}}">{{until}}</time></p>
         <form method="post" action="/shop/deals/{{dealId}}/orders">
         <input type="hidden" name="pass" value="{{pass}}">
         <input type="hidden" name="key" value="{{key}}">
         <label for="quantity">{{quantityLabel}}</label>
-        <input id="quantity" name="quantity" type="number" min="1" max="{{max}}" value="1" required>
+        <input id="quantity" name="quantity" type="number" min="1" max="{{max}}" value="1" required autofocus>
         <button type="submit">{{placeOrder}}</button>
         </form>
         {{/admitted}}

@@ -2,7 +2,7 @@
 enum PageText: CaseIterable, Sendable {
     case siteName, switchLanguage, refresh, inFuture, inPast
     case perCustomer, stockLeft, opensAt, onSaleNow, saleEnded, soldOut, joinLine, preQueueRule
-    case signInToJoin, dealNotFound
+    case signInToJoin, dealNotFound, lineOpensAt
     case lineTitle, position, ahead, etaRange, asOf, estimating, progressLabel
     case preQueueTitle, preQueueDraw, drawSeed
     case yourTurn, passValidUntil, quantity, placeOrder
@@ -27,6 +27,7 @@ enum PageText: CaseIterable, Sendable {
         case .preQueueRule:
             "Everyone waiting when the sale opens gets a random place in line: arriving early gives no head start."
         case .signInToJoin: "Sign in to join the line."
+        case .lineOpensAt: "The line opens {time} ({relative})."
         case .dealNotFound: "There is no such deal."
         case .lineTitle: "Your place in line"
         case .position: "You are number {position} in line."
@@ -80,6 +81,7 @@ enum PageText: CaseIterable, Sendable {
         case .joinLine: "대기열에 들어가기"
         case .preQueueRule: "오픈 시각에 기다리고 있는 모든 분은 무작위로 순번을 받습니다. 먼저 와도 유리하지 않습니다."
         case .signInToJoin: "대기열에 들어가려면 로그인하세요."
+        case .lineOpensAt: "대기열은 {time}에 열립니다 ({relative})."
         case .dealNotFound: "해당 딜이 없습니다."
         case .lineTitle: "나의 대기 순번"
         case .position: "대기 순번 {position}번입니다."

@@ -1,0 +1,162 @@
+"""The shopper pages in a real browser (Debian's chromium and chromium-driver through Selenium),
+against a real gateway and order worker on the real stack: `scripts/load browser` starts them,
+seeds the deals, mints the shoppers' tokens, runs these tests and then `flashdeal verify`.
+
+Environment: BASE_URL, DEAL (open, 10 units, 2 per shopper), DEAL_LATER (opens in two hours: its
+line is not open yet), DEAL_SOON (opens in five minutes: its pre-queue is), DEAL_TINY (one unit), TOKENS (user<TAB>token per line), OUT (screenshots are kept there).
+
+Every page is scanned with axe-core (bundled with selenium-axe-python, offline): no serious or
+critical violation. The pages work without JavaScript: these tests reload them as a shopper would.
+"""
+import os
+import pathlib
+import time
+
+import pytest
+from selenium import webdriver
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium_axe_python import Axe
+
+BASE = os.environ["BASE_URL"].rstrip("/")
+OUT = pathlib.Path(os.environ.get("OUT", "."))
+TOKENS = [line.split("\t") for line in pathlib.Path(os.environ["TOKENS"]).read_text().splitlines() if "\t" in line]
+_next_token = iter(TOKENS)
+
+
+def shopper():
+    """A fresh shopper's (user, token)."""
+    user, token = next(_next_token)[:2]
+    return user, token.strip()
+
+
+@pytest.fixture
+def browser():
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,900", "--lang=en-US"):
+        options.add_argument(arg)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
+    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(20)
+    yield driver
+    driver.quit()
+
+
+def sign_in(driver, token):
+    """What the shop's sign-in does: the shopper's token in the flashdeal_token cookie."""
+    driver.get(f"{BASE}/livez")
+    driver.add_cookie({"name": "flashdeal_token", "value": token, "path": "/", "httpOnly": True, "sameSite": "Lax"})
+
+
+def accessible(driver, page):
+    axe = Axe(driver)
+    axe.inject()
+    results = axe.run()
+    bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
+    assert not bad, f"{page}: " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad)
+
+
+def shot(driver, name):
+    OUT.mkdir(parents=True, exist_ok=True)
+    driver.save_screenshot(str(OUT / f"{name}.png"))
+
+
+def text(driver):
+    return driver.find_element(By.TAG_NAME, "main").text
+
+
+def reload_until(driver, predicate, seconds, what):
+    deadline = time.time() + seconds
+    while True:
+        if predicate(text(driver)):
+            return
+        if time.time() > deadline:
+            raise AssertionError(f"{what} not shown within {seconds} s; the page says: {text(driver)!r}")
+        time.sleep(0.5)
+        driver.refresh()
+
+
+def test_a_shoppers_whole_journey_from_the_deal_page_to_confirmed(browser):
+    _, token = shopper()
+    sign_in(browser, token)
+    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL']}")
+    reload_until(browser, lambda t: "Join the line" in browser.page_source, 20, "the join button (the opening)")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    accessible(browser, "deal page")
+    shot(browser, "en-deal")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/line'] button").click()
+    assert "/line/" in browser.current_url
+    accessible(browser, "line page")
+    reload_until(browser, lambda t: "your turn" in t, 30, "the shopper's turn")
+    accessible(browser, "turn page")
+    shot(browser, "en-turn")
+    quantity = browser.find_element(By.ID, "quantity")
+    quantity.clear()
+    quantity.send_keys("2")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/orders'] button").click()
+    assert "/shop/orders/" in browser.current_url
+    reload_until(browser, lambda t: "Confirmed." in t, 60, "CONFIRMED")
+    assert "Quantity 2" in text(browser)
+    accessible(browser, "order page")
+    shot(browser, "en-order-confirmed")
+
+
+def test_korean_pages_carry_lang_and_korean_text(browser):
+    _, token = shopper()
+    sign_in(browser, token)
+    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL_LATER']}?lang=ko")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ko"
+    page = text(browser)
+    assert "오픈" in page and "대기열은" in page, page
+    accessible(browser, "Korean deal page")
+    shot(browser, "ko-deal-later")
+    # The switch is remembered (a cookie): the next page is Korean without ?lang.
+    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL']}")
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ko"
+    browser.find_element(By.LINK_TEXT, "View in English").click()
+    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+
+
+def test_a_line_not_open_yet_says_when_it_opens(browser):
+    _, token = shopper()
+    sign_in(browser, token)
+    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL_LATER']}")
+    assert "The line opens" in text(browser)
+    assert not browser.find_elements(By.CSS_SELECTOR, "form[action$='/line']")
+
+
+def test_joining_before_the_opening_shows_the_pre_queue_draw(browser):
+    _, token = shopper()
+    sign_in(browser, token)
+    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL_SOON']}")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/line'] button").click()
+    page = text(browser)
+    assert "Waiting for the opening" in page and "random place" in page, page
+    accessible(browser, "pre-queue page")
+    shot(browser, "en-pre-queue")
+
+
+def test_sold_out_while_waiting_says_so_and_that_nothing_was_charged(browser):
+    deal = os.environ["DEAL_TINY"]
+    _, first = shopper()
+    _, second = shopper()
+    sign_in(browser, first)
+    browser.get(f"{BASE}/shop/deals/{deal}")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/line'] button").click()
+    reload_until(browser, lambda t: "your turn" in t, 30, "the first shopper's turn")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/orders'] button").click()
+    reload_until(browser, lambda t: "Confirmed." in t, 60, "the one unit CONFIRMED")
+    browser.delete_all_cookies()
+    sign_in(browser, second)
+    browser.get(f"{BASE}/shop/deals/{deal}")
+    page = text(browser)
+    assert "Sold out." in page, page
+    accessible(browser, "sold-out deal page")
+    shot(browser, "en-sold-out")
+
+
+def test_without_a_session_the_deal_shows_and_joining_is_refused(browser):
+    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL']}")
+    assert "Sign in to join the line." in text(browser)
+    assert not browser.find_elements(By.CSS_SELECTOR, "form[action$='/line']")
