@@ -16,6 +16,8 @@ import pytest
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 from selenium_axe_python import Axe
 
 BASE = os.environ["BASE_URL"].rstrip("/")
@@ -66,6 +68,46 @@ def text(driver):
     return driver.find_element(By.TAG_NAME, "main").text
 
 
+BUSY = ("Please try again in", "다시 시도해 주세요")
+
+
+def submit(driver, form_action_suffix, lands_on):
+    """Clicks the button of the form posting to `…form_action_suffix` and waits for the page the
+    redirect leads to."""
+    driver.find_element(By.CSS_SELECTOR, f"form[action$='{form_action_suffix}'] button").click()
+    WebDriverWait(driver, 15).until(expected_conditions.url_contains(lands_on))
+
+
+def visit(driver, url):
+    """Opens `url` as a shopper does: a "try again in N s" page (429/503) is reloaded after N s."""
+    driver.get(url)
+    for _ in range(5):
+        page = text(driver)
+        if not any(b in page for b in BUSY):
+            return
+        time.sleep(2)
+        driver.refresh()
+
+
+def wait_until(driver, predicate, seconds, what):
+    """Waits without reloading: the page's own script must bring the change (a "try again" page,
+    which has no script, is reloaded after a while, as a shopper would)."""
+    deadline = time.time() + seconds
+    while True:
+        try:
+            page = text(driver)
+            if predicate(page):
+                return
+            if any(b in page for b in BUSY):
+                time.sleep(2)
+                driver.refresh()
+        except Exception:  # the script reloaded the page between two reads
+            pass
+        if time.time() > deadline:
+            raise AssertionError(f"{what} not shown within {seconds} s without a reload; the page says: {text(driver)!r}")
+        time.sleep(0.25)
+
+
 def reload_until(driver, predicate, seconds, what):
     deadline = time.time() + seconds
     while True:
@@ -80,23 +122,23 @@ def reload_until(driver, predicate, seconds, what):
 def test_a_shoppers_whole_journey_from_the_deal_page_to_confirmed(browser):
     _, token = shopper()
     sign_in(browser, token)
-    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL']}")
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL']}")
     reload_until(browser, lambda t: "Join the line" in browser.page_source, 20, "the join button (the opening)")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
     accessible(browser, "deal page")
     shot(browser, "en-deal")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/line'] button").click()
-    assert "/line/" in browser.current_url
+    submit(browser, "/line", "/line/")
     accessible(browser, "line page")
-    reload_until(browser, lambda t: "your turn" in t, 30, "the shopper's turn")
+    # The page polls and reloads itself when the shopper's turn comes: no reload from here.
+    wait_until(browser, lambda t: "your turn" in t, 30, "the shopper's turn")
+    assert browser.switch_to.active_element.get_attribute("id") == "quantity", "focus moves to the order form"
     accessible(browser, "turn page")
     shot(browser, "en-turn")
     quantity = browser.find_element(By.ID, "quantity")
     quantity.clear()
     quantity.send_keys("2")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/orders'] button").click()
-    assert "/shop/orders/" in browser.current_url
-    reload_until(browser, lambda t: "Confirmed." in t, 60, "CONFIRMED")
+    submit(browser, "/orders", "/shop/orders/")
+    wait_until(browser, lambda t: "Confirmed." in t, 60, "CONFIRMED")
     assert "Quantity 2" in text(browser)
     accessible(browser, "order page")
     shot(browser, "en-order-confirmed")
@@ -105,23 +147,24 @@ def test_a_shoppers_whole_journey_from_the_deal_page_to_confirmed(browser):
 def test_korean_pages_carry_lang_and_korean_text(browser):
     _, token = shopper()
     sign_in(browser, token)
-    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL_LATER']}?lang=ko")
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_LATER']}?lang=ko")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ko"
     page = text(browser)
     assert "오픈" in page and "대기열은" in page, page
     accessible(browser, "Korean deal page")
     shot(browser, "ko-deal-later")
     # The switch is remembered (a cookie): the next page is Korean without ?lang.
-    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL']}")
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL']}")
     assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "ko"
     browser.find_element(By.LINK_TEXT, "View in English").click()
-    assert browser.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en"
+    WebDriverWait(browser, 15).until(
+        lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == "en", "the switch to English")
 
 
 def test_a_line_not_open_yet_says_when_it_opens(browser):
     _, token = shopper()
     sign_in(browser, token)
-    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL_LATER']}")
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_LATER']}")
     assert "The line opens" in text(browser)
     assert not browser.find_elements(By.CSS_SELECTOR, "form[action$='/line']")
 
@@ -129,8 +172,8 @@ def test_a_line_not_open_yet_says_when_it_opens(browser):
 def test_joining_before_the_opening_shows_the_pre_queue_draw(browser):
     _, token = shopper()
     sign_in(browser, token)
-    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL_SOON']}")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/line'] button").click()
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_SOON']}")
+    submit(browser, "/line", "/line/")
     page = text(browser)
     assert "Waiting for the opening" in page and "random place" in page, page
     accessible(browser, "pre-queue page")
@@ -142,14 +185,14 @@ def test_sold_out_while_waiting_says_so_and_that_nothing_was_charged(browser):
     _, first = shopper()
     _, second = shopper()
     sign_in(browser, first)
-    browser.get(f"{BASE}/shop/deals/{deal}")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/line'] button").click()
-    reload_until(browser, lambda t: "your turn" in t, 30, "the first shopper's turn")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/orders'] button").click()
-    reload_until(browser, lambda t: "Confirmed." in t, 60, "the one unit CONFIRMED")
+    visit(browser, f"{BASE}/shop/deals/{deal}")
+    submit(browser, "/line", "/line/")
+    wait_until(browser, lambda t: "your turn" in t, 30, "the first shopper's turn")
+    submit(browser, "/orders", "/shop/orders/")
+    wait_until(browser, lambda t: "Confirmed." in t, 60, "the one unit CONFIRMED")
     browser.delete_all_cookies()
     sign_in(browser, second)
-    browser.get(f"{BASE}/shop/deals/{deal}")
+    visit(browser, f"{BASE}/shop/deals/{deal}")
     page = text(browser)
     assert "Sold out." in page, page
     accessible(browser, "sold-out deal page")
@@ -157,6 +200,6 @@ def test_sold_out_while_waiting_says_so_and_that_nothing_was_charged(browser):
 
 
 def test_without_a_session_the_deal_shows_and_joining_is_refused(browser):
-    browser.get(f"{BASE}/shop/deals/{os.environ['DEAL']}")
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL']}")
     assert "Sign in to join the line." in text(browser)
     assert not browser.find_elements(By.CSS_SELECTOR, "form[action$='/line']")

@@ -156,3 +156,42 @@ import Twins
         return rest.firstIndex(of: "\"").map { String(rest[..<$0]) }
     }
 }
+
+extension ShopperPagesTests {
+    @Test func thePagesScriptPollsAGraphQLGetAuthenticatedByTheSignInCookie() async throws {
+        try await InProcessGateway.with { g in
+            let deal = try g.deal()
+            let token = try await InProcessGateway.token(for: "page-poller")
+            let joined = try await Self.page(
+                g, "/shop/deals/\(deal.rawValue)/line", method: .post, token: token, form: "")
+            let linePath = try #require(joined.headers[.location])
+            let line = try await Self.page(g, linePath, token: token)
+            #expect(line.html.contains("id=\"poll\"") && line.html.contains("data-state=\"WAITING\""))
+            #expect(line.html.contains("data-t-position=\"You are number {position} in line.\""))
+            #expect(line.html.contains("src=\"/shop/assets/line.js\""))
+
+            let script = try await Self.page(g, "/shop/assets/line.js")
+            #expect(script.status == 200 && script.headers[.contentType]?.hasPrefix("text/javascript") == true)
+            #expect(script.html.contains("retry-after") && script.html.contains("visibilitychange"))
+
+            // The query the script sends, with the cookie and no Authorization header.
+            let ticket = String(linePath.split(separator: "/").last ?? "")
+            let query = "query A($d: ID!, $t: ID!) { admission(dealId: $d, ticket: $t) { state position pollAfterMs } }"
+            let variables = "{\"d\":\"\(deal.rawValue)\",\"t\":\"\(ticket)\"}"
+            let uri =
+                "/graphql?query=\(query.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+                + "&variables=\(variables.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!)"
+            let polled = try await Self.page(g, uri, token: token)
+            #expect(polled.html.contains("\"state\":\"WAITING\""), "\(polled.html)")
+            // A mutation never rides on the cookie: POST needs the Authorization header.
+            let body =
+                "{\"query\":\"mutation J($d: ID!) { joinWaitingRoom(dealId: $d) { ticket } }\",\"variables\":{\"d\":\"\(deal.rawValue)\"}}"
+            let posted = try await g.client.execute(
+                uri: "/graphql", method: .post,
+                headers: [.contentType: "application/json", .cookie: "\(ShopperPages.tokenCookie)=\(token)"],
+                body: ByteBuffer(string: body)
+            ) { String(decoding: $0.body.readableBytesView, as: UTF8.self) }
+            #expect(posted.contains("UNAUTHENTICATED"), "\(posted)")
+        }
+    }
+}

@@ -78,6 +78,16 @@ struct GraphQLHTTP: Sendable {
         return response
     }
 
+    /// `Authorization`, or for a GET (a query: no mutation is served over GET) the shopper pages'
+    /// sign-in cookie, so that a page's script can poll without seeing the token.
+    static func authorization(_ request: Request, method: HTTPRequest.Method) -> String? {
+        if let header = request.headers[.authorization] { return header }
+        guard method == .get, let cookie = request.headers[.cookie],
+            let token = ShopperPages.cookies(cookie)[ShopperPages.tokenCookie], !token.isEmpty
+        else { return nil }
+        return "Bearer \(token)"
+    }
+
     func handle(
         _ request: Request, _ context: GatewayRequestContext, method: HTTPRequest.Method,
         span: (any Span)?
@@ -125,7 +135,7 @@ struct GraphQLHTTP: Sendable {
                     attributes[FlashDealSpanAttribute.operation] = roots
                 }
             }
-            let user = try await authenticator.user(authorization: request.headers[.authorization])
+            let user = try await authenticator.user(authorization: Self.authorization(request, method: method))
             let clientIP = addresses.resolve(
                 socketAddress: context.remoteAddress?.ipAddress ?? "",
                 forwardedFor: request.headers[.xForwardedFor])

@@ -104,13 +104,13 @@ struct PageRequest: Sendable {
                 // A range, never a countdown: the rate moves.
                 let low = language.duration(eta.seconds * 0.8)
                 let high = language.duration(eta.seconds * 1.3 + 5)
-                waiting["eta"] = text(.etaRange, ["low": low, "high": high])
-                waiting["asOf"] = [
-                    "iso": Timestamp.format(now), "text": text(.asOf, ["time": language.clock(now, zone: zone)]),
-                ]
+                waiting["eta"] =
+                    text(.etaRange, ["low": low, "high": high]) + " ("
+                    + text(.asOf, ["time": language.clock(now, zone: zone)]) + ")"
             } else {
                 waiting["eta"] = text(.estimating)
             }
+            waiting["progressLabel"] = text(.progressLabel)
             view["waiting"] = waiting
         case .preQueue(let drawAt, let entrants):
             title = text(.preQueueTitle)
@@ -153,7 +153,29 @@ struct PageRequest: Sendable {
             view["outcome"] = text(.ended)
             view["refresh"] = nil
         }
+        let state = Self.stateName(status)
+        if state == "WAITING" || state == "PRE_QUEUE" {
+            view["poll"] = [
+                "ticket": ticket, "state": state, "tPosition": text(.position), "tAhead": text(.ahead),
+                "tEta": text(.etaRange), "tAsOf": text(.asOf), "tEstimating": text(.estimating),
+                "tSeconds": language.duration(1).replacingOccurrences(of: "1", with: "{n}"),
+                "tMinutes": language.duration(120).replacingOccurrences(of: "2", with: "{n}"),
+            ]
+        }
         return page(title: title, dealId: id, template: "line", view)
+    }
+
+    /// The state as the GraphQL `admission` query names it.
+    static func stateName(_ status: AdmissionStatus) -> String {
+        switch status {
+        case .preQueue: "PRE_QUEUE"
+        case .waiting: "WAITING"
+        case .admitted: "ADMITTED"
+        case .passUsed: "PASS_USED"
+        case .expired, .unknownTicket: "EXPIRED"
+        case .soldOut: "SOLD_OUT"
+        case .ended: "ENDED"
+        }
     }
 
     // MARK: Orders
@@ -174,9 +196,10 @@ struct PageRequest: Sendable {
         guard let order = try await api.order(id, call) else {
             // Orders are recorded when the worker decides them; another shopper's reads as absent.
             let view: [String: Any] = [
-                "message": text(.orderNotFound), "back": ["href": path, "text": text(.refresh)],
+                "orderId": id, "status": text(.orderNotFound), "poll": ["code": "UNRECORDED"],
+                "refresh": ["href": path, "text": text(.refresh)],
             ]
-            return page(title: text(.orderTitle), dealId: "", template: "message", view, .notFound)
+            return page(title: text(.orderTitle), dealId: "", template: "order", view, .notFound)
         }
         let status: PageText =
             switch order.status {
@@ -191,7 +214,10 @@ struct PageRequest: Sendable {
         ]
         if let reason = order.reason { view["reason"] = text(.reason, ["reason": reason]) }
         if order.status == "PENDING" || order.status == "CONFIRMED" { view["cancel"] = text(.cancelOrder) }
-        if order.status == "PENDING" { view["refresh"] = ["href": path, "text": text(.refresh)] }
+        if order.status == "PENDING" {
+            view["refresh"] = ["href": path, "text": text(.refresh)]
+            view["poll"] = ["code": order.status]
+        }
         return page(title: text(.orderTitle), dealId: order.dealId, template: "order", view)
     }
 
@@ -219,6 +245,7 @@ struct PageRequest: Sendable {
             "lang": language.rawValue, "title": title, "site": language.text(.siteName), "dealId": dealId,
             "otherLang": language.other.rawValue, "switchHref": "\(path)?lang=\(language.other.rawValue)",
             "switchText": language.text(.switchLanguage), "content": content,
+            "offline": language.text(.connectionLost),
         ]
         return PageTemplates.library.render(layout, withTemplate: "layout") ?? content
     }

@@ -32,6 +32,8 @@ enum PageTemplates {
         button:focus-visible,a:focus-visible,input:focus-visible{outline:3px solid #f9ab00;outline-offset:2px}
         .note{color:#555}.price{font-size:1.4rem;font-weight:600}
         progress{width:100%;height:1rem}
+        .sr-only{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}
+        #offline{background:#fce8e6;color:#a50e0e;padding:.5rem}
         @media (prefers-color-scheme:dark){a{color:#8ab4f8}.note{color:#bbb}}
         @media (prefers-reduced-motion:reduce){*{animation:none!important;transition:none!important}}
         </style>
@@ -42,6 +44,8 @@ enum PageTemplates {
         <main id="main">
         <h1>{{title}}</h1>
         {{{content}}}
+        <p id="live" class="sr-only" aria-live="polite"></p>
+        <p id="offline" role="alert" hidden>{{offline}}</p>
         </main>
         </body>
         </html>
@@ -64,11 +68,10 @@ enum PageTemplates {
 
     static let line = """
         {{#waiting}}
-        <p>{{position}}</p>
-        <p>{{ahead}}</p>
-        {{#progress}}<label for="progress">{{label}}</label>
-        <progress id="progress" max="100" value="{{percent}}">{{percent}} %</progress>{{/progress}}
-        <p>{{eta}} {{#asOf}}<span class="note">(<time datetime="{{iso}}">{{text}}</time>)</span>{{/asOf}}</p>
+        <p data-field="position">{{position}}</p>
+        <p data-field="ahead">{{ahead}}</p>
+        <progress id="progress" max="100" value="0" aria-label="{{progressLabel}}" hidden></progress>
+        <p><span data-field="eta">{{eta}}</span></p>
         {{/waiting}}
         {{#preQueue}}
         <p>{{draw}}</p>
@@ -89,15 +92,21 @@ enum PageTemplates {
         {{#orderLink}}<p><a href="{{href}}">{{text}}</a></p>{{/orderLink}}
         {{#joinAgain}}<form method="post" action="/shop/deals/{{dealId}}/line"><button type="submit">{{.}}</button></form>{{/joinAgain}}
         {{#refresh}}<p><a href="{{href}}">{{text}}</a></p>{{/refresh}}
+        {{#poll}}<div id="poll" hidden data-deal="{{dealId}}" data-ticket="{{ticket}}" data-state="{{state}}"
+        data-t-position="{{tPosition}}" data-t-ahead="{{tAhead}}" data-t-eta="{{tEta}}" data-t-as-of="{{tAsOf}}"
+        data-t-estimating="{{tEstimating}}" data-t-seconds="{{tSeconds}}" data-t-minutes="{{tMinutes}}"></div>
+        <script type="module" src="/shop/assets/line.js"></script>{{/poll}}
 
         """
 
     static let order = """
         <p role="status">{{status}}</p>
         {{#reason}}<p>{{.}}</p>{{/reason}}
-        <p class="note">{{orderId}} · {{quantity}}</p>
+        {{#quantity}}<p class="note">{{orderId}} · {{quantity}}</p>{{/quantity}}
         {{#cancel}}<form method="post" action="/shop/orders/{{orderId}}/cancel"><button type="submit">{{.}}</button></form>{{/cancel}}
         {{#refresh}}<p><a href="{{href}}">{{text}}</a></p>{{/refresh}}
+        {{#poll}}<div id="poll" hidden data-order="{{orderId}}" data-status="{{code}}"></div>
+        <script type="module" src="/shop/assets/order.js"></script>{{/poll}}
 
         """
 

@@ -8,7 +8,7 @@ enum PageText: CaseIterable, Sendable {
     case yourTurn, passValidUntil, quantity, placeOrder
     case soldOutNotCharged, expired, joinAgain, passUsed, viewOrder, ended
     case orderTitle, orderPending, orderConfirmed, orderRejected, orderFailed, orderCancelled, reason, cancelOrder
-    case orderNotFound, errorTitle, retryIn
+    case orderNotFound, errorTitle, retryIn, connectionLost
 
     var en: String {
         switch self {
@@ -62,6 +62,7 @@ enum PageText: CaseIterable, Sendable {
             "No order with this number is recorded for you yet. An order you have just placed appears here once it is decided, usually within seconds."
         case .errorTitle: "Something went wrong"
         case .retryIn: "Please try again in {seconds} s."
+        case .connectionLost: "The connection is lost. Your place is kept; this page keeps trying to reconnect."
         }
     }
 
@@ -114,6 +115,7 @@ enum PageText: CaseIterable, Sendable {
         case .orderNotFound: "이 번호로 기록된 주문이 아직 없습니다. 방금 주문하셨다면 확정 또는 거절되는 즉시, 보통 몇 초 안에 여기에 표시됩니다."
         case .errorTitle: "문제가 생겼습니다"
         case .retryIn: "{seconds}초 후에 다시 시도해 주세요."
+        case .connectionLost: "연결이 끊겼습니다. 순번은 유지되며, 이 페이지가 계속 다시 연결을 시도합니다."
         }
     }
 }

@@ -32,6 +32,7 @@ struct ShopperPages: Sendable {
         router.post("shop/deals/:deal/orders") { request, context in await self.page(request, context, .placeOrder) }
         router.get("shop/orders/:order") { request, context in await self.page(request, context, .order) }
         router.post("shop/orders/:order/cancel") { request, context in await self.page(request, context, .cancel) }
+        PageScripts.register(on: router)
     }
 
     /// One page request: language, shopper, the action, and every failure as a page.
