@@ -203,3 +203,26 @@ def test_without_a_session_the_deal_shows_and_joining_is_refused(browser):
     visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL']}")
     assert "Sign in to join the line." in text(browser)
     assert not browser.find_elements(By.CSS_SELECTOR, "form[action$='/line']")
+
+
+def test_a_lost_connection_is_shown_and_the_page_recovers_by_itself(browser):
+    """The network drops while the shopper waits: the warning shows, and when the network is back
+    the page finds the server again by itself and the warning goes, the place unchanged."""
+    _, token = shopper()
+    sign_in(browser, token)
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_SOON']}")
+    submit(browser, "/line", "/line/")
+    browser.execute_cdp_cmd("Network.enable", {})
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": True, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    warning = browser.find_element(By.ID, "offline")
+    WebDriverWait(browser, 30).until(lambda d: warning.is_displayed(), "the connection-lost warning")
+    assert "Your place is kept" in warning.text
+    accessible(browser, "connection-lost warning")
+    shot(browser, "en-offline")
+    browser.execute_cdp_cmd(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
+    WebDriverWait(browser, 40).until(lambda d: not warning.is_displayed(), "the warning gone once back online")
+    assert "Waiting for the opening" in text(browser)

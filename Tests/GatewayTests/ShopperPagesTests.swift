@@ -195,3 +195,26 @@ extension ShopperPagesTests {
         }
     }
 }
+
+extension ShopperPagesTests {
+    /// Each page with its script and styles stays under 30 KB before compression, so a shopper on
+    /// a slow phone network gets it in one round trip or two.
+    @Test func everyPageWithItsScriptWeighsUnder30KB() async throws {
+        try await InProcessGateway.with { g in
+            let deal = try g.deal()
+            let token = try await InProcessGateway.token(for: "page-weight")
+            let joined = try await Self.page(
+                g, "/shop/deals/\(deal.rawValue)/line", method: .post, token: token, form: "")
+            let linePath = try #require(joined.headers[.location])
+            let script = try await Self.page(g, "/shop/assets/line.js").html.utf8.count
+            let orderScript = try await Self.page(g, "/shop/assets/order.js").html.utf8.count
+            for (path, extra) in [
+                ("/shop/deals/\(deal.rawValue)", 0), ("/shop/deals/\(deal.rawValue)?lang=ko", 0), (linePath, script),
+                ("/shop/orders/no-such-order", orderScript),
+            ] {
+                let html = try await Self.page(g, path, token: token).html.utf8.count
+                #expect(html + extra < 30 * 1_024, "\(path): \(html) + \(extra) bytes")
+            }
+        }
+    }
+}
