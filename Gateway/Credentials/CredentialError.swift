@@ -9,7 +9,7 @@ public struct CredentialError: Error, Sendable, Hashable, CustomStringConvertibl
         private enum Backing: String, Hashable, Sendable {
             case missingToken, malformedToken, badSignature, unknownKey, expired, notYetValid
             case wrongIssuer, wrongAudience, badSubject, wrongUser, wrongDeal
-            case invalidKey, invalidCIDR, signingFailed
+            case invalidKey, invalidCIDR, signingFailed, insufficientWork
         }
         private let backing: Backing
         private init(_ backing: Backing) { self.backing = backing }
@@ -38,6 +38,9 @@ public struct CredentialError: Error, Sendable, Hashable, CustomStringConvertibl
         public static let wrongDeal = Code(.wrongDeal)
         /// A configured key is unusable (empty secret, bad Ed25519 key, duplicate or missing key id).
         public static let invalidKey = Code(.invalidKey)
+        /// A join challenge's solution does not carry the work asked (too few leading zero bits), or
+        /// the challenge asks for less work than the deal now requires.
+        public static let insufficientWork = Code(.insufficientWork)
         /// A trusted-proxy entry is not a valid IPv4/IPv6 address or CIDR.
         public static let invalidCIDR = Code(.invalidCIDR)
         /// Signing failed inside the JWT library.
