@@ -52,16 +52,27 @@ def log(message):
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+_handed_out = set()
+
+
 def free_port():
     """A loopback port nothing listens on, below the kernel's ephemeral range (a port the kernel
-    handed out for a moment could go to an outgoing connection before the process binds it)."""
+    handed out for a moment could go to an outgoing connection before the process binds it), and
+    never one this runner handed out recently: the probe's socket is closed before the process that
+    gets the port binds it, so two picks of one run could otherwise return the same free port (the
+    likely way seed 4113's gateway found its port taken at start)."""
+    if len(_handed_out) > 2000:
+        _handed_out.clear()
     while True:
         port = random.randint(21000, 26000)
+        if port in _handed_out:
+            continue
         with socket.socket() as s:
             try:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
+            _handed_out.add(port)
             return port
 
 
