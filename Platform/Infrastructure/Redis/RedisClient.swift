@@ -157,30 +157,55 @@ public final class RedisClient: Sendable {
 
     /// Loads (or replaces) a function library now and remembers it for automatic re-loading. A
     /// library the server already holds with the same code is left as it is: loading it again would
-    /// reset the state its Lua code keeps between calls.
+    /// reset the state its Lua code keeps between calls. A library the server does not hold is loaded
+    /// without `REPLACE`, so two clients that both found it missing cannot reset each other: the
+    /// second load fails, finds the same code and leaves it.
     public func load(_ library: RedisFunctionLibrary) async throws(RedisError) {
-        let listed = try await send("FUNCTION", "LIST", "LIBRARYNAME", library.name, "WITHCODE")
+        switch try await loadedCode(library.name) {
+        case library.source?:
+            libraries.withLock { $0[library.name] = library }
+            return
+        case nil:
+            do {
+                try await loadLibrary(library, replace: false)
+            } catch  where error.code == .server {
+                // Another client may have loaded it between the listing and this load: the same code
+                // is left as it is; anything else is the load's own failure.
+                guard try await loadedCode(library.name) == library.source else { throw error }
+            }
+        default:
+            try await loadLibrary(library, replace: true)
+        }
+        libraries.withLock { $0[library.name] = library }
+    }
+
+    /// The code of the library `name` on the server, nil when it holds none.
+    private func loadedCode(_ name: String) async throws(RedisError) -> String? {
+        let listed = try await send("FUNCTION", "LIST", "LIBRARYNAME", name, "WITHCODE")
         for entry in listed.arrayValue ?? [] {
             let fields = entry.arrayValue ?? []
             var named = false
             var code: String?
             for i in stride(from: 0, to: fields.count - 1, by: 2) {
                 switch fields[i].stringValue {
-                case "library_name": named = fields[i + 1].stringValue == library.name
+                case "library_name": named = fields[i + 1].stringValue == name
                 case "library_code": code = fields[i + 1].stringValue
                 default: break
                 }
             }
-            if named, code == library.source {
-                libraries.withLock { $0[library.name] = library }
-                return
-            }
+            if named { return code ?? "" }
         }
-        let reply = try await send("FUNCTION", "LOAD", "REPLACE", library.source)
+        return nil
+    }
+
+    private func loadLibrary(_ library: RedisFunctionLibrary, replace: Bool) async throws(RedisError) {
+        let reply =
+            replace
+            ? try await send("FUNCTION", "LOAD", "REPLACE", library.source)
+            : try await send("FUNCTION", "LOAD", library.source)
         guard reply.stringValue == library.name else {
             throw RedisError(.invalidReply, "FUNCTION LOAD returned \(reply), expected \(library.name)")
         }
-        libraries.withLock { $0[library.name] = library }
     }
 
     private func reloadLibraries() async throws(RedisError) {
