@@ -124,14 +124,18 @@ public struct HorizontalPodAutoscaler: Sendable {
         events.reduce(0) { $0 + ($1.time > now - Double(period) ? $1.change : 0) }
     }
 
+    /// The replicas at the start of `policy`'s period: what the scale events inside it changed, undone.
+    private func periodStart(_ policy: ScalingRules.Policy, now: Double, current: Int) -> Int {
+        current - change(upEvents, period: policy.periodSeconds, now: now)
+            + change(downEvents, period: policy.periodSeconds, now: now)
+    }
+
     /// `calculateScaleUpLimitWithScalingRules`.
     func scaleUpLimit(_ rules: ScalingRules, now: Double, current: Int) -> Int {
         if rules.selectPolicy == .disabled { return current }
         var result = rules.selectPolicy == .min ? Int.max : Int.min
         for policy in rules.policies {
-            let periodStart =
-                current - change(upEvents, period: policy.periodSeconds, now: now)
-                + change(downEvents, period: policy.periodSeconds, now: now)
+            let periodStart = periodStart(policy, now: now, current: current)
             let proposed =
                 switch policy.kind {
                 case .pods: periodStart + policy.value
@@ -147,9 +151,7 @@ public struct HorizontalPodAutoscaler: Sendable {
         if rules.selectPolicy == .disabled { return current }
         var result = rules.selectPolicy == .min ? Int.min : Int.max
         for policy in rules.policies {
-            let periodStart =
-                current - change(upEvents, period: policy.periodSeconds, now: now)
-                + change(downEvents, period: policy.periodSeconds, now: now)
+            let periodStart = periodStart(policy, now: now, current: current)
             let proposed =
                 switch policy.kind {
                 case .pods: periodStart - policy.value
