@@ -23,7 +23,10 @@ extension AutoscaleCommand {
         @Option(help: "synthetic:…, a request trace (.jsonl) or make demo's samples.jsonl.")
         var trace = "synthetic:"
         @Option(help: "Multiply every arrival by this factor.") var scale = 1.0
-        @Option(help: "Seconds of the trace's first second's arrivals added before it (recorded traces).")
+        @Option(
+            help:
+                "Seconds with no arrivals added before the trace (a recording starts late; the pre-scale window shows)."
+        )
         var padBefore = 0
         @Option(help: "The second of the trace the sale opens at (default: found in the trace).") var openAt: Int?
         @Option(help: "A what-if, `name: key=value …` (repeatable).") var variant: [String] = []
@@ -107,7 +110,7 @@ extension AutoscaleCommand {
                 }
                 loaded.openAt = openAt
             }
-            if padBefore > 0 { loaded = loaded.padded(before: padBefore, perSecond: loaded.arrivals.first ?? 0) }
+            if padBefore > 0 { loaded = loaded.padded(before: padBefore, perSecond: 0) }
             guard scale > 0 else { throw ValidationError("--scale must be above 0") }
             return loaded.scaled(by: scale)
         }

@@ -97,5 +97,7 @@ import Testing
         #expect(demo.arrivals == [0, 40, 0, 360, 30])
         #expect(demo.openAt == 3)
         #expect(demo.scaled(by: 10).arrivals == [0, 400, 0, 3_600, 300])
+        let padded = demo.padded(before: 2, perSecond: 0)
+        #expect(padded.arrivals == [0, 0, 0, 40, 0, 360, 30] && padded.openAt == 5)
     }
 }
