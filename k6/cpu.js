@@ -87,6 +87,16 @@ export function run() {
   PARAMS.headers.Authorization = bearer;
   const res = http.post(GRAPHQL, body, PARAMS);
   if (res.status !== 200 || res.body === null || res.body.indexOf('"errors"') >= 0) {
-    errors.add(1, { code: `HTTP_${res.status}` });
+    // The answer's error code when it has one (a business refusal, UNAVAILABLE…), else the status;
+    // the first few bodies go to the log so that a run's errors can be told apart afterwards.
+    const m = res.body ? /"code":"([A-Z_]+)"/.exec(res.body) : null;
+    const code = m ? m[1] : `HTTP_${res.status}`;
+    errors.add(1, { code });
+    if (logged < 3) {
+      logged += 1;
+      console.warn(`${OP}: error ${code}: ${String(res.body).slice(0, 300)}`);
+    }
   }
 }
+
+let logged = 0;
