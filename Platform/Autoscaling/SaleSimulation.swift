@@ -143,8 +143,9 @@ struct SimulationState {
         let consumed = paused ? 0 : consume(consumers: readyWorkers)
         return SecondSample(
             second: second, arrivals: arrivals, admitted: admitted, gatewayCapacity: capacity, gatewayLoad: load,
-            shed: shed, waiting: waiting, waitP50: Self.percentile(admittedWaits, 0.5),
-            waitP95: Self.percentile(admittedWaits, 0.95), lag: partitionLag.reduce(0, +), consumed: consumed,
+            shed: shed, waiting: waiting, waitP50: SimulationResult.percentile(admittedWaits, 0.5).map(Double.init),
+            waitP95: SimulationResult.percentile(admittedWaits, 0.95).map(Double.init), lag: partitionLag.reduce(0, +),
+            consumed: consumed,
             workerCapacity: paused ? 0 : Double(min(readyWorkers, partitionLag.count)) * model.workerOrdersPerPod,
             gatewayDesired: gateway.replicas, gatewayReady: readyGateways, workerDesired: worker.replicas,
             workerReady: readyWorkers, gatewayShort: short)
@@ -247,14 +248,4 @@ struct SimulationState {
         return total
     }
 
-    static func percentile(_ waits: [(wait: Int, count: Double)], _ q: Double) -> Double? {
-        let total = waits.reduce(0) { $0 + $1.count }
-        guard total > 0 else { return nil }
-        var seen = 0.0
-        for w in waits.sorted(by: { $0.wait < $1.wait }) {
-            seen += w.count
-            if seen >= q * total - 1e-9 { return Double(w.wait) }
-        }
-        return waits.map { Double($0.wait) }.max()
-    }
 }

@@ -10,6 +10,18 @@ public struct SimulationResult: Sendable {
 
     public var verdict: Verdict { Verdict(self) }
 
+    /// The wait below which `q` of the shoppers were admitted (waits weighted by shoppers); nil for none.
+    static func percentile(_ waits: [(wait: Int, count: Double)], _ q: Double) -> Int? {
+        let total = waits.reduce(0) { $0 + $1.count }
+        guard total > 0 else { return nil }
+        var seen = 0.0
+        for w in waits.sorted(by: { $0.wait < $1.wait }) {
+            seen += w.count
+            if seen >= q * total - 1e-9 { return w.wait }
+        }
+        return waits.map(\.wait).max()
+    }
+
     /// The line a configuration is judged by.
     public struct Verdict: Sendable, Equatable {
         /// Seconds after the opening in which the Ready gateways limited admission or shed requests.
@@ -36,8 +48,8 @@ public struct SimulationResult: Sendable {
                 s.lag > 0.5 && s.lag > max(s.workerCapacity, 0) * r.model.drainTargetSeconds
             }
             peakWaitSeconds = r.waits.filter { $0.value > 1e-6 }.keys.max() ?? 0
-            waitP50Seconds = Self.percentile(r.waits, 0.5)
-            waitP95Seconds = Self.percentile(r.waits, 0.95)
+            waitP50Seconds = SimulationResult.percentile(r.waits.map { ($0.key, $0.value) }, 0.5) ?? 0
+            waitP95Seconds = SimulationResult.percentile(r.waits.map { ($0.key, $0.value) }, 0.95) ?? 0
             peakWaiting = r.samples.map(\.waiting).max() ?? 0
             peakLag = r.samples.map(\.lag).max() ?? 0
             shed = r.samples.reduce(0) { $0 + $1.shed }
@@ -46,17 +58,6 @@ public struct SimulationResult: Sendable {
             workerPodMinutes = Double(r.samples.reduce(0) { $0 + $1.workerDesired }) / 60
             peakGatewayReady = r.samples.map(\.gatewayReady).max() ?? 0
             peakWorkerReady = r.samples.map(\.workerReady).max() ?? 0
-        }
-
-        static func percentile(_ waits: [Int: Double], _ q: Double) -> Int {
-            let total = waits.values.reduce(0, +)
-            guard total > 0 else { return 0 }
-            var seen = 0.0
-            for (wait, count) in waits.sorted(by: { $0.key < $1.key }) {
-                seen += count
-                if seen >= q * total - 1e-9 { return wait }
-            }
-            return waits.keys.max() ?? 0
         }
 
         /// One line: what an SRE compares configurations by.

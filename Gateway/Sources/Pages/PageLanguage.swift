@@ -58,12 +58,15 @@ enum PageLanguage: String, CaseIterable, Sendable {
         return f.string(from: date)
     }
 
+    /// A number of seconds and of minutes, `{n}` marking the number (the pages' script fills them too).
+    var secondsTemplate: String { self == .ko ? "{n}초" : "{n} s" }
+    var minutesTemplate: String { self == .ko ? "{n}분" : "{n} min" }
+
     /// A length of time, rounded to whole seconds under two minutes and whole minutes above.
     func duration(_ seconds: Double) -> String {
         let s = max(0, Int(seconds.rounded()))
-        if s < 120 { return self == .ko ? "\(s)초" : "\(s) s" }
-        let m = Int((Double(s) / 60).rounded())
-        return self == .ko ? "\(m)분" : "\(m) min"
+        if s < 120 { return secondsTemplate.replacingOccurrences(of: "{n}", with: "\(s)") }
+        return minutesTemplate.replacingOccurrences(of: "{n}", with: "\(Int((Double(s) / 60).rounded()))")
     }
 
     /// "in 3 min" / "3분 후" style distance from `now` to `date`, rounded to a readable unit.

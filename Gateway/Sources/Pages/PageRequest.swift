@@ -158,8 +158,7 @@ struct PageRequest: Sendable {
             view["poll"] = [
                 "ticket": ticket, "state": state, "tPosition": text(.position), "tAhead": text(.ahead),
                 "tEta": text(.etaRange), "tAsOf": text(.asOf), "tEstimating": text(.estimating),
-                "tSeconds": language.duration(1).replacingOccurrences(of: "1", with: "{n}"),
-                "tMinutes": language.duration(120).replacingOccurrences(of: "2", with: "{n}"),
+                "tSeconds": language.secondsTemplate, "tMinutes": language.minutesTemplate,
             ]
         }
         return page(title: title, dealId: id, template: "line", view)

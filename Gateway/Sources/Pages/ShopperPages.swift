@@ -90,10 +90,8 @@ struct ShopperPages: Sendable {
     static func sameOrigin(_ request: Request) -> Bool {
         guard let origin = request.headers[.origin] else { return true }
         guard let host = request.head.authority else { return false }
-        return URL(string: origin)?.host.map { originHost in
-            let port = URL(string: origin)?.port.map { ":\($0)" } ?? ""
-            return originHost + port == host || originHost == host
-        } ?? false
+        guard let url = URL(string: origin), let originHost = url.host else { return false }
+        return originHost + (url.port.map { ":\($0)" } ?? "") == host || originHost == host
     }
 
     static func cookies(_ header: String?) -> [String: String] {
