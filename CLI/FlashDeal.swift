@@ -10,6 +10,7 @@ struct FlashDeal: AsyncParsableCommand {
         subcommands: [
             Ping.self, Topics.self, OrderIDCommand.self, EventCommand.self, PolicyCommand.self, TokenCommand.self,
             DealCommand.self, OrderCommand.self, VerifyCommand.self, ReconcileCommand.self, AutoscaleCommand.self,
+            SaleCommand.self,
         ])
 }
 

@@ -21,6 +21,7 @@ struct TokenCommand: AsyncParsableCommand {
     @Option(help: "Audience claim (aud).") var audience: String = "flashdeal-gateway"
     @Option(help: "Mint tokens for this many users named <user-prefix>1…N.") var count: Int?
     @Option(help: "User id prefix for --count.") var userPrefix: String = "load-user-"
+    @Option(help: "Role claim: `operator` for the SRE console and `flashdeal sale`.") var role: String?
 
     func validate() throws {
         guard ttl > 0 else { throw ValidationError("--ttl must be positive") }
@@ -45,7 +46,7 @@ struct TokenCommand: AsyncParsableCommand {
                 var lines = ""
                 for index in 1...count {
                     let userId = try UserID("\(userPrefix)\(index)")
-                    let token = try await tokenIssuer.issue(for: userId, at: now)
+                    let token = try await tokenIssuer.issue(for: userId, at: now, role: role)
                     lines += "\(userId.rawValue)\t\(token)\n"
                     if lines.utf8.count > 64 * 1024 {
                         print(lines, terminator: "")
@@ -54,7 +55,7 @@ struct TokenCommand: AsyncParsableCommand {
                 }
                 print(lines, terminator: "")
             } else if let user {
-                print(try await tokenIssuer.issue(for: try UserID(user), at: now))
+                print(try await tokenIssuer.issue(for: try UserID(user), at: now, role: role))
             }
         } catch let error as CredentialError {
             // Messages never contain the secret, only its length.

@@ -41,7 +41,7 @@ public enum AdmissionFunctions {
             local function is_sold_out(keys)
               local stock = tonumber(redis.call('GET', keys[STOCK]) or '0') or 0
               local flag = redis.call('GET', keys[SOLDOUT])
-              return stock <= 0 or (flag ~= false and flag ~= '0')
+              return stock <= 0 or (flag ~= false and flag ~= '0') or redis.call('HGET', keys[ROOM], 'closed') == 'soldout'
             end
 
             -- tickets: userId|joinedAtMs|preQueue
@@ -106,12 +106,13 @@ public enum AdmissionFunctions {
               local info = redis.call('HMGET', keys[INFO], 'startsAt', 'endsAt', 'totalStock', 'perCustomerLimit')
               if not info[1] then return false end
               local flag = redis.call('GET', keys[SOLDOUT])
+              local marked = redis.call('HGET', keys[ROOM], 'closed') == 'soldout'
               return {info[1], info[2], info[3], info[4], redis.call('GET', keys[STOCK]) or '0',
-                (flag ~= false and flag ~= '0') and 1 or 0}
+                ((flag ~= false and flag ~= '0') or marked) and 1 or 0}
             end}
 
             -- join(userId, newTicketId, preQueueWindowMs)
-            -- -> {'unknown'} | {'ended'} | {'notyet', opensAtMs} | {'soldout'}
+            -- -> {'unknown'} | {'ended'} | {'notyet', opensAtMs} | {'soldout'} | {'closed'}
             --  | {'joined' | 'again', ticketId, joinedAtMs, preQueue 0|1}
             redis.register_function('flashdeal_adm_join', function(keys, args)
               local user, candidate, window = args[1], args[2], tonumber(args[3])
@@ -133,6 +134,7 @@ public enum AdmissionFunctions {
                 return {'again', existing, tonumber(joined), tonumber(pq)}
               end
               if is_sold_out(keys) then return {'soldout'} end
+              if redis.call('HGET', keys[ROOM], 'closed') == 'queue' then return {'closed'} end
 
               local pq, seq = 0, 0
               if opened then
@@ -152,7 +154,7 @@ public enum AdmissionFunctions {
 
             -- status(ticketId, userId, newPassId, keyId, passLifetimeMs)
             -- -> {'unknown'} | {'used', orderId} | {'ended'} | {'expired'} | {'soldout'}
-            --  | {'prequeue', drawAtMs, entrants} | {'waiting', position, ratePerSecond}
+            --  | {'prequeue', drawAtMs, entrants} | {'waiting' | 'paused', position, ratePerSecond}
             --  | {'admitted', passId, issuedAtMs, expiresAtMs, keyId}
             redis.register_function('flashdeal_adm_status', function(keys, args)
               local ticket, user, candidate, key_id, lifetime = args[1], args[2], args[3], args[4], tonumber(args[5])
@@ -190,8 +192,9 @@ public enum AdmissionFunctions {
                 return {'prequeue', starts, redis.call('LLEN', keys[ENTRANTS])}
               end
               local seq = tonumber(redis.call('HGET', keys[SEQ], ticket))
-              local served = tonumber(redis.call('HGET', keys[ROOM], 'served') or '0')
-              return {'waiting', math.max(1, seq - served), redis.call('HGET', keys[ROOM], 'rate') or '0'}
+              local room = redis.call('HMGET', keys[ROOM], 'served', 'rate', 'paused')
+              local position = math.max(1, seq - tonumber(room[1] or '0'))
+              return {room[3] == '1' and 'paused' or 'waiting', position, room[2] or '0'}
             end)
 
             -- consume(passId, userId, orderId, quantity, request)
@@ -229,9 +232,11 @@ public enum AdmissionFunctions {
               return {'accepted'}
             end)
 
-            -- advance(ratePerSecond, burst, maxActive, claimMs, abandonAfterMs, maxReclaim, maxSkip, tauSeconds, retentionMs)
+            -- advance(ratePerSecond, burst, maxActive, claimMs, abandonAfterMs, maxReclaim, maxSkip, tauSeconds, retentionMs,
+            --         lagFactor)   ratePerSecond already carries lagFactor; an operator's rate (ROOM rateOverride) gets it here
             -- -> {admitted, waiting, active, reclaimed, ratePerSecond, code, served, skipped}
-            --    code: 'ok' | 'unknown' | 'notopen' | 'drawing' | 'soldout' | 'ended'
+            --    code: 'ok' | 'unknown' | 'notopen' | 'drawing' | 'soldout' | 'paused' | 'ended'
+            -- Operator controls (flashdeal_sale_control): while `paused` only `grant` admissions are made.
             redis.register_function('flashdeal_adm_advance', function(keys, args)
               local rate, burst, max_active = tonumber(args[1]), tonumber(args[2]), tonumber(args[3])
               local claim, abandon_after = tonumber(args[4]), tonumber(args[5])
@@ -251,7 +256,10 @@ public enum AdmissionFunctions {
               end
               if reclaimed > 0 then redis.call('HINCRBY', keys[ROOM], 'reclaimed', reclaimed) end
 
-              local room = redis.call('HMGET', keys[ROOM], 'served', 'joined', 'tokens', 'tat', 'rate', 'rateAt', 'retained')
+              local room = redis.call('HMGET', keys[ROOM], 'served', 'joined', 'tokens', 'tat', 'rate', 'rateAt', 'retained',
+                'paused', 'rateOverride', 'grant')
+              local paused, grant = room[8] == '1', tonumber(room[10] or '0') or 0
+              if tonumber(room[9] or '') then rate = tonumber(room[9]) * (tonumber(args[10] or '') or 1) end
               local served = tonumber(room[1] or '0')
               local line_length = redis.call('LLEN', keys[ENTRANTS]) + tonumber(room[2] or '0')
               local waiting_before = line_length - served
@@ -269,11 +277,13 @@ public enum AdmissionFunctions {
               elseif now_ms < starts then code = 'notopen'
               elseif draw_state ~= 'done' then code = 'drawing'
               elseif is_sold_out(keys) then code = 'soldout'
+              elseif paused then code = 'paused'
               end
 
               local admitted, skipped = 0, 0
-              if code == 'ok' then
-                local quota = math.min(math.floor(tokens), max_active - redis.call('ZCARD', keys[ACTIVE]))
+              if code == 'ok' or (code == 'paused' and grant > 0) then
+                local paced = code == 'ok' and math.floor(tokens) or 0
+                local quota = math.min(paced + grant, max_active - redis.call('ZCARD', keys[ACTIVE]))
                 while admitted < quota and served < line_length and skipped < max_skip do
                   served = served + 1
                   local ticket = redis.call('HGET', keys[LINE], served)
@@ -293,7 +303,9 @@ public enum AdmissionFunctions {
                     end
                   end
                 end
-                tokens = tokens - admitted
+                local granted = math.min(grant, admitted)
+                if granted > 0 then redis.call('HSET', keys[ROOM], 'grant', grant - granted) end
+                if code == 'ok' then tokens = tokens - (admitted - granted) end
               end
 
               -- Measured admission rate: an exponentially weighted moving average over time (tau seconds),

@@ -108,6 +108,8 @@ public enum JoinOutcome: Sendable, Equatable {
     case alreadyJoined(WaitingTicket)
     case notOpenYet(opensAt: Date)
     case soldOut
+    /// An operator closed the line to newcomers (places already taken are kept and served).
+    case queueClosed
     case ended
     case unknownDeal
 }
@@ -130,6 +132,8 @@ public enum AdmissionStatus: Sendable, Equatable {
     /// `position` is 1 for the next shopper to be admitted. `ratePerSecond` is the measured
     /// admission rate; `eta` is `position / rate` when the rate is known.
     case waiting(position: Int, ratePerSecond: Double, eta: Duration?)
+    /// In line while an operator has paused admission: the place is kept, nobody is admitted.
+    case paused(position: Int)
     case admitted(IssuedPass)
     /// The pass was used for this order.
     case passUsed(orderId: OrderID)

@@ -64,6 +64,7 @@ public final class WaitingRoom: Sendable {
             return try reply.string(0) == "joined" ? .joined(ticket) : .alreadyJoined(ticket)
         case "notyet": return .notOpenYet(opensAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(1))))
         case "soldout": return .soldOut
+        case "closed": return .queueClosed
         case "ended": return .ended
         case "unknown": return .unknownDeal
         default: throw reply.invalid("unknown join outcome")
@@ -93,6 +94,7 @@ public final class WaitingRoom: Sendable {
             let rate = try reply.double(2)
             let eta: Duration? = rate > 0 ? .seconds(Double(position) / rate) : nil
             return .waiting(position: position, ratePerSecond: rate, eta: eta)
+        case "paused": return .paused(position: try reply.int(1))
         case "prequeue":
             return .preQueue(
                 drawAt: Timestamp.date(epochMilliseconds: Int64(try reply.int(1))), entrants: try reply.int(2))
@@ -163,7 +165,7 @@ public final class WaitingRoom: Sendable {
     }
 
     enum StepPhase: String {
-        case ok, unknown, notopen, drawing, soldout, ended
+        case ok, unknown, notopen, drawing, soldout, paused, ended
     }
 
     struct Step {
@@ -184,7 +186,7 @@ public final class WaitingRoom: Sendable {
             String(rate), String(max(0, settings.admissionBurst)), String(max(0, settings.maxActivePasses)),
             String(Self.milliseconds(settings.passLifetime)), String(Self.milliseconds(settings.abandonAfter)),
             String(Self.maxReclaimPerStep), String(Self.maxSkipPerStep), String(Self.rateTimeConstant.seconds),
-            String(Self.milliseconds(Self.retentionAfterEnd)),
+            String(Self.milliseconds(Self.retentionAfterEnd)), String(max(0, lagFactor.isFinite ? lagFactor : 1)),
         ]
     }
 

@@ -11,10 +11,15 @@ public struct ShopperClaims: Sendable, Hashable {
     public var notBefore: Date?
     public var issuer: String?
     public var audience: [String]?
+    /// `operator` for an SRE's token (the console and the operator mutations); absent for shoppers.
+    public var role: String?
+
+    /// The role that opens the operator console and its actions.
+    public static let operatorRole = "operator"
 
     public init(
         subject: String, expiresAt: Date, issuedAt: Date, notBefore: Date? = nil,
-        issuer: String? = nil, audience: [String]? = nil
+        issuer: String? = nil, audience: [String]? = nil, role: String? = nil
     ) {
         self.subject = subject
         self.expiresAt = expiresAt
@@ -22,7 +27,10 @@ public struct ShopperClaims: Sendable, Hashable {
         self.notBefore = notBefore
         self.issuer = issuer
         self.audience = audience
+        self.role = role
     }
+
+    public var isOperator: Bool { role == Self.operatorRole }
 
     /// The subject as a validated user id.
     public func userId() throws(CredentialError) -> UserID {
@@ -44,6 +52,7 @@ struct ShopperJWTPayload: JWTPayload {
     var nbf: NotBeforeClaim?
     var iss: IssuerClaim?
     var aud: AudienceClaim?
+    var role: String?
 
     init() {}
 
@@ -54,6 +63,7 @@ struct ShopperJWTPayload: JWTPayload {
         nbf = claims.notBefore.map { NotBeforeClaim(value: $0) }
         iss = claims.issuer.map { IssuerClaim(value: $0) }
         aud = claims.audience.map { AudienceClaim(value: $0) }
+        role = claims.role
     }
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}

@@ -151,6 +151,7 @@ public struct ShopperTokenVerifier: Sendable {
         return fast.sub?.value == reference.sub?.value && fast.exp?.value == reference.exp?.value
             && fast.iat?.value == reference.iat?.value && fast.nbf?.value == reference.nbf?.value
             && fast.iss?.value == reference.iss?.value && fast.aud?.value == reference.aud?.value
+            && fast.role == reference.role
     }
 
     static func extractToken(_ header: String) throws(CredentialError) -> String {
@@ -226,7 +227,7 @@ public struct ShopperTokenVerifier: Sendable {
         }
         return ShopperClaims(
             subject: sub, expiresAt: exp, issuedAt: iat, notBefore: payload.nbf?.value,
-            issuer: payload.iss?.value, audience: payload.aud?.value)
+            issuer: payload.iss?.value, audience: payload.aud?.value, role: payload.role)
     }
 }
 
@@ -248,13 +249,15 @@ public struct ShopperTokenIssuer: Sendable {
     }
 
     /// A token for `user` issued at `now` (whole seconds), expiring `lifetime` later.
-    public func issue(for user: UserID, at now: Date, notBefore: Date? = nil) async throws(CredentialError) -> String {
+    public func issue(for user: UserID, at now: Date, notBefore: Date? = nil, role: String? = nil)
+        async throws(CredentialError) -> String
+    {
         let iat = Date(timeIntervalSince1970: now.timeIntervalSince1970.rounded(.down))
         let seconds = lifetime.seconds
         let claims = ShopperClaims(
             subject: user.rawValue, expiresAt: iat.addingTimeInterval(seconds.rounded(.up)),
             issuedAt: iat, notBefore: notBefore, issuer: issuer,
-            audience: audience.map { [$0] })
+            audience: audience.map { [$0] }, role: role)
         return try await sign(claims)
     }
 

@@ -119,9 +119,16 @@ public enum GatewayApp {
             acceptingDeals: AcceptingDeals(redis: background, requestsTopic: configuration.orders.topic),
             orders: OrderStore(mongo: host.clients.mongo))
         let api = ShopperAPI(ports: ports, keyring: keyring, settings: configuration, metrics: metrics, logger: logger)
+        let saleControl = SaleControlStore(redis: host.clients.redis)
+        let audit = OperatorAuditLog(mongo: host.clients.mongo)
+        let operatorAPI = OperatorAPI(
+            ports: OperatorPorts(
+                control: saleControl, audit: audit, catalog: DealCatalog(mongo: host.clients.mongo),
+                instance: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"),
+            guardrails: configuration.operatorGuardrails, logger: logger)
         let http = try shopperHTTP(
-            api: api, configuration: configuration, verifier: verifier, addresses: addresses,
-            metrics: metrics, logger: logger)
+            api: api, operatorAPI: operatorAPI, configuration: configuration, verifier: verifier,
+            addresses: addresses, metrics: metrics, logger: logger)
 
         let pages = ShopperPages(
             api: api, authenticator: ShopperAuthenticator(verifier: verifier), addresses: addresses,
@@ -153,6 +160,8 @@ public enum GatewayApp {
                 Prepare(logger: logger) {
                     try await limiter.prepare()
                     try await dealStore.prepare()
+                    try await saleControl.prepare()
+                    try await audit.prepare()
                 },
                 reloader, dealCache, pacer, lagProbe,
                 GaugeSampler(interval: .milliseconds(100)) {
@@ -169,11 +178,12 @@ public enum GatewayApp {
     /// GraphQL over HTTP in front of `api`: what the process serves on `/graphql`, and what the
     /// in-process tests drive with the API built on in-memory ports.
     static func shopperHTTP(
-        api: ShopperAPI, configuration: GatewayConfiguration, verifier: ShopperTokenVerifier,
-        addresses: ClientAddressResolver, metrics: GatewayMetrics, logger: Logger
+        api: ShopperAPI, operatorAPI: OperatorAPI?, configuration: GatewayConfiguration,
+        verifier: ShopperTokenVerifier, addresses: ClientAddressResolver, metrics: GatewayMetrics, logger: Logger
     ) throws -> GraphQLHTTP {
         let engine = GraphQLEngine(
-            schema: try GatewaySchema.make(api: api), limits: configuration.graphQL, api: api)
+            schema: try GatewaySchema.make(api: api, operatorAPI: operatorAPI), limits: configuration.graphQL,
+            api: api)
         return GraphQLHTTP(
             engine: engine, authenticator: ShopperAuthenticator(verifier: verifier),
             addresses: addresses, metrics: metrics, logger: logger)

@@ -23,6 +23,7 @@ public struct GatewayConfiguration: Sendable {
     public var trustedProxies: [String] = []
     /// The zone the shopper pages show times in (`pagesTimeZone`, `FLASHDEAL_PAGES_TIMEZONE`).
     public var pagesTimeZone = TimeZone(identifier: "UTC")!
+    public var operatorGuardrails = OperatorGuardrails()
 
     public struct GraphQLLimits: Sendable, Equatable {
         public var maxBodyBytes = 32 * 1024
@@ -141,6 +142,7 @@ public struct GatewayConfiguration: Sendable {
         try reader.section(tree, "") { key, value, path in
             switch key {
             case "policyFile": policyFile = try reader.string(value, path)
+            case "operator": try applyOperator(value, path, reader)
             case "trustedProxies": trustedProxies = try reader.strings(value, path)
             case "pagesTimeZone": pagesTimeZone = try Self.timeZone(try reader.string(value, path), "\(file): \(path)")
             case "http":

@@ -3,14 +3,20 @@ against a real gateway and order worker on the real stack: `scripts/load browser
 seeds the deals, mints the shoppers' tokens, runs these tests and then `flashdeal verify`.
 
 Environment: BASE_URL, DEAL (open, 10 units, 2 per shopper), DEAL_LATER (opens in two hours: its
-line is not open yet), DEAL_SOON (opens in five minutes: its pre-queue is), DEAL_TINY (one unit), TOKENS (user<TAB>token per line), OUT (screenshots are kept there).
+line is not open yet), DEAL_SOON (opens in five minutes: its pre-queue is), DEAL_TINY (one unit),
+DEAL_ONE (one unit, two per shopper), DEAL_PAUSED (open; the tests pause and resume it), DEAL_SLOW
+(open; a rate policy allows one poll per 8 s per shopper), OPERATOR_TOKEN (a token with the operator
+role), TOKENS (user<TAB>token per line), OUT (screenshots are kept there).
 
 Every page is scanned with axe-core (bundled with selenium-axe-python, offline): no serious or
 critical violation. The pages work without JavaScript: these tests reload them as a shopper would.
 """
+import json
 import os
 import pathlib
 import time
+import urllib.error
+import urllib.request
 
 import pytest
 from selenium import webdriver
@@ -226,3 +232,97 @@ def test_a_lost_connection_is_shown_and_the_page_recovers_by_itself(browser):
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     WebDriverWait(browser, 40).until(lambda d: not warning.is_displayed(), "the warning gone once back online")
     assert "Waiting for the opening" in text(browser)
+
+
+def operate(deal, action, reason, value=None):
+    """An SRE's action through the gateway's operateSale (the operator token of the run)."""
+    variables = {"i": {"dealId": deal, "action": action, "reason": reason}}
+    if value is not None:
+        variables["i"]["value"] = value
+    body = json.dumps({
+        "query": "mutation O($i: OperateSaleInput!) { operateSale(input: $i) { applied auditId after { paused } } }",
+        "variables": variables}).encode()
+    request = urllib.request.Request(f"{BASE}/graphql", data=body, method="POST", headers={
+        "content-type": "application/json", "authorization": "Bearer " + os.environ["OPERATOR_TOKEN"]})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            answer = json.load(response)
+    except urllib.error.HTTPError as error:
+        raise AssertionError(f"{action}: HTTP {error.code} {error.read().decode()}") from None
+    assert "errors" not in answer, answer
+    assert answer["data"]["operateSale"]["applied"], answer
+    return answer["data"]["operateSale"]
+
+
+def test_a_pause_is_seen_by_a_waiting_shopper_with_the_place_kept_and_a_resume_lets_them_in(browser):
+    deal = os.environ["DEAL_PAUSED"]
+    operate(deal, "PAUSE", "browser test: payment provider degraded")
+    _, token = shopper()
+    sign_in(browser, token)
+    visit(browser, f"{BASE}/shop/deals/{deal}")
+    submit(browser, "/line", "/line/")
+    page = text(browser)
+    assert "Admission is paused" in page and "You are number 1 in line." in page, page
+    accessible(browser, "paused line page")
+    shot(browser, "en-paused")
+    time.sleep(12)  # two polls or more while paused: still paused, still first
+    page = text(browser)
+    assert "Admission is paused" in page and "You are number 1 in line." in page, page
+    operate(deal, "RESUME", "browser test: provider recovered")
+    # The page's own poll sees the change and brings the shopper's turn, with no reload from here.
+    wait_until(browser, lambda t: "your turn" in t, 30, "the shopper's turn after the resume")
+
+
+def test_an_order_the_worker_rejects_says_so_and_why(browser):
+    """One unit left and two ordered (the limit is two): the gateway accepts, the worker rejects."""
+    _, token = shopper()
+    sign_in(browser, token)
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_ONE']}")
+    submit(browser, "/line", "/line/")
+    wait_until(browser, lambda t: "your turn" in t, 30, "the shopper's turn")
+    quantity = browser.find_element(By.ID, "quantity")
+    quantity.clear()
+    quantity.send_keys("2")
+    submit(browser, "/orders", "/shop/orders/")
+    wait_until(browser, lambda t: "Not confirmed." in t, 60, "REJECTED")
+    page = text(browser)
+    assert "You were not charged" in page and "not enough units were left for this order" in page, page
+    accessible(browser, "rejected order page")
+    shot(browser, "en-order-rejected")
+
+
+# Records every fetch the page makes (time, status, Retry-After) before the page's own script runs.
+FETCH_LOG = """
+window.__polls = [];
+const realFetch = window.fetch;
+window.fetch = async (...args) => {
+  const started = performance.now();
+  const response = await realFetch(...args);
+  window.__polls.push({ started, ended: performance.now(), status: response.status,
+                        retryAfter: parseInt(response.headers.get("retry-after"), 10) || 0 });
+  return response;
+};
+"""
+
+
+def test_a_429_with_retry_after_is_waited_out_before_the_next_poll(browser):
+    """The slow deal's polls are limited to one per 8 s per shopper (scripts/load): the page's
+    script meets 429s and never asks again before their Retry-After has passed. The deal is paused,
+    so the shopper stays on one page (a change of state would reload it and reset the log)."""
+    operate(os.environ["DEAL_SLOW"], "PAUSE", "browser test: hold the line while polls are limited")
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FETCH_LOG})
+    _, token = shopper()
+    sign_in(browser, token)
+    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_SLOW']}")
+    submit(browser, "/line", "/line/")
+    time.sleep(25)
+    polls = browser.execute_script("return window.__polls")
+    limited = [i for i, p in enumerate(polls) if p["status"] == 429]
+    assert limited, f"no 429 in {polls}"
+    for i in limited:
+        assert polls[i]["retryAfter"] >= 1, polls[i]
+        if i + 1 < len(polls):
+            waited = (polls[i + 1]["started"] - polls[i]["ended"]) / 1000
+            assert waited >= polls[i]["retryAfter"], f"asked again after {waited:.1f} s, Retry-After {polls[i]['retryAfter']}: {polls}"
+    assert any(p["status"] == 200 for p in polls[limited[0]:]), f"the page polled again once allowed: {polls}"
+    assert "You are number 1 in line." in text(browser), text(browser)

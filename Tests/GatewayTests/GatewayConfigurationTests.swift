@@ -23,6 +23,7 @@ import Testing
         #expect(fromFile.host.port == defaults.host.port)
         #expect(fromFile.host.drainDelay == defaults.host.drainDelay)
         #expect(fromFile.pagesTimeZone == defaults.pagesTimeZone)
+        #expect(fromFile.operatorGuardrails == defaults.operatorGuardrails)
     }
 
     @Test func fileThenEnvironmentOverride() throws {

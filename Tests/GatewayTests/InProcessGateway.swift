@@ -29,6 +29,7 @@ struct InProcessGateway: Sendable {
     let kept: KeptRequestRedelivery
     let accepting: InMemoryAcceptedDeals
     let orders: InMemoryOrderStore
+    let audit: InMemoryOperatorAudit
     let keyring: PassKeyring
     let configuration: GatewayConfiguration
     let client: any TestClientProtocol
@@ -71,8 +72,12 @@ struct InProcessGateway: Sendable {
                 limiter: limiter, deals: deals, catalog: deals, room: room, pacer: room, publisher: sink,
                 kept: kept, acceptingDeals: accepting, orders: orders, clock: clock),
             keyring: keyring, settings: configuration, metrics: metrics, logger: logger)
+        let audit = InMemoryOperatorAudit()
+        let operatorAPI = OperatorAPI(
+            ports: OperatorPorts(control: room, audit: audit, catalog: deals, instance: "in-process"),
+            guardrails: configuration.operatorGuardrails, clock: clock, logger: logger)
         let http = try GatewayApp.shopperHTTP(
-            api: api, configuration: configuration, verifier: verifier,
+            api: api, operatorAPI: operatorAPI, configuration: configuration, verifier: verifier,
             addresses: try ClientAddressResolver(trustedProxies: configuration.trustedProxies), metrics: metrics,
             logger: logger)
         let router = Router(context: GatewayRequestContext.self)
@@ -88,7 +93,7 @@ struct InProcessGateway: Sendable {
                 InProcessGateway(
                     clock: clock, room: room, keyring: keyring, configuration: configuration,
                     client: client, limiter: limiter, deals: deals, sink: sink, kept: kept,
-                    accepting: accepting, orders: orders, registry: registry))
+                    accepting: accepting, orders: orders, audit: audit, registry: registry))
         }
     }
 
@@ -96,9 +101,10 @@ struct InProcessGateway: Sendable {
         clock: ManualClock, room: InMemoryWaitingRoom, keyring: PassKeyring, configuration: GatewayConfiguration,
         client: any TestClientProtocol, limiter: ScriptedRateDecider, deals: InMemoryDeals,
         sink: RecordingOrderSink, kept: KeptRequestRedelivery, accepting: InMemoryAcceptedDeals,
-        orders: InMemoryOrderStore,
+        orders: InMemoryOrderStore, audit: InMemoryOperatorAudit,
         registry: PrometheusCollectorRegistry
     ) {
+        self.audit = audit
         self.registry = registry
         self.clock = clock
         self.room = room
@@ -131,11 +137,11 @@ struct InProcessGateway: Sendable {
         return id
     }
 
-    static func token(for user: String) async throws -> String {
+    static func token(for user: String, role: String? = nil) async throws -> String {
         let issuer = try await ShopperTokenIssuer(
             key: .hs256(secret: Array(jwtSecret.utf8)), issuer: "flashdeal",
             audience: "flashdeal-gateway", lifetime: .seconds(600))
-        return try await issuer.issue(for: try UserID(user), at: Date())
+        return try await issuer.issue(for: try UserID(user), at: Date(), role: role)
     }
 
     /// The value of one series in the metrics this gateway exposes, e.g.

@@ -1,5 +1,5 @@
 public import Admission
-import DealData
+public import DealData
 public import Domain
 public import Foundation
 public import Gateway
@@ -106,6 +106,55 @@ public final class InMemoryDeals: DealStateSource, CatalogSource, Sendable {
     }
     public func deal(_ id: DealID) async throws -> Deal? { try read { $0.deals[id] } }
     public func product(_ id: ProductID) async throws -> Product? { try read { $0.products[id] } }
+
+    /// The catalog's write (operators moving an opening); the deal's state keeps its stock.
+    public func upsert(_ deal: Deal) async throws {
+        try state.withLock { state in
+            if state.down { throw TwinUnavailable("the deal store") }
+            state.deals[deal.id] = deal
+            state.states[deal.id]?.startsAt = deal.startsAt
+            state.states[deal.id]?.endsAt = deal.endsAt
+        }
+    }
+}
+
+extension InMemoryDeals: CatalogWriting {}
+
+/// The operators' audit in memory; can be told to fail.
+public final class InMemoryOperatorAudit: OperatorAuditing, Sendable {
+    private let state = Mutex<(entries: [OperatorAuditEntry], down: Bool)>(([], false))
+    public init() {}
+
+    public func setDown(_ down: Bool) { state.withLock { $0.down = down } }
+    public var all: [OperatorAuditEntry] { state.withLock { $0.entries } }
+
+    public func record(_ entry: OperatorAuditEntry) async throws {
+        try state.withLock { state in
+            if state.down { throw TwinUnavailable("the audit") }
+            state.entries.append(entry)
+        }
+    }
+
+    public func complete(
+        _ id: String, outcome: OperatorAuditEntry.Outcome, detail: String?, before: [String: String],
+        after: [String: String]
+    ) async throws {
+        try state.withLock { state in
+            if state.down { throw TwinUnavailable("the audit") }
+            guard let index = state.entries.firstIndex(where: { $0.id == id }) else { return }
+            state.entries[index].outcome = outcome
+            state.entries[index].detail = detail
+            state.entries[index].before = before
+            state.entries[index].after = after
+        }
+    }
+
+    public func entries(deal: String?, limit: Int) async throws -> [OperatorAuditEntry] {
+        try state.withLock { state in
+            if state.down { throw TwinUnavailable("the audit") }
+            return Array(state.entries.filter { deal == nil || $0.dealId == deal }.reversed().prefix(limit))
+        }
+    }
 }
 
 /// The order-request log, in memory: every accepted request in order; can refuse or shed.

@@ -2,16 +2,17 @@ public import Admission
 public import Credentials
 import Crypto
 public import Domain
-import Foundation
+public import Foundation
 public import Gateway
 import Synchronization
 
 /// The waiting room in memory, with the live room's rules (``WaitingRoom`` and its Redis functions):
 /// one place per shopper, admission in order of arrival by ``advance(deal:)``, one pass per admitted
 /// ticket, a pass bound to one order (a retry of that order gets the stored request back), expiry by
-/// the clock. Simplified where no contract depends on it: the pre-queue's draw keeps arrival order,
-/// and pacing admits everyone waiting at once.
-public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable {
+/// the clock; operators' controls (``SaleControlling``) with the same rules. Simplified where no
+/// contract depends on it: the pre-queue's draw keeps arrival order, and pacing admits everyone
+/// waiting at once.
+public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, SaleControlling, Sendable {
     private struct Ticket {
         var user: UserID
         var joinedAt: Date
@@ -35,6 +36,17 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
         var bindings: [PassID: (order: OrderID, quantity: Int)] = [:]
         var requests: [OrderID: [UInt8]] = [:]
         var preQueueEntrants = 0
+        var paused = false
+        var rateOverride: Double?
+        var grant = 0
+        var closure: SaleClosure?
+
+        func control(now: Date) -> SaleControl {
+            SaleControl(
+                paused: paused, admissionRateOverride: rateOverride, pendingAdmissions: grant, closure: closure,
+                startsAt: deal.startsAt, endsAt: deal.endsAt, opened: now >= deal.startsAt)
+        }
+        var soldOut: Bool { remaining <= 0 || closure == .soldOut }
     }
     private struct State {
         var rooms: [DealID: Room] = [:]
@@ -86,7 +98,8 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
                         ticketId: existing, dealId: deal, userId: user,
                         joinedAt: ticket.joinedAt, preQueue: ticket.preQueue))
             }
-            if room.remaining <= 0 { return .soldOut }
+            if room.soldOut { return .soldOut }
+            if room.closure == .queue { return .queueClosed }
             counter += 1
             let id = try TicketID("twin-ticket-\(counter)")
             room.line.append(id)
@@ -108,7 +121,7 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
             }
             if now >= room.deal.endsAt { return .ended }
             if !Self.isLive(ticket, room, now) { return .expired }
-            if room.remaining <= 0 { return .soldOut }
+            if room.soldOut { return .soldOut }
             if let state = ticket.state, state.hasPrefix("pass:"),
                 let pass = room.passes[try PassID(String(state.dropFirst(5)))]
             {
@@ -127,7 +140,8 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
             if ticket.preQueue && now < room.deal.startsAt {
                 return .preQueue(drawAt: room.deal.startsAt, entrants: room.preQueueEntrants)
             }
-            return .waiting(position: max(1, ticket.seq - room.served), ratePerSecond: 0, eta: nil)
+            let position = max(1, ticket.seq - room.served)
+            return room.paused ? .paused(position: position) : .waiting(position: position, ratePerSecond: 0, eta: nil)
         }
     }
 
@@ -170,15 +184,18 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
 
     public func track(_ deal: DealID) { _ = state.withLock { $0.tracked.insert(deal) } }
 
-    /// Calls everyone waiting in an open deal's line (up to the room's burst); returns how many.
+    /// Calls everyone waiting in an open deal's line (up to the room's burst, none while paused, plus
+    /// operators' pending admissions); returns how many.
     @discardableResult
     public func advance(deal: DealID) throws -> Int {
         let now = clock.now
         let burst = settings.admissionBurst
         return try withRoom(deal, missing: 0) { room, _ in
-            guard now >= room.deal.startsAt, now < room.deal.endsAt, room.remaining > 0 else { return 0 }
+            guard now >= room.deal.startsAt, now < room.deal.endsAt, !room.soldOut else { return 0 }
             var admitted = 0
-            while admitted < burst && room.served < room.line.count {
+            let quota = (room.paused ? 0 : burst) + room.grant
+            defer { room.grant -= min(room.grant, admitted) }
+            while admitted < quota && room.served < room.line.count {
                 let id = room.line[room.served]
                 room.served += 1
                 if room.tickets[id]?.state == nil {
@@ -188,6 +205,37 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, Sendable
             }
             return admitted
         }
+    }
+
+    // MARK: Operators' controls
+
+    public func control(of deal: DealID) async throws -> SaleControl? {
+        let now = clock.now
+        return try withRoom(deal, missing: nil) { room, _ in room.control(now: now) }
+    }
+
+    public func apply(_ action: OperatorAction, to deal: DealID, now: Date, guardrails: OperatorGuardrails)
+        async throws -> SaleControlChange
+    {
+        let clockNow = clock.now
+        let change = try withRoom(deal, missing: nil) { room, _ -> SaleControlChange? in
+            let before = room.control(now: clockNow)
+            let after = try before.applying(action, now: clockNow, guardrails: guardrails)
+            room.paused = after.paused
+            room.rateOverride = after.admissionRateOverride
+            room.grant = after.pendingAdmissions
+            room.closure = after.closure
+            if after.startsAt != before.startsAt {
+                let d = room.deal
+                room.deal = try Deal(
+                    id: d.id, productId: d.productId, title: d.title, price: d.price, startsAt: after.startsAt,
+                    endsAt: after.endsAt, totalStock: d.totalStock, perCustomerLimit: d.perCustomerLimit,
+                    paymentWindow: d.paymentWindow)
+            }
+            return SaleControlChange(before: before, after: room.control(now: clockNow))
+        }
+        guard let change else { throw SaleControlRefusal(.unknownDeal, "no deal \(deal) in the twin") }
+        return change
     }
 
     // MARK: Internals

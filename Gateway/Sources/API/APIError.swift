@@ -8,10 +8,12 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     public enum Code: String, Sendable, CaseIterable {
         case badRequest = "BAD_REQUEST"
         case unauthenticated = "UNAUTHENTICATED"
+        case forbidden = "FORBIDDEN"
         case notFound = "NOT_FOUND"
         case rateLimited = "RATE_LIMITED"
         case queued = "QUEUED"
         case soldOut = "SOLD_OUT"
+        case queueClosed = "QUEUE_CLOSED"
         case dealNotOpen = "DEAL_NOT_OPEN"
         case dealEnded = "DEAL_ENDED"
         case passRequired = "PASS_REQUIRED"
@@ -20,6 +22,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case passUsed = "PASS_USED"
         case idempotencyConflict = "IDEMPOTENCY_CONFLICT"
         case limitExceeded = "LIMIT_EXCEEDED"
+        case actionRefused = "ACTION_REFUSED"
         case unavailable = "UNAVAILABLE"
         case persistedQueryNotFound = "PERSISTED_QUERY_NOT_FOUND"
         case queryTooLarge = "QUERY_TOO_LARGE"
@@ -71,6 +74,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
         case .badRequest, .parseFailed, .validationFailed, .queryTooDeep, .queryTooComplex: 400
         case .queryTooLarge: 413
         case .unauthenticated: 401
+        case .forbidden: 403
         case .rateLimited: 429
         case .unavailable: 503
         case .internalError: 500
@@ -91,7 +95,7 @@ public struct APIError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Whether this outcome is a designed business answer (not an error for SLOs and load tests).
     public var isBusinessOutcome: Bool {
         switch code {
-        case .rateLimited, .queued, .soldOut, .dealNotOpen, .dealEnded, .passUsed, .limitExceeded: true
+        case .rateLimited, .queued, .soldOut, .queueClosed, .dealNotOpen, .dealEnded, .passUsed, .limitExceeded: true
         default: false
         }
     }

@@ -7,6 +7,8 @@ import Synchronization
 /// limiter said along the way (its headers go on the response).
 public final class CallContext: Sendable {
     public let userId: UserID?
+    /// The token carries the operator role (``OperatorAPI`` requires it).
+    public let isOperator: Bool
     public let clientIP: String
     /// Request headers, names lower-cased.
     public let headers: [String: String]
@@ -19,8 +21,11 @@ public final class CallContext: Sendable {
         var outcomes: [(operation: String, outcome: String)] = []
     }
 
-    public init(userId: UserID?, clientIP: String, headers: [String: String], traceparent: String) {
+    public init(
+        userId: UserID?, isOperator: Bool = false, clientIP: String, headers: [String: String], traceparent: String
+    ) {
         self.userId = userId
+        self.isOperator = isOperator
         self.clientIP = clientIP
         self.headers = headers
         self.traceparent = traceparent
@@ -42,6 +47,15 @@ public final class CallContext: Sendable {
             throw APIError(.unauthenticated, "this operation needs a shopper token: send `Authorization: Bearer <jwt>`")
         }
         return userId
+    }
+
+    /// The operator's id, or FORBIDDEN (a shopper's token) / UNAUTHENTICATED (none).
+    func requireOperator() throws(APIError) -> UserID {
+        let user = try requireUser()
+        guard isOperator else {
+            throw APIError(.forbidden, "operator actions and the console need a token with the operator role")
+        }
+        return user
     }
 }
 

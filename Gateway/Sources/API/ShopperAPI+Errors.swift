@@ -15,6 +15,7 @@ extension ShopperAPI {
         case .alreadyJoined: "already_joined"
         case .notOpenYet: "not_open"
         case .soldOut: "sold_out"
+        case .queueClosed: "queue_closed"
         case .ended: "ended"
         case .unknownDeal: "unknown_deal"
         }

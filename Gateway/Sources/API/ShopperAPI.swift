@@ -218,6 +218,7 @@ public final class ShopperAPI: Sendable {
                 retryAfter: .seconds(max(1, opensAt.timeIntervalSince(clock.now).rounded(.up))),
                 details: ["opensAt": Timestamp.format(opensAt)])
         case .soldOut: throw APIError(.soldOut, "deal \(id) is sold out", details: ["dealId": id.rawValue])
+        case .queueClosed: throw APIError(.queueClosed, "the line for \(id) is closed", details: ["dealId": "\(id)"])
         case .ended: throw APIError(.dealEnded, "deal \(id) has ended", details: ["dealId": id.rawValue])
         case .unknownDeal: throw APIError(.notFound, "no deal \(id)")
         }

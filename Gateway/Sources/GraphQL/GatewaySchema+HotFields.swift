@@ -63,6 +63,12 @@ extension GatewaySchema {
             // shopper a second were admitted: a long line that stalls backs off to 10 s instead of
             // every shopper polling twice a second.
             object["pollAfterMs"] = Int(min(10_000, max(250, (eta?.seconds ?? Double(position)) * 250)))
+        case .paused(let position):
+            // Admission is paused: the place is kept while the shopper keeps polling (well inside
+            // the abandonment time); nothing moves until an operator resumes.
+            object["state"] = "PAUSED"
+            object["position"] = position
+            object["pollAfterMs"] = 5_000
         case .admitted(let issued):
             object["state"] = "ADMITTED"
             object["pass"] =

@@ -12,7 +12,7 @@ import OrderedCollections
 enum GatewaySchema {
     typealias Object = [String: any Sendable]
 
-    static func make(api maybeAPI: ShopperAPI?) throws -> GraphQLSchema {
+    static func make(api maybeAPI: ShopperAPI?, operatorAPI: OperatorAPI? = nil) throws -> GraphQLSchema {
         // Without an API (printing the schema) every resolver fails.
         let api = APIHandle(maybeAPI)
         let dateTime = try GraphQLScalarType(
@@ -62,6 +62,7 @@ enum GatewaySchema {
             [
                 ("PRE_QUEUE", "Joined before the opening; the draw at `drawAt` decides the place."),
                 ("WAITING", "In line; see `position` and `etaSeconds`."),
+                ("PAUSED", "In line while operators have paused admission; the place is kept, keep polling."),
                 ("ADMITTED", "Your turn: `pass` lets you place one order before it expires."),
                 ("PASS_USED", "The pass was used for `orderId`."),
                 ("EXPIRED", "The pass or the place expired unused; join again for a new place."),
@@ -192,79 +193,91 @@ enum GatewaySchema {
                     type: GraphQLString, description: "The admission pass token from the waiting room."),
             ])
 
+        let operators = try operatorFields(operatorAPI, dateTime: dateTime)
         let query = try GraphQLObjectType(
             name: "Query",
-            fields: [
-                "deals": GraphQLField(
-                    type: GraphQLNonNull(GraphQLList(GraphQLNonNull(deal))), description: "Deals, soonest first.",
-                    args: ["first": GraphQLArgument(type: GraphQLInt, defaultValue: .number(20))],
-                    resolve: { _, args, context, _ in
-                        try await api.api.dealList(limit: args["first"].int ?? 20, ctx(context)).map(dealObject)
-                    }),
-                "deal": GraphQLField(
-                    type: deal, args: ["id": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
-                    resolve: { _, args, context, _ in
-                        try await api.api.deal(args["id"].string ?? "", ctx(context)).map(dealObject)
-                    }),
-                "product": GraphQLField(
-                    type: product, args: ["id": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
-                    resolve: { _, args, context, _ in
-                        try await api.api.product(args["id"].string ?? "", ctx(context)).map(productObject)
-                    }),
-                "stock": GraphQLField(
-                    type: stock, args: ["dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
-                    resolve: { _, args, context, _ in
-                        try await api.api.stock(args["dealId"].string ?? "", ctx(context)).map {
-                            stockObject($0, try api.api)
-                        }
-                    }),
-                "order": GraphQLField(
-                    type: order, description: "One of your orders (null if it is not yours or not recorded yet).",
-                    args: ["id": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
-                    resolve: { _, args, context, _ in try await resolveOrder(try api.api, args, ctx(context)) }),
-                "admission": GraphQLField(
-                    type: GraphQLNonNull(admission), description: "Poll your place in a deal's waiting room.",
-                    args: [
-                        "dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID)),
-                        "ticket": GraphQLArgument(type: GraphQLNonNull(GraphQLID)),
-                    ],
-                    resolve: { _, args, context, _ in try await resolveAdmission(try api.api, args, ctx(context)) }),
-                "waitingRoom": GraphQLField(
-                    type: waitingRoom, args: ["dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
-                    resolve: { _, args, context, _ in
-                        let deal = args["dealId"].string ?? ""
-                        return try await api.api.draw(deal, ctx(context)).map { drawObject($0, deal: deal) }
-                    }),
-            ])
+            fields: withOperatorFields(
+                operators.query,
+                [
+                    "deals": GraphQLField(
+                        type: GraphQLNonNull(GraphQLList(GraphQLNonNull(deal))), description: "Deals, soonest first.",
+                        args: ["first": GraphQLArgument(type: GraphQLInt, defaultValue: .number(20))],
+                        resolve: { _, args, context, _ in
+                            try await api.api.dealList(limit: args["first"].int ?? 20, ctx(context)).map(dealObject)
+                        }),
+                    "deal": GraphQLField(
+                        type: deal, args: ["id": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
+                        resolve: { _, args, context, _ in
+                            try await api.api.deal(args["id"].string ?? "", ctx(context)).map(dealObject)
+                        }),
+                    "product": GraphQLField(
+                        type: product, args: ["id": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
+                        resolve: { _, args, context, _ in
+                            try await api.api.product(args["id"].string ?? "", ctx(context)).map(productObject)
+                        }),
+                    "stock": GraphQLField(
+                        type: stock, args: ["dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
+                        resolve: { _, args, context, _ in
+                            try await api.api.stock(args["dealId"].string ?? "", ctx(context)).map {
+                                stockObject($0, try api.api)
+                            }
+                        }),
+                    "order": GraphQLField(
+                        type: order, description: "One of your orders (null if it is not yours or not recorded yet).",
+                        args: ["id": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
+                        resolve: { _, args, context, _ in try await resolveOrder(try api.api, args, ctx(context)) }),
+                    "admission": GraphQLField(
+                        type: GraphQLNonNull(admission), description: "Poll your place in a deal's waiting room.",
+                        args: [
+                            "dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID)),
+                            "ticket": GraphQLArgument(type: GraphQLNonNull(GraphQLID)),
+                        ],
+                        resolve: { _, args, context, _ in try await resolveAdmission(try api.api, args, ctx(context)) }),
+                    "waitingRoom": GraphQLField(
+                        type: waitingRoom, args: ["dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
+                        resolve: { _, args, context, _ in
+                            let deal = args["dealId"].string ?? ""
+                            return try await api.api.draw(deal, ctx(context)).map { drawObject($0, deal: deal) }
+                        }),
+                ]))
 
         let mutation = try GraphQLObjectType(
             name: "Mutation",
-            fields: [
-                "joinWaitingRoom": GraphQLField(
-                    type: GraphQLNonNull(admission),
-                    description: "Take a place in a deal's waiting room (one per shopper).",
-                    args: ["dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
-                    resolve: { _, args, context, _ in
-                        try await resolveJoinWaitingRoom(try api.api, args, ctx(context))
-                    }),
-                "createOrder": GraphQLField(
-                    type: GraphQLNonNull(receipt),
-                    description: "Place an order with an admission pass. Answered once the order is durably queued.",
-                    args: ["input": GraphQLArgument(type: GraphQLNonNull(createOrderInput))],
-                    resolve: { _, args, context, _ in try await resolveCreateOrder(try api.api, args, ctx(context)) }),
-                "cancelOrder": GraphQLField(
-                    type: GraphQLNonNull(order),
-                    description:
-                        "Ask to cancel one of your orders; its stock returns to sale once the worker releases it.",
-                    args: ["orderId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
-                    resolve: { _, args, context, _ in
-                        orderObject(try await api.api.cancelOrder(args["orderId"].string ?? "", ctx(context)))
-                    }),
-            ])
+            fields: withOperatorFields(
+                operators.mutation,
+                [
+                    "joinWaitingRoom": GraphQLField(
+                        type: GraphQLNonNull(admission),
+                        description: "Take a place in a deal's waiting room (one per shopper).",
+                        args: ["dealId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
+                        resolve: { _, args, context, _ in
+                            try await resolveJoinWaitingRoom(try api.api, args, ctx(context))
+                        }),
+                    "createOrder": GraphQLField(
+                        type: GraphQLNonNull(receipt),
+                        description:
+                            "Place an order with an admission pass. Answered once the order is durably queued.",
+                        args: ["input": GraphQLArgument(type: GraphQLNonNull(createOrderInput))],
+                        resolve: { _, args, context, _ in try await resolveCreateOrder(try api.api, args, ctx(context))
+                        }),
+                    "cancelOrder": GraphQLField(
+                        type: GraphQLNonNull(order),
+                        description:
+                            "Ask to cancel one of your orders; its stock returns to sale once the worker releases it.",
+                        args: ["orderId": GraphQLArgument(type: GraphQLNonNull(GraphQLID))],
+                        resolve: { _, args, context, _ in
+                            orderObject(try await api.api.cancelOrder(args["orderId"].string ?? "", ctx(context)))
+                        }),
+                ]))
         return try GraphQLSchema(query: query, mutation: mutation)
     }
 
     // MARK: Building blocks
+
+    /// The shopper fields followed by the operator fields.
+    static func withOperatorFields(_ extra: GraphQLFieldMap, _ fields: GraphQLFieldMap) -> GraphQLFieldMap {
+        fields.merging(extra) { shopper, _ in shopper }
+    }
 
     static func enumType(_ name: String, _ description: String, _ values: [(String, String)]) throws -> GraphQLEnumType
     {

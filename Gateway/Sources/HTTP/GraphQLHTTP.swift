@@ -135,7 +135,7 @@ struct GraphQLHTTP: Sendable {
                     attributes[FlashDealSpanAttribute.operation] = roots
                 }
             }
-            let user = try await authenticator.user(authorization: Self.authorization(request, method: method))
+            let caller = try await authenticator.caller(authorization: Self.authorization(request, method: method))
             let clientIP = addresses.resolve(
                 socketAddress: context.remoteAddress?.ipAddress ?? "",
                 forwardedFor: request.headers[.xForwardedFor])
@@ -144,7 +144,7 @@ struct GraphQLHTTP: Sendable {
                 headers[field.name.canonicalName] = field.value
             }
             let requestContext = CallContext(
-                userId: user, clientIP: clientIP, headers: headers,
+                userId: caller?.user, isOperator: caller?.isOperator ?? false, clientIP: clientIP, headers: headers,
                 traceparent: span.flatMap { FlashDealTracing.traceparent(of: $0.context) }
                     ?? TraceContext.traceparent(from: request.headers[.traceparent]))
             let result: GraphQLResult

@@ -112,6 +112,13 @@ struct PageRequest: Sendable {
             }
             waiting["progressLabel"] = text(.progressLabel)
             view["waiting"] = waiting
+        case .paused(let position):
+            title = text(.pausedTitle)
+            view["waiting"] = [
+                "position": text(.position, ["position": "\(position)"]),
+                "ahead": text(.ahead, ["ahead": "\(max(0, position - 1))"]), "eta": text(.paused),
+                "progressLabel": text(.progressLabel),
+            ]
         case .preQueue(let drawAt, let entrants):
             title = text(.preQueueTitle)
             view["preQueue"] = [
@@ -154,7 +161,7 @@ struct PageRequest: Sendable {
             view["refresh"] = nil
         }
         let state = Self.stateName(status)
-        if state == "WAITING" || state == "PRE_QUEUE" {
+        if state == "WAITING" || state == "PRE_QUEUE" || state == "PAUSED" {
             view["poll"] = [
                 "ticket": ticket, "state": state, "tPosition": text(.position), "tAhead": text(.ahead),
                 "tEta": text(.etaRange), "tAsOf": text(.asOf), "tEstimating": text(.estimating),
@@ -169,6 +176,7 @@ struct PageRequest: Sendable {
         switch status {
         case .preQueue: "PRE_QUEUE"
         case .waiting: "WAITING"
+        case .paused: "PAUSED"
         case .admitted: "ADMITTED"
         case .passUsed: "PASS_USED"
         case .expired, .unknownTicket: "EXPIRED"
@@ -211,7 +219,12 @@ struct PageRequest: Sendable {
         var view: [String: Any] = [
             "orderId": order.orderId, "status": text(status), "quantity": "\(text(.quantity)) \(order.quantity)",
         ]
-        if let reason = order.reason { view["reason"] = text(.reason, ["reason": reason]) }
+        if let reason = order.reason {
+            let known: [String: PageText] = [
+                "SOLD_OUT": .reasonSoldOut, "LIMIT_EXCEEDED": .reasonLimit, "DEAL_CLOSED": .reasonClosed,
+            ]
+            view["reason"] = text(.reason, ["reason": known[reason].map { text($0) } ?? reason])
+        }
         if order.status == "PENDING" || order.status == "CONFIRMED" { view["cancel"] = text(.cancelOrder) }
         if order.status == "PENDING" {
             view["refresh"] = ["href": path, "text": text(.refresh)]

@@ -41,11 +41,13 @@ enum PageScripts {
             return;
           }
           let wait = 5000;
+          let floor = false;
           try {
             const url = "/graphql?query=" + encodeURIComponent(query) + "&variables=" + encodeURIComponent(JSON.stringify(variables));
             const response = await fetch(url, { headers: { accept: "application/graphql-response+json" }, credentials: "same-origin" });
             if (response.status === 429 || response.status === 503) {
               wait = 1000 * (parseInt(response.headers.get("retry-after"), 10) || 5);
+              floor = true;
             } else {
               const body = await response.json();
               wait = apply(body);
@@ -58,7 +60,8 @@ enum PageScripts {
             offline.hidden = false;
             wait = Math.min(30000, 1000 * 2 ** Math.min(failures, 5));
           }
-          setTimeout(() => poll(query, variables, apply), wait * (0.8 + Math.random() * 0.4));
+          // Jitter spreads the shoppers' polls; after a Retry-After it only ever adds.
+          setTimeout(() => poll(query, variables, apply), wait * (floor ? 1 + Math.random() * 0.2 : 0.8 + Math.random() * 0.4));
         }
 
         """
@@ -94,7 +97,7 @@ enum PageScripts {
               }
               return a.pollAfterMs;
             }
-            if (d.state === "WAITING" || d.state === "PRE_QUEUE") {
+            if (d.state === "WAITING" || d.state === "PRE_QUEUE" || d.state === "PAUSED") {
               poll(query, { d: d.deal, t: d.ticket }, apply);
             }
 

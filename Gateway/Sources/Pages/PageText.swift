@@ -3,12 +3,13 @@ enum PageText: CaseIterable, Sendable {
     case siteName, switchLanguage, refresh, inFuture, inPast
     case perCustomer, stockLeft, opensAt, onSaleNow, saleEnded, soldOut, joinLine, preQueueRule
     case signInToJoin, dealNotFound, lineOpensAt
-    case lineTitle, position, ahead, etaRange, asOf, estimating, progressLabel
+    case lineTitle, position, ahead, etaRange, asOf, estimating, progressLabel, pausedTitle, paused
     case preQueueTitle, preQueueDraw, drawSeed
     case yourTurn, passValidUntil, quantity, placeOrder
     case soldOutNotCharged, expired, joinAgain, passUsed, viewOrder, ended
     case orderTitle, orderPending, orderConfirmed, orderRejected, orderFailed, orderCancelled, reason, cancelOrder
     case orderNotFound, errorTitle, retryIn, connectionLost
+    case reasonSoldOut, reasonLimit, reasonClosed
 
     var en: String {
         switch self {
@@ -35,6 +36,8 @@ enum PageText: CaseIterable, Sendable {
         case .etaRange: "Estimated wait: {low} to {high}"
         case .asOf: "as of {time}"
         case .estimating: "Estimating your wait…"
+        case .pausedTitle: "The line is paused"
+        case .paused: "Admission is paused for a moment. Your place is kept: keep this page open."
         case .progressLabel: "Progress through the line"
         case .preQueueTitle: "Waiting for the opening"
         case .preQueueDraw:
@@ -57,6 +60,9 @@ enum PageText: CaseIterable, Sendable {
         case .orderFailed: "It could not be completed. You were not charged."
         case .orderCancelled: "Cancelled."
         case .reason: "Reason: {reason}"
+        case .reasonSoldOut: "not enough units were left for this order"
+        case .reasonLimit: "this would take you over the limit per customer"
+        case .reasonClosed: "the sale had closed"
         case .cancelOrder: "Cancel the order"
         case .orderNotFound:
             "No order with this number is recorded for you yet. An order you have just placed appears here once it is decided, usually within seconds."
@@ -90,6 +96,8 @@ enum PageText: CaseIterable, Sendable {
         case .etaRange: "예상 대기 시간: {low}~{high}"
         case .asOf: "{time} 기준"
         case .estimating: "대기 시간을 계산하고 있습니다…"
+        case .pausedTitle: "대기열이 잠시 멈췄습니다"
+        case .paused: "입장이 잠시 중단되었습니다. 순서는 그대로 유지되니 이 페이지를 열어 두세요."
         case .progressLabel: "대기열 진행률"
         case .preQueueTitle: "오픈을 기다리는 중"
         case .preQueueDraw: "대기열은 {time}에 열립니다 ({relative}). {entrants}명이 기다리고 있으며 모두 무작위 순번을 받습니다."
@@ -111,6 +119,9 @@ enum PageText: CaseIterable, Sendable {
         case .orderFailed: "완료하지 못했습니다. 결제되지 않았습니다."
         case .orderCancelled: "취소되었습니다."
         case .reason: "사유: {reason}"
+        case .reasonSoldOut: "남은 수량이 이 주문에 부족했습니다"
+        case .reasonLimit: "1인당 구매 한도를 넘습니다"
+        case .reasonClosed: "판매가 이미 종료되었습니다"
         case .cancelOrder: "주문 취소하기"
         case .orderNotFound: "이 번호로 기록된 주문이 아직 없습니다. 방금 주문하셨다면 확정 또는 거절되는 즉시, 보통 몇 초 안에 여기에 표시됩니다."
         case .errorTitle: "문제가 생겼습니다"
