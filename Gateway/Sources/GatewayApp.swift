@@ -124,7 +124,7 @@ public enum GatewayApp {
         let operatorAPI = OperatorAPI(
             ports: OperatorPorts(
                 control: saleControl, audit: audit, catalog: DealCatalog(mongo: host.clients.mongo),
-                instance: "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"),
+                instance: configuration.instanceId),
             guardrails: configuration.operatorGuardrails, logger: logger)
         let http = try shopperHTTP(
             api: api, operatorAPI: operatorAPI, configuration: configuration, verifier: verifier,

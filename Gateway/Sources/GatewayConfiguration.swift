@@ -24,6 +24,8 @@ public struct GatewayConfiguration: Sendable {
     /// The zone the shopper pages show times in (`pagesTimeZone`, `FLASHDEAL_PAGES_TIMEZONE`).
     public var pagesTimeZone = TimeZone(identifier: "UTC")!
     public var operatorGuardrails = OperatorGuardrails()
+    /// This gateway's name in the operators' audit (`FLASHDEAL_INSTANCE_ID`, e.g. the pod's name).
+    public var instanceId = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier)"
 
     public struct GraphQLLimits: Sendable, Equatable {
         public var maxBodyBytes = 32 * 1024
@@ -245,6 +247,7 @@ public struct GatewayConfiguration: Sendable {
     public mutating func apply(environment env: [String: String]) throws {
         if let file = env["FLASHDEAL_POLICY_FILE"], !file.isEmpty { policyFile = file }
         rateLimiter = try rateLimiter.applying(environment: env)
+        if let instance = env["FLASHDEAL_INSTANCE_ID"], !instance.isEmpty { instanceId = instance }
         if let zone = env["FLASHDEAL_PAGES_TIMEZONE"], !zone.isEmpty {
             pagesTimeZone = try Self.timeZone(zone, "FLASHDEAL_PAGES_TIMEZONE")
         }
