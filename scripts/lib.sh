@@ -116,7 +116,10 @@ demo_keep_summary() {
   echo "  gateway     GraphQL http://127.0.0.1:$gateway/graphql · metrics http://127.0.0.1:$gateway/metrics · policies http://127.0.0.1:$gateway/policies"
   echo "  worker      metrics http://127.0.0.1:$worker/metrics"
   echo "  Prometheus  http://127.0.0.1:$prometheus (both scraped every second, recording rules loaded)"
-  echo "  deal        $run_id:  $(q "$bin/flashdeal") deal show --id $run_id"
+  echo "  deal        $run_id:  $(q "$bin/flashdeal") deal show --id $run_id · shopper page http://127.0.0.1:$gateway/shop/deals/$run_id"
+  (umask 077 && "$bin/flashdeal" token --user demo-sre --role operator --ttl 43200 > "$out/operator-token")
+  echo "  console     http://127.0.0.1:$gateway/ops/sign-in?deal=$run_id  (operator token: $(q "$out/operator-token"), valid 12 h;"
+  echo "              from a shell: FLASHDEAL_OPERATOR_TOKEN=\"\$(cat $(q "$out/operator-token"))\" $(q "$bin/flashdeal") sale show --deal $run_id --gateway http://127.0.0.1:$gateway)"
   echo "  topics      FLASHDEAL_TOPIC_PREFIX=$FLASHDEAL_TOPIC_PREFIX (${FLASHDEAL_TOPIC_PREFIX}flashdeal.order-requests, …);" \
     "worker group FLASHDEAL_WORKER_GROUP=$FLASHDEAL_WORKER_GROUP"
   echo "  verify      $(q "$bin/flashdeal") verify --deal $run_id --topic-prefix $FLASHDEAL_TOPIC_PREFIX"

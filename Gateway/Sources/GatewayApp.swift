@@ -133,12 +133,18 @@ public enum GatewayApp {
         let pages = ShopperPages(
             api: api, authenticator: ShopperAuthenticator(verifier: verifier), addresses: addresses,
             zone: configuration.pagesTimeZone, logger: logger)
+        let console = ConsolePages(
+            data: ConsoleData(
+                operatorAPI: operatorAPI, deals: dealCache, rooms: dealStore, settings: configuration.waitingRoom,
+                lag: { await lagProbe.current() }, clock: SystemClock()),
+            authenticator: ShopperAuthenticator(verifier: verifier), logger: logger)
 
         return host.serviceGroup(
             context: GatewayRequestContext.self,
             routes: { router in
                 http.register(on: router)
                 pages.register(on: router)
+                console.register(on: router)
                 router.get("policies") { _, _ -> Response in
                     let active = store.current
                     let body = try JSONSerialization.data(

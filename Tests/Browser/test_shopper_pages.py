@@ -11,23 +11,16 @@ role), TOKENS (user<TAB>token per line), OUT (screenshots are kept there).
 Every page is scanned with axe-core (bundled with selenium-axe-python, offline): no serious or
 critical violation. The pages work without JavaScript: these tests reload them as a shopper would.
 """
-import json
 import os
 import pathlib
 import time
-import urllib.error
-import urllib.request
 
-import pytest
-from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
+from conftest import accessible, operate, shot
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import WebDriverWait
-from selenium_axe_python import Axe
 
 BASE = os.environ["BASE_URL"].rstrip("/")
-OUT = pathlib.Path(os.environ.get("OUT", "."))
 TOKENS = [line.split("\t") for line in pathlib.Path(os.environ["TOKENS"]).read_text().splitlines() if "\t" in line]
 _next_token = iter(TOKENS)
 
@@ -38,36 +31,10 @@ def shopper():
     return user, token.strip()
 
 
-@pytest.fixture
-def browser():
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for arg in ("--headless=new", "--no-sandbox", "--disable-gpu", "--window-size=1000,900", "--lang=en-US"):
-        options.add_argument(arg)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "en-US,en"})
-    driver = webdriver.Chrome(service=Service(executable_path="/usr/bin/chromedriver"), options=options)
-    driver.set_page_load_timeout(20)
-    yield driver
-    driver.quit()
-
-
 def sign_in(driver, token):
     """What the shop's sign-in does: the shopper's token in the flashdeal_token cookie."""
     driver.get(f"{BASE}/livez")
     driver.add_cookie({"name": "flashdeal_token", "value": token, "path": "/", "httpOnly": True, "sameSite": "Lax"})
-
-
-def accessible(driver, page):
-    axe = Axe(driver)
-    axe.inject()
-    results = axe.run()
-    bad = [v for v in results["violations"] if v.get("impact") in ("serious", "critical")]
-    assert not bad, f"{page}: " + "; ".join(f"{v['id']} ({v['impact']}): {v['help']}" for v in bad)
-
-
-def shot(driver, name):
-    OUT.mkdir(parents=True, exist_ok=True)
-    driver.save_screenshot(str(OUT / f"{name}.png"))
 
 
 def text(driver):
@@ -81,7 +48,7 @@ def submit(driver, form_action_suffix, lands_on):
     """Clicks the button of the form posting to `…form_action_suffix` and waits for the page the
     redirect leads to."""
     driver.find_element(By.CSS_SELECTOR, f"form[action$='{form_action_suffix}'] button").click()
-    WebDriverWait(driver, 15).until(expected_conditions.url_contains(lands_on))
+    WebDriverWait(driver, 30).until(expected_conditions.url_contains(lands_on))
 
 
 def visit(driver, url):
@@ -232,26 +199,6 @@ def test_a_lost_connection_is_shown_and_the_page_recovers_by_itself(browser):
         {"offline": False, "latency": 0, "downloadThroughput": -1, "uploadThroughput": -1})
     WebDriverWait(browser, 40).until(lambda d: not warning.is_displayed(), "the warning gone once back online")
     assert "Waiting for the opening" in text(browser)
-
-
-def operate(deal, action, reason, value=None):
-    """An SRE's action through the gateway's operateSale (the operator token of the run)."""
-    variables = {"i": {"dealId": deal, "action": action, "reason": reason}}
-    if value is not None:
-        variables["i"]["value"] = value
-    body = json.dumps({
-        "query": "mutation O($i: OperateSaleInput!) { operateSale(input: $i) { applied auditId after { paused } } }",
-        "variables": variables}).encode()
-    request = urllib.request.Request(f"{BASE}/graphql", data=body, method="POST", headers={
-        "content-type": "application/json", "authorization": "Bearer " + os.environ["OPERATOR_TOKEN"]})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            answer = json.load(response)
-    except urllib.error.HTTPError as error:
-        raise AssertionError(f"{action}: HTTP {error.code} {error.read().decode()}") from None
-    assert "errors" not in answer, answer
-    assert answer["data"]["operateSale"]["applied"], answer
-    return answer["data"]["operateSale"]
 
 
 def test_a_pause_is_seen_by_a_waiting_shopper_with_the_place_kept_and_a_resume_lets_them_in(browser):

@@ -87,6 +87,12 @@ struct InProcessGateway: Sendable {
             addresses: try ClientAddressResolver(trustedProxies: [String]()), zone: TimeZone(identifier: "Asia/Seoul")!,
             logger: logger
         ).register(on: router)
+        ConsolePages(
+            data: ConsoleData(
+                operatorAPI: operatorAPI, deals: deals, rooms: room, settings: configuration.waitingRoom,
+                lag: { nil }, clock: clock),
+            authenticator: ShopperAuthenticator(verifier: verifier), logger: logger, streamLifetime: .seconds(2)
+        ).register(on: router)
         let app = Application(router: router)
         try await app.test(.router) { client in
             try await body(

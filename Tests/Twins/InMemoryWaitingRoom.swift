@@ -12,7 +12,7 @@ import Synchronization
 /// the clock; operators' controls (``SaleControlling``) with the same rules. Simplified where no
 /// contract depends on it: the pre-queue's draw keeps arrival order, and pacing admits everyone
 /// waiting at once.
-public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, SaleControlling, Sendable {
+public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, SaleControlling, RoomCounting, Sendable {
     private struct Ticket {
         var user: UserID
         var joinedAt: Date
@@ -209,6 +209,21 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, SaleCont
 
     // MARK: Operators' controls
 
+    public func counters(of deal: DealID) async throws -> WaitingRoomCounters {
+        let now = clock.now
+        return try withRoom(deal, missing: WaitingRoomCounters.empty) { room, _ in
+            let states = room.tickets.values.compactMap(\.state)
+            let active = room.passes.values.filter { pass in
+                room.bindings[pass.pass.passId] == nil && pass.pass.expiresAt > now
+            }
+            return WaitingRoomCounters(
+                preQueueEntrants: room.preQueueEntrants, joinedAfterOpening: room.line.count - room.preQueueEntrants,
+                served: room.served, admitted: states.filter { $0 != "expired" }.count, skipped: 0, reclaimed: 0,
+                passesIssued: room.passes.count, passesUsed: room.bindings.count,
+                activePasses: active.count + states.filter { $0 == "called" }.count, ratePerSecond: 0)
+        }
+    }
+
     public func control(of deal: DealID) async throws -> SaleControl? {
         let now = clock.now
         return try withRoom(deal, missing: nil) { room, _ in room.control(now: now) }
@@ -261,4 +276,10 @@ public final class InMemoryWaitingRoom: AdmissionGate, AdmissionPacing, SaleCont
             return result
         }
     }
+}
+
+extension WaitingRoomCounters {
+    static let empty = WaitingRoomCounters(
+        preQueueEntrants: 0, joinedAfterOpening: 0, served: 0, admitted: 0, skipped: 0, reclaimed: 0, passesIssued: 0,
+        passesUsed: 0, activePasses: 0, ratePerSecond: 0)
 }

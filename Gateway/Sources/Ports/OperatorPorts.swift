@@ -21,6 +21,11 @@ public protocol OperatorAuditing: Sendable {
     func entries(deal: String?, limit: Int) async throws -> [OperatorAuditEntry]
 }
 
+/// A room's counters (``DealStateStore/counters(of:)``, one Redis round trip).
+public protocol RoomCounting: Sendable {
+    func counters(of deal: DealID) async throws -> WaitingRoomCounters
+}
+
 /// Writes to the catalog, the system of record of a deal's window (``DealCatalog``).
 public protocol CatalogWriting: Sendable {
     func deal(_ id: DealID) async throws -> Deal?
@@ -30,6 +35,7 @@ public protocol CatalogWriting: Sendable {
 extension SaleControlStore: SaleControlling {}
 extension OperatorAuditLog: OperatorAuditing {}
 extension DealCatalog: CatalogWriting {}
+extension DealStateStore: RoomCounting {}
 
 /// Everything ``OperatorAPI`` works with, live or in memory.
 public struct OperatorPorts: Sendable {
