@@ -53,6 +53,8 @@ def log(message):
 
 
 _handed_out = set()
+# Set when the runner is told to stop: a fault's heal starts no process after that.
+STOPPING = threading.Event()
 
 
 def free_port():
@@ -241,6 +243,7 @@ class Run:
         self.gateway_ports = [free_port(), free_port()]
         self.timeline = []  # what was done when: {"fault", "injected_ms", "healed_ms", "error"}
         self.lock = threading.Lock()
+        self.k6 = None
         self.resources = {}  # what a fault acts on → a lock held from its injection to its heal
         self.env = dict(os.environ)
         self.env.update({
@@ -256,6 +259,8 @@ class Run:
                 "FLASHDEAL_MONGO_URI": f"mongodb://127.0.0.1:{self.link_ports[role + '-mongo']}/"}
 
     def start_worker(self, i):
+        if STOPPING.is_set():
+            return
         env = dict(self.env, FLASHDEAL_HTTP_PORT=str(self.worker_ports[i]),
                    FLASHDEAL_WORKER_RESEND_AFTER_MS=os.environ.get("RESEND_AFTER_MS", "10000"),
                    **self.endpoints("worker"))
@@ -264,6 +269,8 @@ class Run:
                                                stdout=out, stderr=subprocess.STDOUT)
 
     def start_gateway(self, i):
+        if STOPPING.is_set():
+            return
         env = dict(self.env, FLASHDEAL_HTTP_PORT=str(self.gateway_ports[i]),
                    FLASHDEAL_POLICY_FILE="Benchmarks/gateway-policies.yaml", FLASHDEAL_ADMISSION_RATE=str(self.p["admission_rate"]),
                    FLASHDEAL_RATELIMIT_BUDGET_MS="50", FLASHDEAL_ORDER_DELIVERY_TIMEOUT_MS="10000",
@@ -386,6 +393,8 @@ class Run:
             entry["error"] = f"could not restart: {result.stderr.strip()[-300:]}"
 
     def down(self):
+        if self.k6 and self.k6.poll() is None:
+            self.k6.kill()
         for proc in self.workers + self.gateways:
             if proc and proc.poll() is None:
                 proc.send_signal(signal.SIGTERM)
@@ -426,7 +435,7 @@ class Run:
             command += ["-e", f"{k}={v}"]
         command.append(os.path.join(ROOT, "k6", "chaos.js"))
         with open(os.path.join(self.dir, "k6.txt"), "w") as out:
-            k6 = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=self.env)
+            k6 = self.k6 = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=self.env)
         threads = [threading.Thread(target=self.run_fault, args=(f, opened_at)) for f in p["faults"]]
         for t in threads:
             t.start()
@@ -623,6 +632,14 @@ def main():
             sys.exit(f"unknown fault type {k} (types: {', '.join(FAULTS)})")
     seed = args.seed if args.seed is not None else int(time.time()) % 100000
     os.makedirs(args.out, exist_ok=True)
+
+    def stop(signum, _frame):
+        # The run's own `finally` then stops its processes (no fault heals after this) and lifts
+        # its faults. SIGINT too: a shell starts a background job with SIGINT ignored.
+        STOPPING.set()
+        raise SystemExit(128 + signum)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     Firewall.clean_all()
     results = []
     meta = {"command": args.command, "machine": machine(), "started": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
