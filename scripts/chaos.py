@@ -587,9 +587,10 @@ def one(p, args, out):
                   "violations": [f"the run did not complete: {type(e).__name__}: {e}"], "verdict": "FAIL"}
     finally:
         run.down()
-        # Whatever a fault left down comes back before the next run.
+        # Whatever a fault left down comes back before the next run (not when told to stop).
         for svc in ("redis", "kafka", "mongo"):
-            stack("start", svc)
+            if not STOPPING.is_set():
+                stack("start", svc)
     result["seconds"] = round(time.time() - started, 1)
     with open(os.path.join(run.dir, "result.json"), "w") as f:
         json.dump(result, f, indent=1)
