@@ -119,7 +119,7 @@ public enum GatewayApp {
             acceptingDeals: AcceptingDeals(redis: background, requestsTopic: configuration.orders.topic),
             orders: OrderStore(mongo: host.clients.mongo))
         let api = ShopperAPI(ports: ports, keyring: keyring, settings: configuration, metrics: metrics, logger: logger)
-        let saleControl = SaleControlStore(redis: host.clients.redis)
+        let saleControl = SaleControlStore(redis: background)
         let audit = OperatorAuditLog(mongo: host.clients.mongo)
         let operatorAPI = OperatorAPI(
             ports: OperatorPorts(
