@@ -123,7 +123,7 @@ struct PageRequest: Sendable {
             title = text(.preQueueTitle)
             view["preQueue"] = [
                 "draw": text(
-                    .preQueueDraw,
+                    entrants == 1 ? .preQueueDrawAlone : .preQueueDraw,
                     [
                         "time": language.absolute(drawAt, zone: zone), "relative": language.relative(drawAt, from: now),
                         "entrants": "\(entrants)",

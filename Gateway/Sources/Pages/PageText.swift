@@ -4,7 +4,7 @@ enum PageText: CaseIterable, Sendable {
     case perCustomer, stockLeft, opensAt, onSaleNow, saleEnded, soldOut, joinLine, preQueueRule
     case signInToJoin, dealNotFound, lineOpensAt
     case lineTitle, position, ahead, etaRange, asOf, estimating, progressLabel, pausedTitle, paused
-    case preQueueTitle, preQueueDraw, drawSeed
+    case preQueueTitle, preQueueDraw, preQueueDrawAlone, drawSeed
     case yourTurn, passValidUntil, quantity, placeOrder
     case soldOutNotCharged, expired, joinAgain, passUsed, viewOrder, ended
     case orderTitle, orderPending, orderConfirmed, orderRejected, orderFailed, orderCancelled, reason, cancelOrder
@@ -42,6 +42,8 @@ enum PageText: CaseIterable, Sendable {
         case .preQueueTitle: "Waiting for the opening"
         case .preQueueDraw:
             "The line opens {time} ({relative}). {entrants} people are waiting; each will get a random place."
+        case .preQueueDrawAlone:
+            "The line opens {time} ({relative}). You are the only one waiting so far; everyone waiting then gets a random place."
         case .drawSeed: "The draw's seed commitment is published before the opening."
         case .yourTurn: "It's your turn"
         case .passValidUntil: "Order by {time} ({relative})."
@@ -101,6 +103,7 @@ enum PageText: CaseIterable, Sendable {
         case .progressLabel: "대기열 진행률"
         case .preQueueTitle: "오픈을 기다리는 중"
         case .preQueueDraw: "대기열은 {time}에 열립니다 ({relative}). {entrants}명이 기다리고 있으며 모두 무작위 순번을 받습니다."
+        case .preQueueDrawAlone: "대기열은 {time}에 열립니다 ({relative}). 지금은 혼자 기다리고 있으며, 그때 기다리는 모두가 무작위 순번을 받습니다."
         case .drawSeed: "추첨 시드의 커밋 값은 오픈 전에 공개됩니다."
         case .yourTurn: "주문하실 차례입니다"
         case .passValidUntil: "{time}까지 주문하세요 ({relative})."
