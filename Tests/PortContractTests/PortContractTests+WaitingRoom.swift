@@ -18,8 +18,11 @@ extension PortContractTests {
     struct Room {
         let gate: any AdmissionGate
         let seed: @Sendable (Deal) async throws -> Void
-        let callEveryone: @Sendable (DealID) async throws -> Void
+        /// One pacing step (the draw first when due); returns how many were admitted.
+        let callEveryone: @Sendable (DealID) async throws -> Int
         let setStock: @Sendable (DealID, Int) async throws -> Void
+        /// Operators' controls of the same rooms.
+        let control: any SaleControlling
     }
 
     static func room(_ backend: Backend, keyring: PassKeyring) async throws -> Room {
@@ -31,18 +34,21 @@ extension PortContractTests {
             let states = DealStateStore(redis: redis)
             try await states.prepare()
             let room = WaitingRoom(redis: redis, settings: settings, keyring: keyring)
+            let control = SaleControlStore(redis: redis)
+            try await control.prepare()
             return Room(
                 gate: room, seed: { _ = try await states.seed($0, reset: true) },
                 callEveryone: { deal in
                     _ = try await room.drawIfDue(deal: deal)
-                    _ = try await room.advance(deal: deal, lagFactor: 1)
+                    return try await room.advance(deal: deal, lagFactor: 1).admitted
                 },
-                setStock: { deal, units in try await redis.send(["SET", AdmissionKeys(deal).stock, String(units)]) })
+                setStock: { deal, units in try await redis.send(["SET", AdmissionKeys(deal).stock, String(units)]) },
+                control: control)
         case .inMemory:
             let room = InMemoryWaitingRoom(keyring: keyring, settings: settings)
             return Room(
                 gate: room, seed: { room.seed($0) }, callEveryone: { try room.advance(deal: $0) },
-                setStock: { room.setRemaining($0, $1) })
+                setStock: { room.setRemaining($0, $1) }, control: room)
         }
     }
 
@@ -75,7 +81,7 @@ extension PortContractTests {
             Issue.record("a shopper not yet called is waiting")
         }
 
-        try await room.callEveryone(deal.id)
+        _ = try await room.callEveryone(deal.id)
         guard
             case .admitted(let issued) = try await room.gate.status(ticket: ticket.ticketId, deal: deal.id, user: user)
         else {
