@@ -119,6 +119,7 @@ import Twins
                 g, "/ops/deals/\(deal)/actions", token: sre, method: .post,
                 form: "step=apply&action=SET_ADMISSION_RATE&value=0&reason=stop")
             #expect(refused.status == 422)
+            #expect(try await Self.get(g, "/ops/deals/no-such-deal", token: sre).status == 404)
         }
     }
 }

@@ -140,7 +140,7 @@ struct ConsolePages: Sendable {
             _ = try await caller(token: token)
         } catch {
             return Self.html(
-                HTTPResponse.Status(code: max(400, error.httpStatus)),
+                HTTPResponse.Status(code: Self.status(error)),
                 ConsoleTemplates.render(
                     "message", title: "Console", ["message": error.message, "code": error.code.rawValue]))
         }
@@ -155,6 +155,16 @@ struct ConsolePages: Sendable {
     }
 
     // MARK: Plumbing
+
+    /// A refusal as a page's status: the API's own where it has one, 404 for an unknown deal, 422
+    /// for an action refused, 400 for the rest of what the API answers with 200 and an error.
+    static func status(_ error: APIError) -> Int {
+        switch error.code {
+        case .notFound: 404
+        case .actionRefused: 422
+        default: max(400, error.httpStatus)
+        }
+    }
 
     static func html(_ status: HTTPResponse.Status, _ html: String) -> Response {
         Response(
@@ -185,7 +195,7 @@ struct ConsolePages: Sendable {
             let html = ConsoleTemplates.render(
                 "message", title: "Console", ["message": error.message, "code": error.code.rawValue])
             return Response(
-                status: HTTPResponse.Status(code: error.code == .actionRefused ? 422 : max(400, error.httpStatus)),
+                status: HTTPResponse.Status(code: Self.status(error)),
                 headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
         }
     }
