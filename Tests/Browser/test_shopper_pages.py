@@ -62,6 +62,15 @@ def visit(driver, url):
         driver.refresh()
 
 
+def join_line(driver, deal, token=None):
+    """A fresh shopper (or `token`'s) signs in, opens the deal and joins its line: the line page."""
+    if token is None:
+        _, token = shopper()
+    sign_in(driver, token)
+    visit(driver, f"{BASE}/shop/deals/{deal}")
+    submit(driver, "/line", "/line/")
+
+
 def wait_until(driver, predicate, seconds, what):
     """Waits without reloading: the page's own script must bring the change (a "try again" page,
     which has no script, is reloaded after a while, as a shopper would)."""
@@ -143,10 +152,7 @@ def test_a_line_not_open_yet_says_when_it_opens(browser):
 
 
 def test_joining_before_the_opening_shows_the_pre_queue_draw(browser):
-    _, token = shopper()
-    sign_in(browser, token)
-    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_SOON']}")
-    submit(browser, "/line", "/line/")
+    join_line(browser, os.environ["DEAL_SOON"])
     page = text(browser)
     assert "Waiting for the opening" in page and "random place" in page, page
     accessible(browser, "pre-queue page")
@@ -157,9 +163,7 @@ def test_sold_out_while_waiting_says_so_and_that_nothing_was_charged(browser):
     deal = os.environ["DEAL_TINY"]
     _, first = shopper()
     _, second = shopper()
-    sign_in(browser, first)
-    visit(browser, f"{BASE}/shop/deals/{deal}")
-    submit(browser, "/line", "/line/")
+    join_line(browser, deal, first)
     wait_until(browser, lambda t: "your turn" in t, 30, "the first shopper's turn")
     submit(browser, "/orders", "/shop/orders/")
     wait_until(browser, lambda t: "Confirmed." in t, 60, "the one unit CONFIRMED")
@@ -181,10 +185,7 @@ def test_without_a_session_the_deal_shows_and_joining_is_refused(browser):
 def test_a_lost_connection_is_shown_and_the_page_recovers_by_itself(browser):
     """The network drops while the shopper waits: the warning shows, and when the network is back
     the page finds the server again by itself and the warning goes, the place unchanged."""
-    _, token = shopper()
-    sign_in(browser, token)
-    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_SOON']}")
-    submit(browser, "/line", "/line/")
+    join_line(browser, os.environ["DEAL_SOON"])
     browser.execute_cdp_cmd("Network.enable", {})
     browser.execute_cdp_cmd(
         "Network.emulateNetworkConditions",
@@ -204,10 +205,7 @@ def test_a_lost_connection_is_shown_and_the_page_recovers_by_itself(browser):
 def test_a_pause_is_seen_by_a_waiting_shopper_with_the_place_kept_and_a_resume_lets_them_in(browser):
     deal = os.environ["DEAL_PAUSED"]
     operate(deal, "PAUSE", "browser test: payment provider degraded")
-    _, token = shopper()
-    sign_in(browser, token)
-    visit(browser, f"{BASE}/shop/deals/{deal}")
-    submit(browser, "/line", "/line/")
+    join_line(browser, deal)
     page = text(browser)
     assert "Admission is paused" in page and "You are number 1 in line." in page, page
     accessible(browser, "paused line page")
@@ -222,10 +220,7 @@ def test_a_pause_is_seen_by_a_waiting_shopper_with_the_place_kept_and_a_resume_l
 
 def test_an_order_the_worker_rejects_says_so_and_why(browser):
     """One unit left and two ordered (the limit is two): the gateway accepts, the worker rejects."""
-    _, token = shopper()
-    sign_in(browser, token)
-    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_ONE']}")
-    submit(browser, "/line", "/line/")
+    join_line(browser, os.environ["DEAL_ONE"])
     wait_until(browser, lambda t: "your turn" in t, 30, "the shopper's turn")
     quantity = browser.find_element(By.ID, "quantity")
     quantity.clear()
@@ -258,10 +253,7 @@ def test_a_429_with_retry_after_is_waited_out_before_the_next_poll(browser):
     so the shopper stays on one page (a change of state would reload it and reset the log)."""
     operate(os.environ["DEAL_SLOW"], "PAUSE", "browser test: hold the line while polls are limited")
     browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": FETCH_LOG})
-    _, token = shopper()
-    sign_in(browser, token)
-    visit(browser, f"{BASE}/shop/deals/{os.environ['DEAL_SLOW']}")
-    submit(browser, "/line", "/line/")
+    join_line(browser, os.environ["DEAL_SLOW"])
     time.sleep(25)
     polls = browser.execute_script("return window.__polls")
     limited = [i for i, p in enumerate(polls) if p["status"] == 429]

@@ -44,7 +44,10 @@ public final class OperatorAPI: Sendable {
     /// The deal's controls.
     public func saleControl(deal rawDeal: String, _ context: CallContext) async throws(APIError) -> SaleControl {
         _ = try context.requireOperator()
-        let deal = try ShopperAPI.dealID(rawDeal)
+        return try await current(try ShopperAPI.dealID(rawDeal))
+    }
+
+    private func current(_ deal: DealID) async throws(APIError) -> SaleControl {
         let current: SaleControl?
         do { current = try await control.control(of: deal) } catch { throw unavailable("the hot store", error) }
         guard let current else { throw APIError(.notFound, "no deal \(deal)") }
@@ -75,7 +78,7 @@ public final class OperatorAPI: Sendable {
         let action: OperatorAction
         do { action = try OperatorAction.parse(name, value: value) } catch { throw Self.refused(error) }
         let now = clock.now
-        let before = try await saleControl(deal: rawDeal, context)
+        let before = try await current(deal)
         let expected: SaleControl
         do { expected = try before.applying(action, now: now, guardrails: guardrails) } catch {
             throw Self.refused(error)
@@ -157,7 +160,6 @@ public final class OperatorAPI: Sendable {
     }
 
     func unavailable(_ what: String, _ error: any Error) -> APIError {
-        logger.warning("\(what) is unavailable; answered UNAVAILABLE", metadata: ["error": "\(error)"])
-        return APIError(.unavailable, "\(what) is unavailable right now; retry later", retryAfter: .seconds(1))
+        ShopperAPI.unavailable(what, error, logger: logger)
     }
 }

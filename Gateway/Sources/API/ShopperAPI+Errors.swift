@@ -36,6 +36,11 @@ extension ShopperAPI {
     /// A dependency failed: the shopper hears UNAVAILABLE (retry later), the log gets the cause
     /// (inside the request's trace); internal error text never goes to the client.
     func unavailable(_ what: String, _ error: any Error) -> APIError {
+        Self.unavailable(what, error, logger: logger)
+    }
+
+    /// The same for the operators' API, with its own logger.
+    static func unavailable(_ what: String, _ error: any Error, logger: Logger) -> APIError {
         logger.warning("\(what) is unavailable; answered UNAVAILABLE", metadata: ["error": "\(error)"])
         return APIError(.unavailable, "\(what) is unavailable right now; retry later", retryAfter: .seconds(1))
     }
